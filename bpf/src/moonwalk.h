@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Record layouts shared by the BPF programs, the host replay build and the Java agent
+ * (mirrored once in io.moonwalk.agent.bpf.RecordLayout, checked against this object's BTF).
+ *
+ * Everything here must stay plain C: the unwinders include it when compiled for the host.
+ */
+#ifndef MOONWALK_H
+#define MOONWALK_H
+
+/* Every ring-buffer record starts with a __u32 event type. */
+enum mw_event_type {
+	MW_EVENT_SAMPLE = 1,   /* struct mw_sample, variable length */
+	MW_EVENT_EXIT = 2,     /* struct mw_exit */
+	MW_EVENT_NEW_PID = 3,  /* struct mw_pid_event: first sample of a PID not yet synced */
+	MW_EVENT_UNKNOWN_PC = 4,
+};
+
+/*
+ * A frame is one or more __u64 words. The first word:
+ *   bits 63..60  kind (enum mw_frame_kind)
+ *   bits 59..56  number of extra words that follow (0..15)
+ *   bits 55..0   payload
+ * NATIVE/KERNEL payload: bits 47..0 the address (kernel addresses are sign-extended back from
+ * bit 47), bit 48 set when the address is a return address (symbolize at address - 1).
+ * ERROR payload: enum mw_error_reason.
+ * LUA/LUA_JIT (later): payload = GCproto address, extra words = bytecode pc, fingerprint.
+ */
+enum mw_frame_kind {
+	MW_FRAME_KERNEL = 1,
+	MW_FRAME_NATIVE = 2,
+	MW_FRAME_LUA = 3,
+	MW_FRAME_LUA_JIT = 4,
+	MW_FRAME_LUA_C = 5,
+	MW_FRAME_ERROR = 15,
+};
+
+#define MW_FRAME_KIND_SHIFT 60
+#define MW_FRAME_EXTRA_SHIFT 56
+#define MW_FRAME_PAYLOAD_MASK 0x00ffffffffffffffULL
+#define MW_FRAME_ADDR_MASK 0x0000ffffffffffffULL
+#define MW_FRAME_RETURN_ADDR (1ULL << 48)
+
+enum mw_error_reason {
+	MW_ERR_NONE = 0,
+	MW_ERR_USER_STACK_FAILED = 1, /* the kernel could not copy a user stack */
+	MW_ERR_DEPTH_LIMIT = 2,       /* more frames than fit in a record */
+	MW_ERR_NO_MAPPING = 3,
+	MW_ERR_NO_UNWIND_INFO = 4,
+	MW_ERR_READ_FAULT = 5,
+	MW_ERR_KERNEL_STACK_FAILED = 6,
+	MW_ERR_PROCESS_NOT_SYNCED = 7,
+	MW_ERR_BAD_CFA = 8,
+};
+
+#define MW_MAX_KERNEL_FRAMES 127
+#define MW_MAX_USER_FRAMES 127
+#define MW_MAX_FRAME_WORDS 512
+#define MW_COMM_LEN 16
+
+/* Sample flags */
+#define MW_SAMPLE_KERNEL_MODE 0x1   /* the sample interrupted kernel code */
+#define MW_SAMPLE_TRUNCATED 0x2
+
+struct mw_sample {
+	__u32 type;          /* MW_EVENT_SAMPLE */
+	__u32 pid;           /* tgid */
+	__u32 tid;
+	__u32 cpu;
+	__u64 ktime_ns;      /* bpf_ktime_get_ns */
+	char comm[MW_COMM_LEN]; /* thread name */
+	__u16 frame_words;   /* used entries of frames[] */
+	__u16 kernel_frames; /* leading frames that are kernel frames */
+	__u32 flags;         /* MW_SAMPLE_* */
+	__u64 vm;            /* LuaJIT global_State of the sample, 0 if none */
+	__u32 vmstate;       /* LuaJIT g->vmstate, raw */
+	__u32 reserved;
+	__u64 frames[MW_MAX_FRAME_WORDS]; /* leaf first */
+};
+
+struct mw_exit {
+	__u32 type;          /* MW_EVENT_EXIT */
+	__u32 pid;
+	__u64 ktime_ns;
+};
+
+struct mw_pid_event {
+	__u32 type;          /* MW_EVENT_NEW_PID / MW_EVENT_UNKNOWN_PC */
+	__u32 pid;
+	__u64 pc;
+};
+
+/* Configuration written by the agent into the single-entry config array map before attach. */
+struct mw_config {
+	__u32 agent_pid;     /* samples of this tgid are skipped */
+	__u32 filter_pids;   /* 1: only tgids present in the pid_filter map are sampled */
+	__u32 user_stacks;   /* 1: collect user stacks */
+	__u32 reserved;
+};
+
+/* Counters kept per CPU in the stats map, indexed by enum mw_stat. */
+enum mw_stat {
+	MW_STAT_SAMPLES = 0,
+	MW_STAT_SKIPPED_IDLE = 1,
+	MW_STAT_SKIPPED_FILTER = 2,
+	MW_STAT_RINGBUF_FULL = 3,
+	MW_STAT_KERNEL_STACK_ERR = 4,
+	MW_STAT_USER_STACK_ERR = 5,
+	MW_STAT_EXITS = 6,
+	MW_STAT_MAX = 16,
+};
+
+#endif

@@ -1,0 +1,2 @@
+/** LuaJIT detection, offset extraction, VM registry and Lua frame naming (later issues). */
+package io.moonwalk.luajit;
