@@ -1,0 +1,113 @@
+package io.moonwalk.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code moonwalk record} against real processes on the real kernel. */
+class RecordIT {
+    @BeforeAll
+    static void root() {
+        assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
+    }
+
+    @Test
+    void framePointerChainIsComplete() throws Exception {
+        Path exe = Moonwalk.compile("chain", "-O2", "-fno-omit-frame-pointer", "-fno-builtin-gamma");
+        Process target = new ProcessBuilder(exe.toString(), "15").start();
+        try {
+            Path folded = Files.createTempFile(Moonwalk.WORK, "chain", ".folded");
+            Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--pid", String.valueOf(target.pid()),
+                    "--hz", "99", "--duration", "5s", "--output", folded.toString());
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            Folded profile = Folded.read(folded);
+            String process = exe.getFileName().toString().substring(0, Math.min(15, exe.getFileName().toString().length()));
+            Folded mine = profile.ofProcess(process);
+            assertThat(mine.total()).as("only the --pid process is recorded").isEqualTo(profile.total());
+            // 5 s at 99 Hz on a process that is always on CPU
+            assertThat(mine.total()).isGreaterThan(350);
+            long complete = mine.countMatching(l -> l.joined().contains("main;alpha;beta;gamma"));
+            double share = 100.0 * complete / mine.total();
+            System.out.printf("chain: %d of %d samples (%.1f%%) have main;alpha;beta;gamma%n", complete, mine.total(), share);
+            assertThat(share).isGreaterThanOrEqualTo(95.0);
+        } finally {
+            target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void syscallHeavyProgramShowsKernelFramesAboveUserFrames() throws Exception {
+        Path exe = Moonwalk.compile("syscalls", "-O2", "-fno-omit-frame-pointer");
+        Process target = new ProcessBuilder(exe.toString(), "12").start();
+        try {
+            Path folded = Files.createTempFile(Moonwalk.WORK, "syscalls", ".folded");
+            Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--pid", String.valueOf(target.pid()),
+                    "--duration", "4s", "--output", folded.toString());
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            Folded profile = Folded.read(folded);
+            // kernel frames (_[k]) sit on the leaf side of the user frames, in one stack
+            long kernelAboveUser = profile.countMatching(l -> {
+                int user = l.frames().indexOf("do_syscalls");
+                return user > 0 && l.frames().subList(user + 1, l.frames().size()).stream()
+                        .anyMatch(f -> f.endsWith("_[k]"));
+            });
+            long syscallNamed = profile.countMatching(l -> l.frames().stream()
+                    .anyMatch(f -> f.endsWith("_[k]") && (f.contains("sys_write") || f.contains("sys_getppid"))));
+            System.out.printf("syscalls: %d samples, %d with kernel frames above do_syscalls, %d in sys_write/sys_getppid%n",
+                    profile.total(), kernelAboveUser, syscallNamed);
+            assertThat(100.0 * kernelAboveUser / profile.total()).isGreaterThan(50.0);
+            assertThat(syscallNamed).isGreaterThan(0);
+            assertThat(profile.lines()).noneMatch(l -> l.frames().stream()
+                    .anyMatch(f -> f.endsWith("_[k]") && f.matches("(0x)?[0-9a-f]+_\\[k\\]")));
+        } finally {
+            target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void leavesNoProgramsLinksOrPerfEventsBehind() throws Exception {
+        Path out = Files.createTempFile(Moonwalk.WORK, "cleanup", ".folded");
+        Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--duration", "2s", "--output", out.toString());
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertNoMoonwalkKernelObjects();
+    }
+
+    @Test
+    void sigintAndSigtermStopEarlyWriteTheProfileAndDetach() throws Exception {
+        for (String signal : List.of("INT", "TERM")) {
+            Path out = Moonwalk.WORK.resolve("signal-" + signal + ".folded");
+            Files.deleteIfExists(out);
+            Path err = Files.createTempFile(Moonwalk.WORK, "signal", ".err");
+            Process p = Moonwalk.command(List.of("record", "--duration", "120s", "--output", out.toString()))
+                    .redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!Files.readString(err).contains("recording") && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(100);
+            }
+            assertThat(Files.readString(err)).as("record announces it is recording").contains("recording");
+            Thread.sleep(1500);
+            long sent = System.nanoTime();
+            Moonwalk.tool("kill", "-" + signal, String.valueOf(p.pid()));
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("exits after SIG" + signal).isTrue();
+            System.out.printf("SIG%s: exited %d after %d ms%n", signal, p.exitValue(), (System.nanoTime() - sent) / 1_000_000);
+            assertThat(p.exitValue()).as(Files.readString(err)).isZero();
+            assertThat(Folded.read(out).total()).isPositive();
+            assertNoMoonwalkKernelObjects();
+        }
+    }
+
+    static void assertNoMoonwalkKernelObjects() throws Exception {
+        String progs = Moonwalk.tool("bpftool", "prog", "show");
+        assertThat(progs).as("bpftool prog show").doesNotContain("name mw_");
+        String perf = Moonwalk.tool("bpftool", "perf", "show");
+        assertThat(perf).as("bpftool perf show").doesNotContain("mw_");
+        String links = Moonwalk.tool("bpftool", "link", "show");
+        assertThat(links).as("bpftool link show").doesNotContain("mw_");
+    }
+}
