@@ -1,0 +1,127 @@
+package io.moonwalk.agent.cli;
+
+import io.moonwalk.agent.bpf.SamplerOptions;
+import io.moonwalk.agent.output.OutputFormat;
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.record.Recording;
+import io.moonwalk.agent.record.RecordSummary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code moonwalk record}: profile the host or some processes for a while, write files. */
+@Command(name = "record", mixinStandardHelpOptions = true,
+        description = "Profile the whole host (or the given processes) for a while and write flame graph, "
+                + "folded and/or pprof files. Ctrl-C stops early and still writes the outputs.")
+public final class RecordCommand implements Callable<Integer> {
+    static final int MAX_HZ = 1000;
+
+    @Option(names = "--pid", split = ",", paramLabel = "PID",
+            description = "Record only this process (repeatable or comma-separated). Default: the whole host.")
+    List<Integer> pids = new ArrayList<>();
+
+    @Option(names = "--hz", paramLabel = "N", defaultValue = "99",
+            description = "Samples per second per CPU (1-" + MAX_HZ + "). Default: ${DEFAULT-VALUE}.")
+    int hz;
+
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "30s", converter = DurationConverter.class,
+            description = "How long to record: 500ms, 30s, 2m, 1h. Default: ${DEFAULT-VALUE}.")
+    Duration duration;
+
+    @Option(names = "--output", split = ",", paramLabel = "FILE",
+            description = "Output file (repeatable); the format follows the extension: .html, .folded, .pb.gz. "
+                    + "Default: moonwalk-<time>.html")
+    List<Path> outputs = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (hz < 1 || hz > MAX_HZ) {
+            throw new UsageProblem("--hz " + hz + " is out of range: use 1 to " + MAX_HZ);
+        }
+        if (outputs.isEmpty()) {
+            outputs.add(Path.of("moonwalk-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                    + ".html"));
+        }
+        List<OutputFormat> formats = new ArrayList<>();
+        for (Path out : outputs) {
+            formats.add(formatOf(out));
+            requireWritableDirectory(out);
+        }
+        Set<Integer> targets = new LinkedHashSet<>(pids);
+        for (int pid : targets) {
+            if (pid <= 0 || !Files.isDirectory(Path.of("/proc/" + pid))) {
+                throw new UsageProblem("no such process: " + pid);
+            }
+        }
+        Privileges.requireProfilingCapabilities();
+
+        Recording recording = new Recording(new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BYTES, true),
+                duration);
+        Signal.handle(new Signal("INT"), sig -> recording.requestStop());
+        Signal.handle(new Signal("TERM"), sig -> recording.requestStop());
+        Thread safetyNet = new Thread(recording::detachNow, "moonwalk-detach");
+        Runtime.getRuntime().addShutdownHook(safetyNet);
+
+        recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
+                targets.isEmpty() ? "the whole host" : "pid " + targets, hz, format(duration),
+                ""));
+        Profile profile = recording.profile();
+        for (int i = 0; i < outputs.size(); i++) {
+            Path out = outputs.get(i);
+            try {
+                formats.get(i).writer().write(profile, out);
+            } catch (IOException e) {
+                System.err.println("moonwalk: could not write " + out + ": " + e.getMessage());
+                return Main.EXIT_RUNTIME;
+            }
+        }
+        System.err.print(RecordSummary.of(recording, profile, outputs));
+        return 0;
+    }
+
+    private static OutputFormat formatOf(Path out) {
+        try {
+            return OutputFormat.forPath(out);
+        } catch (IllegalArgumentException e) {
+            throw new UsageProblem(e.getMessage());
+        }
+    }
+
+    private static void requireWritableDirectory(Path out) {
+        Path dir = out.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new UsageProblem("cannot write " + out + ": directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new UsageProblem("cannot write " + out + ": directory " + dir + " is not writable");
+        }
+        if (Files.isDirectory(out)) {
+            throw new UsageProblem("cannot write " + out + ": it is a directory");
+        }
+    }
+
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+}

@@ -1,0 +1,143 @@
+package io.moonwalk.agent.process;
+
+import io.moonwalk.agent.profile.ProcessIdentity;
+import io.moonwalk.symbolizer.process.ProcessInfo;
+import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
+import io.moonwalk.symbolizer.symbols.ProcessSymbols;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The processes seen in samples. A process is captured (identity and an address-space snapshot)
+ * at its first sample, while it is alive, so that its stacks can still be named after it exits.
+ *
+ * <p>Bounded: at most {@code maxProcesses} entries; exited processes are evicted first, then the
+ * least recently sampled. Not thread-safe: owned by the drain thread.
+ */
+public final class ProcessRegistry {
+    private final int maxProcesses;
+    private final NativeSymbolizer symbolizer;
+    private final Map<Integer, TrackedProcess> processes = new LinkedHashMap<>(64, 0.75f, true);
+    private long evictions;
+
+    public ProcessRegistry(NativeSymbolizer symbolizer, int maxProcesses) {
+        this.symbolizer = symbolizer;
+        this.maxProcesses = maxProcesses;
+    }
+
+    /** One process: who it is and how to name addresses in it. */
+    public static final class TrackedProcess {
+        private final ProcessIdentity identity;
+        private ProcessSymbols symbols;
+        private boolean exited;
+
+        TrackedProcess(ProcessIdentity identity, ProcessSymbols symbols) {
+            this.identity = identity;
+            this.symbols = symbols;
+        }
+
+        public ProcessIdentity identity() {
+            return identity;
+        }
+
+        /** May be null when the process was gone before its maps could be read. */
+        public ProcessSymbols symbols() {
+            return symbols;
+        }
+
+        public boolean exited() {
+            return exited;
+        }
+    }
+
+    /**
+     * Returns the process, capturing it on first sight.
+     *
+     * @param threadName the sampled thread's name, the fallback command for a process that is gone
+     */
+    public TrackedProcess get(int pid, String threadName) {
+        TrackedProcess p = processes.get(pid);
+        if (p != null) {
+            return p;
+        }
+        p = capture(pid, threadName);
+        if (processes.size() >= maxProcesses) {
+            evictOne();
+        }
+        processes.put(pid, p);
+        return p;
+    }
+
+    /** Looks a process up without capturing it. */
+    public TrackedProcess find(int pid) {
+        return processes.get(pid);
+    }
+
+    private TrackedProcess capture(int pid, String threadName) {
+        ProcessIdentity identity;
+        try {
+            ProcessInfo info = ProcessInfo.read(pid);
+            identity = new ProcessIdentity(pid, info.comm(), info.executable(), info.containerId());
+        } catch (RuntimeException | java.io.IOException e) {
+            identity = new ProcessIdentity(pid, threadName, "", "");
+        }
+        ProcessSymbols symbols;
+        try {
+            symbols = symbolizer.forProcess(pid);
+        } catch (RuntimeException | java.io.IOException e) {
+            symbols = null;
+        }
+        return new TrackedProcess(identity, symbols);
+    }
+
+    /** Re-reads a live process's maps, e.g. after an address fell outside every known mapping. */
+    public void refresh(TrackedProcess p) {
+        if (p.exited) {
+            return;
+        }
+        try {
+            p.symbols = symbolizer.forProcess(p.identity.pid());
+        } catch (RuntimeException | java.io.IOException e) {
+            // keep the old snapshot: the process is probably exiting
+        }
+    }
+
+    public void exited(int pid) {
+        TrackedProcess p = processes.get(pid);
+        if (p != null) {
+            p.exited = true;
+        }
+    }
+
+    /** Drops processes that have exited; call between windows, after their stacks were named. */
+    public void forgetExited() {
+        processes.values().removeIf(p -> p.exited);
+    }
+
+    private void evictOne() {
+        Iterator<TrackedProcess> it = processes.values().iterator();
+        TrackedProcess victim = null;
+        for (TrackedProcess p : processes.values()) {
+            if (p.exited) {
+                victim = p;
+                break;
+            }
+        }
+        if (victim == null && it.hasNext()) {
+            victim = it.next();
+        }
+        if (victim != null) {
+            processes.remove(victim.identity.pid());
+            evictions++;
+        }
+    }
+
+    public int size() {
+        return processes.size();
+    }
+
+    public long evictions() {
+        return evictions;
+    }
+}

@@ -1,0 +1,40 @@
+package io.moonwalk.agent.record;
+
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.profile.ProcessIdentity;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The text {@code record} prints when it is done. */
+public final class RecordSummary {
+    private static final int TOP_PROCESSES = 10;
+
+    private RecordSummary() {
+    }
+
+    public static String of(Recording recording, Profile profile, List<Path> outputs) {
+        Map<ProcessIdentity, Long> perProcess = new HashMap<>();
+        for (Profile.Entry e : profile.entries()) {
+            perProcess.merge(e.process(), e.count(), Long::sum);
+        }
+        long total = profile.totalSamples();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("moonwalk: %d samples from %d processes in %.1f s%s%n", total, perProcess.size(),
+                recording.elapsed().toMillis() / 1000.0, recording.targetsGone() ? " (all target processes exited)" : ""));
+        perProcess.entrySet().stream()
+                .sorted(Map.Entry.<ProcessIdentity, Long>comparingByValue().reversed())
+                .limit(TOP_PROCESSES)
+                .forEach(en -> sb.append(String.format("  %6.2f%%  %8d  %s[%d]%n",
+                        total == 0 ? 0.0 : 100.0 * en.getValue() / total, en.getValue(),
+                        en.getKey().command(), en.getKey().pid())));
+        long[] k = recording.kernelStats();
+        sb.append(String.format("  lost in kernel (ring buffer full): %d, dropped in agent (table full): %d%n",
+                KernelStat.RINGBUF_FULL.of(k), recording.droppedInAgent()));
+        for (Path out : outputs) {
+            sb.append("  wrote ").append(out).append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,141 @@
+package io.moonwalk.agent.symbolize;
+
+import io.moonwalk.agent.aggregate.RawStackTable;
+import io.moonwalk.agent.bpf.SampleRecord;
+import io.moonwalk.agent.process.ProcessRegistry;
+import io.moonwalk.agent.process.ProcessRegistry.TrackedProcess;
+import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.agent.profile.ProcessIdentity;
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.symbolizer.kernel.KernelSymbols;
+import io.moonwalk.symbolizer.symbols.ProcessSymbols;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns the raw stacks of one window into named frames. Frames are interned, so a frame shared by
+ * many stacks is one object, and each distinct (pid, address) is resolved once per window.
+ */
+public final class StackSymbolizer {
+    static final String KERNEL_MODULE = "[kernel.kallsyms]";
+
+    private final KernelSymbols kernel;
+    private final ProcessRegistry processes;
+    private final Map<Frame, Frame> interned = new HashMap<>();
+    private final Map<Long, Frame> kernelFrames = new HashMap<>();
+    private final Map<PidAddress, Frame> nativeFrames = new HashMap<>();
+    private long unknownNative;
+    private long unknownKernel;
+
+    private record PidAddress(int pid, long word) {
+    }
+
+    public StackSymbolizer(KernelSymbols kernel, ProcessRegistry processes) {
+        this.kernel = kernel;
+        this.processes = processes;
+    }
+
+    /** Builds the profile of a window from its raw table. */
+    public Profile symbolize(RawStackTable table, long startEpochNanos, long durationNanos, long periodNanos,
+                             LabelDecoder labels) {
+        List<Profile.Entry> entries = new ArrayList<>(table.size());
+        for (int e = 0; e < table.size(); e++) {
+            int pid = table.pid(e);
+            String thread = table.threadName(e);
+            TrackedProcess proc = processes.find(pid);
+            ProcessIdentity identity = proc != null ? proc.identity() : new ProcessIdentity(pid, thread, "", "");
+            int n = table.wordCount(e);
+            Frame[] leafFirst = new Frame[n];
+            int frames = 0;
+            for (int i = 0; i < n; i++) {
+                long w = table.word(e, i);
+                int extra = SampleRecord.extraWords(w);
+                leafFirst[frames++] = frame(pid, proc, w);
+                i += extra;
+            }
+            List<Frame> rootFirst = new ArrayList<>(frames);
+            for (int i = frames - 1; i >= 0; i--) {
+                rootFirst.add(leafFirst[i]);
+            }
+            entries.add(new Profile.Entry(identity, thread, List.copyOf(rootFirst),
+                    labels.labels(table.labelKey(e)), table.count(e)));
+        }
+        return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries));
+    }
+
+    private Frame frame(int pid, TrackedProcess proc, long w) {
+        int kind = SampleRecord.kind(w);
+        return switch (kind) {
+            case SampleRecord.FRAME_KERNEL -> kernelFrames.computeIfAbsent(w, this::kernelFrame);
+            case SampleRecord.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, w),
+                    k -> nativeFrame(proc, k.word()));
+            case SampleRecord.FRAME_ERROR -> intern(new Frame(FrameKind.ERROR,
+                    "[unwind error: " + ErrorReasons.describe(SampleRecord.errorReason(w)) + "]", ""));
+            default -> intern(new Frame(FrameKind.ERROR, "[unknown frame kind " + kind + "]", ""));
+        };
+    }
+
+    private Frame kernelFrame(long w) {
+        long address = SampleRecord.address(w);
+        KernelSymbols.Symbol s = kernel == null ? null : kernel.lookup(address);
+        if (s == null) {
+            unknownKernel++;
+            return intern(new Frame(FrameKind.KERNEL, "0x" + Long.toHexString(address), KERNEL_MODULE));
+        }
+        String module = s.module() == null || s.module().isEmpty() ? KERNEL_MODULE : "[" + s.module() + "]";
+        return intern(new Frame(FrameKind.KERNEL, s.name(), module));
+    }
+
+    private Frame nativeFrame(TrackedProcess proc, long w) {
+        long address = SampleRecord.address(w);
+        boolean isReturn = SampleRecord.isReturnAddress(w);
+        ProcessSymbols symbols = proc == null ? null : proc.symbols();
+        ProcessSymbols.Resolved r = symbols == null ? null : symbols.resolve(address, isReturn);
+        if (r == null && proc != null && !proc.exited()) {
+            processes.refresh(proc);
+            symbols = proc.symbols();
+            r = symbols == null ? null : symbols.resolve(address, isReturn);
+        }
+        if (r == null) {
+            unknownNative++;
+            return intern(new Frame(FrameKind.NATIVE, "[unknown] 0x" + Long.toHexString(address), ""));
+        }
+        String name = r.name() != null ? r.name() : r.module() + "+0x" + Long.toHexString(r.fileAddress());
+        if (r.name() == null) {
+            unknownNative++;
+        }
+        return intern(new Frame(FrameKind.NATIVE, name, r.module()));
+    }
+
+    private Frame intern(Frame f) {
+        Frame prior = interned.putIfAbsent(f, f);
+        return prior != null ? prior : f;
+    }
+
+    /** Clears the per-window address caches (process maps can change between windows). */
+    public void endWindow() {
+        nativeFrames.clear();
+        if (interned.size() > 1_000_000) {
+            interned.clear();
+        }
+    }
+
+    public long unknownNativeFrames() {
+        return unknownNative;
+    }
+
+    public long unknownKernelFrames() {
+        return unknownKernel;
+    }
+
+    /** Maps a raw stack's label key to its sample labels. */
+    @FunctionalInterface
+    public interface LabelDecoder {
+        Map<String, String> labels(long labelKey);
+
+        LabelDecoder NONE = k -> Map.of();
+    }
+}
