@@ -414,8 +414,9 @@ public final class ElfFile implements AutoCloseable {
             long descsz = Integer.toUnsignedLong(notes.getInt(p + 4));
             int noteType = notes.getInt(p + 8);
             long nameStart = pos + 12;
-            long descStart = nameStart + alignUp(namesz, align);
-            long next = descStart + alignUp(descsz, align);
+            // Offsets align relative to the note area, which matters for 8-byte aligned notes.
+            long descStart = alignUp(nameStart + namesz, align);
+            long next = alignUp(descStart + descsz, align);
             if (descStart > limit || descsz > limit - descStart) {
                 throw fail("note at offset " + pos + " runs past the end of its note area");
             }
