@@ -78,7 +78,9 @@ public final class ProcessRegistry {
         ProcessIdentity identity;
         try {
             ProcessInfo info = ProcessInfo.read(pid);
-            identity = new ProcessIdentity(pid, info.comm(), info.executable(), info.containerId());
+            identity = new ProcessIdentity(pid, info.comm() == null ? threadName : info.comm(),
+                    info.executable() == null ? "" : info.executable(),
+                    info.containerId() == null ? "" : info.containerId());
         } catch (RuntimeException | java.io.IOException e) {
             identity = new ProcessIdentity(pid, threadName, "", "");
         }

@@ -10,6 +10,7 @@ import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.symbolizer.kernel.KernelSymbols;
 import io.moonwalk.symbolizer.symbols.ProcessSymbols;
+import io.moonwalk.symbolizer.symbols.Resolved;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,20 +81,20 @@ public final class StackSymbolizer {
 
     private Frame kernelFrame(long w) {
         long address = SampleRecord.address(w);
-        KernelSymbols.Symbol s = kernel == null ? null : kernel.lookup(address);
-        if (s == null) {
+        int i = kernel == null ? -1 : kernel.lookup(address);
+        if (i < 0) {
             unknownKernel++;
             return intern(new Frame(FrameKind.KERNEL, "0x" + Long.toHexString(address), KERNEL_MODULE));
         }
-        String module = s.module() == null || s.module().isEmpty() ? KERNEL_MODULE : "[" + s.module() + "]";
-        return intern(new Frame(FrameKind.KERNEL, s.name(), module));
+        String module = kernel.module(i) == null ? KERNEL_MODULE : "[" + kernel.module(i) + "]";
+        return intern(new Frame(FrameKind.KERNEL, kernel.name(i), module));
     }
 
     private Frame nativeFrame(TrackedProcess proc, long w) {
         long address = SampleRecord.address(w);
         boolean isReturn = SampleRecord.isReturnAddress(w);
         ProcessSymbols symbols = proc == null ? null : proc.symbols();
-        ProcessSymbols.Resolved r = symbols == null ? null : symbols.resolve(address, isReturn);
+        Resolved r = symbols == null ? null : symbols.resolve(address, isReturn);
         if (r == null && proc != null && !proc.exited()) {
             processes.refresh(proc);
             symbols = proc.symbols();
@@ -103,8 +104,8 @@ public final class StackSymbolizer {
             unknownNative++;
             return intern(new Frame(FrameKind.NATIVE, "[unknown] 0x" + Long.toHexString(address), ""));
         }
-        String name = r.name() != null ? r.name() : r.module() + "+0x" + Long.toHexString(r.fileAddress());
-        if (r.name() == null) {
+        String name = r.symbol() != null ? r.symbol() : r.module() + "+0x" + Long.toHexString(r.fileOffset());
+        if (r.symbol() == null) {
             unknownNative++;
         }
         return intern(new Frame(FrameKind.NATIVE, name, r.module()));
