@@ -126,7 +126,8 @@ public final class PprofWriter implements ProfileWriter {
             if (id != null) {
                 return id;
             }
-            String name = frame.name();
+            // pprof viewers show an empty name as nothing at all; say what it is instead.
+            String name = frame.name().isEmpty() ? "[unknown]" : frame.name();
             String fileName = "";
             long line = 0;
             String mappingFile = frame.module();
