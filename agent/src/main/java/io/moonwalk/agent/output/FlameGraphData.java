@@ -29,6 +29,8 @@ final class FlameGraphData {
     private final Map<String, Integer> strings = new HashMap<>();
     private final StringBuilder stringJson = new StringBuilder();
     private final Map<FrameKey, Integer> frames = new HashMap<>();
+    /** Shortcut from the model's frame, so labels are built once per distinct frame. */
+    private final Map<Frame, Integer> frameIds = new HashMap<>();
     private final IntList frameName = new IntList();
     private final IntList frameKind = new IntList();
     private final IntList frameModule = new IntList();
@@ -70,7 +72,12 @@ final class FlameGraphData {
         String command = e.process().command().isEmpty() ? "[unknown]" : e.process().command();
         int node = child(0, frame(0, command + " (pid " + e.process().pid() + ")", e.process().executable()));
         for (Frame f : e.frames()) {
-            node = child(node, frame(kindIndex(f.kind()), f.label(), f.module()));
+            Integer id = frameIds.get(f);
+            if (id == null) {
+                id = frame(kindIndex(f.kind()), f.label(), f.module());
+                frameIds.put(f, id);
+            }
+            node = child(node, id);
         }
         // The thread is a label here so the page's label filter can pick one thread.
         Map<String, String> labels = new TreeMap<>(e.labels());

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -41,7 +42,9 @@ public final class FoldedWriter implements ProfileWriter {
      * @throws IllegalArgumentException on a negative count or when a sum overflows
      */
     public static SortedMap<String, Long> collapse(Profile profile) {
-        SortedMap<String, Long> stacks = new TreeMap<>();
+        Map<String, Long> stacks = new HashMap<>();
+        // Sanitized labels per distinct frame: frames repeat across stacks far more than they differ.
+        Map<Frame, String> labels = new HashMap<>();
         StringBuilder sb = new StringBuilder(256);
         for (Profile.Entry e : profile.entries()) {
             if (e.count() < 0) {
@@ -54,12 +57,11 @@ public final class FoldedWriter implements ProfileWriter {
             sb.setLength(0);
             appendSanitized(sb, e.process().command());
             for (Frame f : e.frames()) {
-                sb.append(';');
-                appendSanitized(sb, f.label());
+                sb.append(';').append(labels.computeIfAbsent(f, fr -> sanitize(fr.label())));
             }
             stacks.merge(sb.toString(), e.count(), Math::addExact);
         }
-        return stacks;
+        return new TreeMap<>(stacks);
     }
 
     /**

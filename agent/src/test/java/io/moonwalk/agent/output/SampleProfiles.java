@@ -51,7 +51,7 @@ final class SampleProfiles {
         return new Profile(START, DURATION, PERIOD, entries);
     }
 
-    /** {@code stacks} distinct stacks 8-40 frames deep over a vocabulary of names, all kinds mixed. */
+    /** {@code stacks} stacks 8-40 frames deep (nearly all distinct) over a vocabulary of names, all kinds mixed. */
     static Profile large(int stacks, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         FrameKind[] kinds = FrameKind.values();
@@ -68,11 +68,14 @@ final class SampleProfiles {
         for (int s = 0; s < stacks; s++) {
             int depth = 8 + rnd.nextInt(33);
             List<Frame> frames = new ArrayList<>(depth);
-            // A few shared prefixes like real programs (main -> event loop -> handler), then variety.
-            frames.add(vocabulary[rnd.nextInt(4)]);
-            frames.add(vocabulary[10 + rnd.nextInt(8)]);
-            for (int d = 2; d < depth; d++) {
-                frames.add(vocabulary[rnd.nextInt(d < 6 ? 100 : vocabulary.length)]);
+            // A call graph with few callees per function, like real programs: stacks share long
+            // prefixes, so the flame graph is deep rather than a wall of one-pixel slivers.
+            int prev = rnd.nextInt(3);
+            frames.add(vocabulary[prev]);
+            for (int d = 1; d < depth; d++) {
+                int callee = rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(4) : 0; // one hot callee, a few cold ones
+                prev = (prev * 31 + 7 + callee) % vocabulary.length;
+                frames.add(vocabulary[prev]);
             }
             ProcessIdentity p = new ProcessIdentity(1000 + s % 8, "worker" + (s % 4), "/usr/sbin/nginx", "");
             entries.add(new Profile.Entry(p, "t" + (s % 8), frames, Map.of("vmstate", "s" + (s % 5)),
