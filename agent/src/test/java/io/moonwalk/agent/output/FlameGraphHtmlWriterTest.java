@@ -136,6 +136,19 @@ class FlameGraphHtmlWriterTest {
     }
 
     @Test
+    void scriptErrorsAreReportedInThePage() throws Exception {
+        // The bare template has no data: JSON.parse fails, and the page must say so (this is what
+        // makes "no errors" in the other tests mean something).
+        Path page = OUT.resolve("broken.html");
+        try (var in = FlameGraphHtmlWriter.class.getResourceAsStream(FlameGraphHtmlWriter.TEMPLATE_RESOURCE)) {
+            Files.write(page, in.readAllBytes());
+        }
+        String broken = HeadlessChromium.dumpDom(page, "", null, 3000);
+        assertThat(attribute(broken, "data-render")).isEqualTo("error");
+        assertThat(broken).containsPattern("<pre id=\"errors\">error: [^<]*JSON");
+    }
+
+    @Test
     void fiftyThousandStacksRenderWithoutSubPixelFrames() throws Exception {
         Profile big = SampleProfiles.large(50_000, 42);
         Path page = OUT.resolve("large.html");
