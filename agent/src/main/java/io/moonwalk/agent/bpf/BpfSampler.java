@@ -1,0 +1,486 @@
+package io.moonwalk.agent.bpf;
+
+import static io.moonwalk.agent.bpf.RecordLayout.CONFIG;
+import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_AGENT_PID;
+import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_FILTER_PIDS;
+import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_USER_STACKS;
+import static io.moonwalk.agent.bpf.RecordLayout.EVENT_EXIT;
+import static io.moonwalk.agent.bpf.RecordLayout.EVENT_SAMPLE;
+import static io.moonwalk.agent.bpf.RecordLayout.EXIT;
+import static io.moonwalk.agent.bpf.RecordLayout.EXIT_KTIME_NS;
+import static io.moonwalk.agent.bpf.RecordLayout.EXIT_PID;
+import static io.moonwalk.agent.bpf.RecordLayout.STAT_MAX;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import io.moonwalk.agent.ffi.bpf_object_open_opts;
+import io.moonwalk.agent.ffi.bpf_prog_info;
+import io.moonwalk.agent.ffi.errno_h;
+import io.moonwalk.agent.ffi.libbpf_h;
+import io.moonwalk.agent.ffi.perf_event_attr;
+import io.moonwalk.agent.ffi.perf_event_h;
+import io.moonwalk.agent.ffi.ring_buffer_sample_fn;
+import io.moonwalk.agent.ffi.syscall_h;
+import io.moonwalk.agent.ffi.unistd_h;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The loaded sampler: the embedded BPF object, one cpu-clock perf event per online CPU running
+ * {@code mw_sample}, the process-exit tracepoint, and the ring buffer they write to.
+ *
+ * <p>Nothing wakes the agent per sample: the programs write with BPF_RB_NO_WAKEUP and the owner
+ * calls {@link #drain} on a timer (every 100-250 ms). {@link #close()} may race with a drain from
+ * another thread (shutdown hook): both hold the same lock, so close waits for the drain to finish.
+ */
+public final class BpfSampler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BpfSampler.class.getName());
+
+    /** Where the bpf module puts the object in its jar. */
+    public static final String OBJECT_RESOURCE = "/io/moonwalk/bpf/moonwalk.bpf.o";
+    static final Path KERNEL_BTF = Path.of("/sys/kernel/btf/vmlinux");
+
+    public static final String SAMPLE_PROGRAM = "mw_sample";
+    public static final String EXIT_PROGRAM = "mw_process_exit";
+    static final String CONFIG_MAP = "config_map";
+    static final String PID_FILTER_MAP = "pid_filter";
+    static final String STATS_MAP = "stats";
+    static final String EVENTS_MAP = "events";
+
+    private final Object lock = new Object();
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment callState = errno_h.allocateCallState(arena);
+    private final List<MemorySegment> links = new ArrayList<>();
+    private final SampleRecord record = new SampleRecord();
+    private final boolean filtering;
+    private MemorySegment obj = MemorySegment.NULL;
+    private MemorySegment ringBuffer = MemorySegment.NULL;
+    private MemorySegment sampleProgram;
+    private MemorySegment pidFilterMap;
+    private MemorySegment statsMap;
+    private int perfEvents;
+    private boolean closed;
+
+    // per-drain state, touched only under lock by the draining thread and its upcalls
+    private RecordHandler handler;
+    private int dispatched;
+    private Throwable handlerFailure;
+    private long malformedRecords;
+    private long unknownRecords;
+
+    private BpfSampler(boolean filtering) {
+        this.filtering = filtering;
+    }
+
+    /**
+     * Loads and attaches the sampler. On failure everything already created is released and a
+     * {@link BpfException} says what failed and what to do.
+     */
+    public static BpfSampler open(SamplerOptions options) {
+        checkKernel();
+        BpfSampler s = new BpfSampler(!options.pids().isEmpty());
+        try {
+            s.load(options);
+            return s;
+        } catch (RuntimeException | Error e) {
+            try {
+                s.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static void checkKernel() {
+        if (!Files.isReadable(KERNEL_BTF)) {
+            throw new BpfException("kernel BTF " + KERNEL_BTF + " is missing or unreadable: moonwalk needs a"
+                    + " 5.15+ kernel built with CONFIG_DEBUG_INFO_BTF=y (and root to read it)");
+        }
+        try {
+            int major = libbpf_h.libbpf_major_version();
+            int minor = libbpf_h.libbpf_minor_version();
+            if (major < 1) {
+                throw new BpfException("libbpf " + major + "." + minor + " is too old: moonwalk needs libbpf 1.0+");
+            }
+        } catch (LinkageError | IllegalArgumentException e) {
+            throw new BpfException(libbpf_h.LIBRARY + " cannot be loaded: install libbpf 1.x (Debian/Ubuntu:"
+                    + " apt-get install libbpf1; RHEL/Fedora: dnf install libbpf)", 0, e);
+        }
+    }
+
+    private void load(SamplerOptions options) {
+        LibbpfLog.install();
+        byte[] image = readObject();
+        try (Arena loadArena = Arena.ofConfined(); LibbpfLog.Capture log = LibbpfLog.capture()) {
+            // libbpf may read the buffer until load, so it lives until load returns
+            MemorySegment buf = loadArena.allocate(image.length);
+            MemorySegment.copy(image, 0, buf, JAVA_BYTE, 0, image.length);
+            MemorySegment opts = bpf_object_open_opts.allocate(loadArena);
+            bpf_object_open_opts.object_name(opts, loadArena.allocateFrom("moonwalk"));
+
+            obj = libbpf_h.bpf_object__open_mem(callState, buf, buf.byteSize(), opts);
+            if (obj.equals(MemorySegment.NULL)) {
+                throw withLog(BpfException.of("opening the embedded BPF object (bpf_object__open_mem)",
+                        errno_h.errno(callState), "the agent jar may be corrupt; rebuild it"), log);
+            }
+            MemorySegment events = map(EVENTS_MAP);
+            int rc = libbpf_h.bpf_map__set_max_entries(events, options.ringBufferBytes());
+            if (rc < 0) {
+                throw BpfException.of("sizing the ring buffer to " + options.ringBufferBytes() + " bytes", -rc,
+                        "use a power of two of at least one page");
+            }
+            rc = libbpf_h.bpf_object__load(obj);
+            if (rc < 0) {
+                throw withLog(BpfException.of("loading the BPF programs into the kernel (bpf_object__load)", -rc,
+                        "the kernel rejected the object; the verifier log tail below says why"), log);
+            }
+        }
+        sampleProgram = program(SAMPLE_PROGRAM);
+        pidFilterMap = map(PID_FILTER_MAP);
+        statsMap = map(STATS_MAP);
+        writeConfig(options);
+        for (int pid : options.pids()) {
+            putPid(pid);
+        }
+        openRingBuffer();
+        attachExitTracepoint();
+        attachPerfEvents(options.hz());
+        LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}", perfEvents, options.hz(),
+                filtering ? options.pids().size() + " pids" : "whole host");
+    }
+
+    private static BpfException withLog(BpfException e, LibbpfLog.Capture log) {
+        String tail = log.tail();
+        if (tail.isEmpty()) {
+            return e;
+        }
+        BpfException withTail = new BpfException(e.getMessage() + "\nlibbpf/verifier log (tail):\n" + tail,
+                e.errno(), e.getCause());
+        return withTail;
+    }
+
+    private static byte[] readObject() {
+        try (InputStream in = BpfSampler.class.getResourceAsStream(OBJECT_RESOURCE)) {
+            if (in == null) {
+                throw new BpfException("BPF object " + OBJECT_RESOURCE + " is not on the classpath:"
+                        + " build the bpf module (make -C bpf) and put its jar on the classpath");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new BpfException("reading BPF object " + OBJECT_RESOURCE + " failed: " + e.getMessage(), 0, e);
+        }
+    }
+
+    private MemorySegment map(String name) {
+        MemorySegment m = libbpf_h.bpf_object__find_map_by_name(callState, obj, arena.allocateFrom(name));
+        if (m.equals(MemorySegment.NULL)) {
+            throw new BpfException("BPF map '" + name + "' is missing from the embedded object:"
+                    + " the agent and bpf module are out of step; rebuild both");
+        }
+        return m;
+    }
+
+    private MemorySegment program(String name) {
+        MemorySegment p = libbpf_h.bpf_object__find_program_by_name(callState, obj, arena.allocateFrom(name));
+        if (p.equals(MemorySegment.NULL)) {
+            throw new BpfException("BPF program '" + name + "' is missing from the embedded object:"
+                    + " the agent and bpf module are out of step; rebuild both");
+        }
+        return p;
+    }
+
+    private void writeConfig(SamplerOptions options) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment key = a.allocate(JAVA_INT);
+            MemorySegment value = a.allocate(CONFIG);
+            value.set(JAVA_INT, CONFIG_AGENT_PID, (int) ProcessHandle.current().pid());
+            value.set(JAVA_INT, CONFIG_FILTER_PIDS, filtering ? 1 : 0);
+            value.set(JAVA_INT, CONFIG_USER_STACKS, options.userStacks() ? 1 : 0);
+            int rc = libbpf_h.bpf_map__update_elem(map(CONFIG_MAP), key, key.byteSize(), value, value.byteSize(),
+                    libbpf_h.BPF_ANY);
+            if (rc < 0) {
+                throw BpfException.of("writing the sampler configuration map", -rc, null);
+            }
+        }
+    }
+
+    private void putPid(int pid) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment key = a.allocate(JAVA_INT);
+            key.set(JAVA_INT, 0, pid);
+            MemorySegment value = a.allocate(JAVA_BYTE);
+            value.set(JAVA_BYTE, 0, (byte) 1);
+            int rc = libbpf_h.bpf_map__update_elem(pidFilterMap, key, key.byteSize(), value, value.byteSize(),
+                    libbpf_h.BPF_ANY);
+            if (rc < 0) {
+                throw BpfException.of("adding pid " + pid + " to the PID filter", -rc,
+                        -rc == errno_h.E2BIG ? "the filter holds at most " + SamplerOptions.MAX_PIDS
+                                + " pids; profile the whole host instead" : null);
+            }
+        }
+    }
+
+    private void openRingBuffer() {
+        MemorySegment callback = ring_buffer_sample_fn.allocate(this::onRecord, arena);
+        int fd = libbpf_h.bpf_map__fd(map(EVENTS_MAP));
+        ringBuffer = libbpf_h.ring_buffer__new(callState, fd, callback, MemorySegment.NULL, MemorySegment.NULL);
+        if (ringBuffer.equals(MemorySegment.NULL)) {
+            ringBuffer = MemorySegment.NULL;
+            throw BpfException.of("mapping the BPF ring buffer (ring_buffer__new)", errno_h.errno(callState),
+                    "lower the ring buffer size if memory is short");
+        }
+    }
+
+    private void attachExitTracepoint() {
+        MemorySegment link = libbpf_h.bpf_program__attach_tracepoint(callState, program(EXIT_PROGRAM),
+                arena.allocateFrom("sched"), arena.allocateFrom("sched_process_exit"));
+        if (link.equals(MemorySegment.NULL)) {
+            throw BpfException.of("attaching " + EXIT_PROGRAM + " to tracepoint sched/sched_process_exit",
+                    errno_h.errno(callState), "tracefs/debugfs tracepoints must be available");
+        }
+        links.add(link);
+    }
+
+    private void attachPerfEvents(int hz) {
+        if (syscall_h.SYS_perf_event_open < 0) {
+            throw new BpfException("perf_event_open has no known syscall number on " + System.getProperty("os.arch")
+                    + ": moonwalk supports x86_64 and aarch64");
+        }
+        MemorySegment attr = perf_event_attr.allocate(arena);
+        perf_event_attr.type(attr, perf_event_h.PERF_TYPE_SOFTWARE);
+        perf_event_attr.config(attr, perf_event_h.PERF_COUNT_SW_CPU_CLOCK);
+        perf_event_attr.sample_freq(attr, hz);
+        // disabled until libbpf attaches the program (it enables the event after PERF_EVENT_IOC_SET_BPF)
+        perf_event_attr.flags(attr, perf_event_h.ATTR_FLAG_DISABLED | perf_event_h.ATTR_FLAG_FREQ);
+
+        for (int cpu : OnlineCpus.read()) {
+            long fd = unistd_h.syscall(callState, syscall_h.SYS_perf_event_open, attr.address(), -1L, cpu, -1L,
+                    perf_event_h.PERF_FLAG_FD_CLOEXEC);
+            if (fd < 0) {
+                int errno = errno_h.errno(callState);
+                if (errno == errno_h.ENODEV || errno == errno_h.ENXIO) {
+                    LOG.log(Level.WARNING, "CPU {0} went offline while attaching; it is not sampled", cpu);
+                    continue;
+                }
+                throw BpfException.of("opening the cpu-clock perf event on CPU " + cpu + " (perf_event_open)", errno,
+                        errno == errno_h.EINVAL ? "the frequency " + hz
+                                + " Hz may exceed kernel.perf_event_max_sample_rate" : null);
+            }
+            MemorySegment link = libbpf_h.bpf_program__attach_perf_event(callState, sampleProgram, (int) fd);
+            if (link.equals(MemorySegment.NULL)) {
+                int errno = errno_h.errno(callState);
+                unistd_h.close(callState, (int) fd);
+                throw BpfException.of("attaching " + SAMPLE_PROGRAM + " to the perf event of CPU " + cpu, errno, null);
+            }
+            links.add(link); // the link owns the perf fd from here on
+            perfEvents++;
+        }
+        if (perfEvents == 0) {
+            throw new BpfException("no online CPU could be sampled: " + OnlineCpus.ONLINE + " lists none that accepted"
+                    + " a perf event");
+        }
+    }
+
+    /**
+     * Dispatches every record currently in the ring buffer to {@code h} on this thread and returns
+     * how many were dispatched. Returns 0 once closed. If {@code h} throws, the drain stops, the
+     * record that failed is lost, and the exception is rethrown here (later records stay queued).
+     */
+    public int drain(RecordHandler h) {
+        synchronized (lock) {
+            if (closed) {
+                return 0;
+            }
+            handler = h;
+            dispatched = 0;
+            handlerFailure = null;
+            try {
+                int rc = libbpf_h.ring_buffer__consume(ringBuffer);
+                if (handlerFailure != null) {
+                    if (handlerFailure instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (handlerFailure instanceof Error e) {
+                        throw e;
+                    }
+                    throw new IllegalStateException("record handler failed", handlerFailure);
+                }
+                if (rc < 0) {
+                    throw BpfException.of("reading the BPF ring buffer (ring_buffer__consume)", -rc, null);
+                }
+                return dispatched;
+            } finally {
+                handler = null;
+                handlerFailure = null;
+            }
+        }
+    }
+
+    // upcall from ring_buffer__consume: must never throw
+    private int onRecord(MemorySegment ctx, MemorySegment data, long size) {
+        try {
+            MemorySegment rec = data.reinterpret(size);
+            int type = size >= 4 ? rec.get(JAVA_INT_UNALIGNED, 0) : -1;
+            if (type == EVENT_SAMPLE) {
+                if (!record.wrap(rec)) {
+                    malformedRecords++;
+                    return 0;
+                }
+                handler.onSample(record);
+            } else if (type == EVENT_EXIT && size >= EXIT.byteSize()) {
+                handler.onExit(rec.get(JAVA_INT_UNALIGNED, EXIT_PID), rec.get(JAVA_LONG_UNALIGNED, EXIT_KTIME_NS));
+            } else {
+                unknownRecords++;
+                return 0;
+            }
+            dispatched++;
+            return 0;
+        } catch (Throwable t) {
+            handlerFailure = t;
+            return -1; // negative stops ring_buffer__consume
+        }
+    }
+
+    /** Records dropped because they did not parse (should stay 0; a non-zero value is a bug). */
+    public long malformedRecords() {
+        synchronized (lock) {
+            return malformedRecords + unknownRecords;
+        }
+    }
+
+    /** Number of CPUs with an attached perf event. */
+    public int sampledCpus() {
+        return perfEvents;
+    }
+
+    /** Per-CPU counters summed, indexed by {@code RecordLayout.STAT_*} (enum mw_stat). */
+    public long[] stats() {
+        synchronized (lock) {
+            ensureOpen();
+            int cpus = libbpf_h.libbpf_num_possible_cpus();
+            if (cpus <= 0) {
+                throw BpfException.of("counting possible CPUs (libbpf_num_possible_cpus)", -cpus, null);
+            }
+            long[] sums = new long[STAT_MAX];
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment key = a.allocate(JAVA_INT);
+                MemorySegment values = a.allocate(JAVA_LONG, cpus);
+                for (int i = 0; i < STAT_MAX; i++) {
+                    key.set(JAVA_INT, 0, i);
+                    int rc = libbpf_h.bpf_map__lookup_elem(statsMap, key, key.byteSize(), values, values.byteSize(), 0);
+                    if (rc < 0) {
+                        throw BpfException.of("reading the BPF stats map", -rc, null);
+                    }
+                    long sum = 0;
+                    for (int c = 0; c < cpus; c++) {
+                        sum += values.getAtIndex(JAVA_LONG, c);
+                    }
+                    sums[i] = sum;
+                }
+            }
+            return sums;
+        }
+    }
+
+    /** Adds a process to the PID filter of a sampler opened for specific pids. */
+    public void addPid(int pid) {
+        if (pid <= 0) {
+            throw new IllegalArgumentException("pid " + pid + " is not a process id");
+        }
+        synchronized (lock) {
+            ensureOpen();
+            if (!filtering) {
+                throw new IllegalStateException("this sampler profiles the whole host; it has no PID filter");
+            }
+            putPid(pid);
+        }
+    }
+
+    /**
+     * Cumulative run time of {@code mw_sample}; only counts while {@link RunTimeStats#enable()} is
+     * open.
+     */
+    public ProgramRunTime sampleProgramRunTime() {
+        synchronized (lock) {
+            ensureOpen();
+            int fd = libbpf_h.bpf_program__fd(sampleProgram);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment info = bpf_prog_info.allocate(a);
+                MemorySegment len = a.allocate(JAVA_INT);
+                len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
+                int rc = libbpf_h.bpf_obj_get_info_by_fd(fd, info, len);
+                if (rc < 0) {
+                    throw BpfException.of("reading program info of " + SAMPLE_PROGRAM + " (bpf_obj_get_info_by_fd)",
+                            -rc, null);
+                }
+                return new ProgramRunTime(bpf_prog_info.name(info), bpf_prog_info.run_time_ns(info),
+                        bpf_prog_info.run_cnt(info));
+            }
+        }
+    }
+
+    /** Kernel ids of the loaded programs (diagnostics: bpftool prog show id N). */
+    public List<Integer> programIds() {
+        synchronized (lock) {
+            ensureOpen();
+            List<Integer> ids = new ArrayList<>();
+            try (Arena a = Arena.ofConfined()) {
+                for (String name : List.of(SAMPLE_PROGRAM, EXIT_PROGRAM)) {
+                    MemorySegment info = bpf_prog_info.allocate(a);
+                    MemorySegment len = a.allocate(JAVA_INT);
+                    len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
+                    int rc = libbpf_h.bpf_obj_get_info_by_fd(libbpf_h.bpf_program__fd(program(name)), info, len);
+                    if (rc < 0) {
+                        throw BpfException.of("reading program info of " + name, -rc, null);
+                    }
+                    ids.add(bpf_prog_info.id(info));
+                }
+            }
+            return ids;
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the BPF sampler is closed");
+        }
+    }
+
+    /** Detaches everything (closing the perf events), frees the ring buffer and unloads the object. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (MemorySegment link : links) {
+                int rc = libbpf_h.bpf_link__destroy(link);
+                if (rc < 0) {
+                    LOG.log(Level.WARNING, "detaching a BPF link failed: {0}", BpfException.strerror(-rc));
+                }
+            }
+            links.clear();
+            if (!ringBuffer.equals(MemorySegment.NULL)) {
+                libbpf_h.ring_buffer__free(ringBuffer); // before the arena that holds the upcall stub
+                ringBuffer = MemorySegment.NULL;
+            }
+            if (!obj.equals(MemorySegment.NULL)) {
+                libbpf_h.bpf_object__close(obj);
+                obj = MemorySegment.NULL;
+            }
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.moonwalk.agent.bpf;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
+
+/**
+ * The one Java mirror of {@code bpf/src/moonwalk.h}: record layouts, frame-word encoding and
+ * constants. A test checks the layouts against the BTF of the compiled BPF object, so a change to
+ * the header that is not made here too fails the build.
+ */
+public final class RecordLayout {
+    private RecordLayout() {}
+
+    // enum mw_event_type
+    public static final int EVENT_SAMPLE = 1;
+    public static final int EVENT_EXIT = 2;
+    public static final int EVENT_NEW_PID = 3;
+    public static final int EVENT_UNKNOWN_PC = 4;
+
+    // enum mw_frame_kind
+    public static final int FRAME_KERNEL = 1;
+    public static final int FRAME_NATIVE = 2;
+    public static final int FRAME_LUA = 3;
+    public static final int FRAME_LUA_JIT = 4;
+    public static final int FRAME_LUA_C = 5;
+    public static final int FRAME_ERROR = 15;
+
+    public static final int FRAME_KIND_SHIFT = 60;
+    public static final int FRAME_EXTRA_SHIFT = 56;
+    public static final long FRAME_PAYLOAD_MASK = 0x00ff_ffff_ffff_ffffL;
+    public static final long FRAME_ADDR_MASK = 0x0000_ffff_ffff_ffffL;
+    public static final long FRAME_RETURN_ADDR = 1L << 48;
+
+    // enum mw_error_reason
+    public static final int ERR_NONE = 0;
+    public static final int ERR_USER_STACK_FAILED = 1;
+    public static final int ERR_DEPTH_LIMIT = 2;
+    public static final int ERR_NO_MAPPING = 3;
+    public static final int ERR_NO_UNWIND_INFO = 4;
+    public static final int ERR_READ_FAULT = 5;
+    public static final int ERR_KERNEL_STACK_FAILED = 6;
+    public static final int ERR_PROCESS_NOT_SYNCED = 7;
+    public static final int ERR_BAD_CFA = 8;
+
+    public static final int MAX_KERNEL_FRAMES = 127;
+    public static final int MAX_USER_FRAMES = 127;
+    public static final int MAX_FRAME_WORDS = 512;
+    public static final int COMM_LEN = 16;
+
+    // sample flags
+    public static final int SAMPLE_KERNEL_MODE = 0x1;
+    public static final int SAMPLE_TRUNCATED = 0x2;
+
+    // enum mw_stat: indexes of BpfSampler.stats()
+    public static final int STAT_SAMPLES = 0;
+    public static final int STAT_SKIPPED_IDLE = 1;
+    public static final int STAT_SKIPPED_FILTER = 2;
+    public static final int STAT_RINGBUF_FULL = 3;
+    public static final int STAT_KERNEL_STACK_ERR = 4;
+    public static final int STAT_USER_STACK_ERR = 5;
+    public static final int STAT_EXITS = 6;
+    public static final int STAT_MAX = 16;
+
+    /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */
+    public static final StructLayout SAMPLE = MemoryLayout.structLayout(
+            JAVA_INT.withName("type"),
+            JAVA_INT.withName("pid"),
+            JAVA_INT.withName("tid"),
+            JAVA_INT.withName("cpu"),
+            JAVA_LONG.withName("ktime_ns"),
+            MemoryLayout.sequenceLayout(COMM_LEN, JAVA_BYTE).withName("comm"),
+            JAVA_SHORT.withName("frame_words"),
+            JAVA_SHORT.withName("kernel_frames"),
+            JAVA_INT.withName("flags"),
+            JAVA_LONG.withName("vm"),
+            JAVA_INT.withName("vmstate"),
+            JAVA_INT.withName("reserved"),
+            MemoryLayout.sequenceLayout(MAX_FRAME_WORDS, JAVA_LONG).withName("frames")
+    ).withName("mw_sample");
+
+    /** struct mw_exit */
+    public static final StructLayout EXIT = MemoryLayout.structLayout(
+            JAVA_INT.withName("type"),
+            JAVA_INT.withName("pid"),
+            JAVA_LONG.withName("ktime_ns")
+    ).withName("mw_exit");
+
+    /** struct mw_pid_event (not yet emitted by a program, so not yet in the object's BTF) */
+    public static final StructLayout PID_EVENT = MemoryLayout.structLayout(
+            JAVA_INT.withName("type"),
+            JAVA_INT.withName("pid"),
+            JAVA_LONG.withName("pc")
+    ).withName("mw_pid_event");
+
+    /** struct mw_config */
+    public static final StructLayout CONFIG = MemoryLayout.structLayout(
+            JAVA_INT.withName("agent_pid"),
+            JAVA_INT.withName("filter_pids"),
+            JAVA_INT.withName("user_stacks"),
+            JAVA_INT.withName("reserved")
+    ).withName("mw_config");
+
+    public static final long SAMPLE_TYPE = SAMPLE.byteOffset(groupElement("type"));
+    public static final long SAMPLE_PID = SAMPLE.byteOffset(groupElement("pid"));
+    public static final long SAMPLE_TID = SAMPLE.byteOffset(groupElement("tid"));
+    public static final long SAMPLE_CPU = SAMPLE.byteOffset(groupElement("cpu"));
+    public static final long SAMPLE_KTIME_NS = SAMPLE.byteOffset(groupElement("ktime_ns"));
+    public static final long SAMPLE_COMM = SAMPLE.byteOffset(groupElement("comm"));
+    public static final long SAMPLE_FRAME_WORDS = SAMPLE.byteOffset(groupElement("frame_words"));
+    public static final long SAMPLE_KERNEL_FRAMES = SAMPLE.byteOffset(groupElement("kernel_frames"));
+    public static final long SAMPLE_FLAGS = SAMPLE.byteOffset(groupElement("flags"));
+    public static final long SAMPLE_VM = SAMPLE.byteOffset(groupElement("vm"));
+    public static final long SAMPLE_VMSTATE = SAMPLE.byteOffset(groupElement("vmstate"));
+    /** Bytes before the first frame word: the fixed part of every sample record. */
+    public static final long SAMPLE_HEADER_BYTES = SAMPLE.byteOffset(groupElement("frames"));
+
+    public static final long EXIT_PID = EXIT.byteOffset(groupElement("pid"));
+    public static final long EXIT_KTIME_NS = EXIT.byteOffset(groupElement("ktime_ns"));
+
+    public static final long CONFIG_AGENT_PID = CONFIG.byteOffset(groupElement("agent_pid"));
+    public static final long CONFIG_FILTER_PIDS = CONFIG.byteOffset(groupElement("filter_pids"));
+    public static final long CONFIG_USER_STACKS = CONFIG.byteOffset(groupElement("user_stacks"));
+}

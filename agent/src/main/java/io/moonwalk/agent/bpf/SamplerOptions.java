@@ -1,0 +1,49 @@
+package io.moonwalk.agent.bpf;
+
+import java.util.Set;
+
+/**
+ * How to open a {@link BpfSampler}.
+ *
+ * @param hz              samples per second per CPU (perf frequency mode)
+ * @param pids            tgids to sample; empty samples the whole host
+ * @param ringBufferBytes ring buffer size: a power of two, at least one page
+ * @param userStacks      collect user stacks (kernel stacks are always collected)
+ */
+public record SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boolean userStacks) {
+    public static final int DEFAULT_HZ = 19;
+    public static final int DEFAULT_RING_BUFFER_BYTES = 4 << 20;
+    /** Entries of the pid_filter map (MW_PID_FILTER_ENTRIES in bpf/src/maps.h). */
+    public static final int MAX_PIDS = 4096;
+    private static final int MAX_HZ = 10_000;
+    private static final int PAGE = 4096;
+
+    public SamplerOptions {
+        if (hz < 1 || hz > MAX_HZ) {
+            throw new IllegalArgumentException("sampling frequency " + hz + " Hz is outside 1.." + MAX_HZ);
+        }
+        pids = Set.copyOf(pids);
+        if (pids.size() > MAX_PIDS) {
+            throw new IllegalArgumentException(pids.size() + " pids given; the PID filter holds at most " + MAX_PIDS);
+        }
+        for (int pid : pids) {
+            if (pid <= 0) {
+                throw new IllegalArgumentException("pid " + pid + " is not a process id");
+            }
+        }
+        if (ringBufferBytes < PAGE || Integer.bitCount(ringBufferBytes) != 1) {
+            throw new IllegalArgumentException("ring buffer size " + ringBufferBytes
+                    + " must be a power of two of at least " + PAGE + " bytes (kernel requirement)");
+        }
+    }
+
+    /** The whole host at {@code hz}, default ring buffer, user stacks on. */
+    public static SamplerOptions wholeHost(int hz) {
+        return new SamplerOptions(hz, Set.of(), DEFAULT_RING_BUFFER_BYTES, true);
+    }
+
+    /** Only {@code pids} at {@code hz}, default ring buffer, user stacks on. */
+    public static SamplerOptions forPids(int hz, Set<Integer> pids) {
+        return new SamplerOptions(hz, pids, DEFAULT_RING_BUFFER_BYTES, true);
+    }
+}
