@@ -62,6 +62,11 @@ public final class SampleRecord {
         return seg.get(JAVA_LONG_UNALIGNED, SAMPLE_KTIME_NS);
     }
 
+    /** Bytes 8*i .. 8*i+7 of the NUL-padded thread name as a little-endian word (i = 0 or 1); no allocation. */
+    public long commWord(int i) {
+        return seg.get(JAVA_LONG_UNALIGNED, SAMPLE_COMM + 8L * java.util.Objects.checkIndex(i, 2));
+    }
+
     /** The thread name (allocates). */
     public String comm() {
         int len = 0;

@@ -66,7 +66,7 @@ public final class RecordCommand implements Callable<Integer> {
         }
         Privileges.requireProfilingCapabilities();
 
-        Recording recording = new Recording(new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BYTES, true),
+        Recording recording = new Recording(new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true),
                 duration);
         Signal.handle(new Signal("INT"), sig -> recording.requestStop());
         Signal.handle(new Signal("TERM"), sig -> recording.requestStop());
@@ -80,7 +80,7 @@ public final class RecordCommand implements Callable<Integer> {
         for (int i = 0; i < outputs.size(); i++) {
             Path out = outputs.get(i);
             try {
-                formats.get(i).writer().write(profile, out);
+                formats.get(i).newWriter().writeFile(profile, out);
             } catch (IOException e) {
                 System.err.println("moonwalk: could not write " + out + ": " + e.getMessage());
                 return Main.EXIT_RUNTIME;

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.record;
 
+import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ public final class RecordSummary {
                         en.getKey().command(), en.getKey().pid())));
         long[] k = recording.kernelStats();
         sb.append(String.format("  lost in kernel (ring buffer full): %d, dropped in agent (table full): %d%n",
-                KernelStat.RINGBUF_FULL.of(k), recording.droppedInAgent()));
+                k.length > RecordLayout.STAT_RINGBUF_FULL ? k[RecordLayout.STAT_RINGBUF_FULL] : 0, recording.droppedInAgent()));
         for (Path out : outputs) {
             sb.append("  wrote ").append(out).append(System.lineSeparator());
         }

@@ -3,6 +3,7 @@ package io.moonwalk.agent.record;
 import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.RecordHandler;
+import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.process.ProcessRegistry;
@@ -31,7 +32,7 @@ public final class Recording implements RecordHandler {
     private final NativeSymbolizer nativeSymbolizer;
     private final Set<Integer> targets;
     private final Set<Integer> exitedTargets = new HashSet<>();
-    private final long[] scratch = new long[SampleRecord.MAX_FRAME_WORDS];
+    private final long[] scratch = new long[RecordLayout.MAX_FRAME_WORDS];
     private long[] kernelStats = new long[0];
     private volatile BpfSampler sampler;
     private long startEpochNanos;

@@ -1,5 +1,7 @@
 package io.moonwalk.agent.symbolize;
 
+import io.moonwalk.agent.bpf.RecordLayout;
+
 /** Human text for the unwinder's error reasons (enum mw_error_reason in bpf/src/moonwalk.h). */
 final class ErrorReasons {
     private ErrorReasons() {
@@ -7,14 +9,14 @@ final class ErrorReasons {
 
     static String describe(int reason) {
         return switch (reason) {
-            case 1 -> "user stack";
-            case 2 -> "depth limit";
-            case 3 -> "no mapping";
-            case 4 -> "no unwind info";
-            case 5 -> "read fault";
-            case 6 -> "kernel stack";
-            case 7 -> "process not synced";
-            case 8 -> "bad CFA";
+            case RecordLayout.ERR_USER_STACK_FAILED -> "user stack";
+            case RecordLayout.ERR_DEPTH_LIMIT -> "depth limit";
+            case RecordLayout.ERR_NO_MAPPING -> "no mapping";
+            case RecordLayout.ERR_NO_UNWIND_INFO -> "no unwind info";
+            case RecordLayout.ERR_READ_FAULT -> "read fault";
+            case RecordLayout.ERR_KERNEL_STACK_FAILED -> "kernel stack";
+            case RecordLayout.ERR_PROCESS_NOT_SYNCED -> "process not synced";
+            case RecordLayout.ERR_BAD_CFA -> "bad CFA";
             default -> "reason " + reason;
         };
     }

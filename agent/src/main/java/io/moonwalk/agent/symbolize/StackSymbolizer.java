@@ -1,6 +1,7 @@
 package io.moonwalk.agent.symbolize;
 
 import io.moonwalk.agent.aggregate.RawStackTable;
+import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.process.ProcessRegistry;
 import io.moonwalk.agent.process.ProcessRegistry.TrackedProcess;
@@ -70,10 +71,10 @@ public final class StackSymbolizer {
     private Frame frame(int pid, TrackedProcess proc, long w) {
         int kind = SampleRecord.kind(w);
         return switch (kind) {
-            case SampleRecord.FRAME_KERNEL -> kernelFrames.computeIfAbsent(w, this::kernelFrame);
-            case SampleRecord.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, w),
+            case RecordLayout.FRAME_KERNEL -> kernelFrames.computeIfAbsent(w, this::kernelFrame);
+            case RecordLayout.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, w),
                     k -> nativeFrame(proc, k.word()));
-            case SampleRecord.FRAME_ERROR -> intern(new Frame(FrameKind.ERROR,
+            case RecordLayout.FRAME_ERROR -> intern(new Frame(FrameKind.ERROR,
                     "[unwind error: " + ErrorReasons.describe(SampleRecord.errorReason(w)) + "]", ""));
             default -> intern(new Frame(FrameKind.ERROR, "[unknown frame kind " + kind + "]", ""));
         };
