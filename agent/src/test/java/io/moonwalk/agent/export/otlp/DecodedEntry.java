@@ -1,0 +1,86 @@
+package io.moonwalk.agent.export.otlp;
+
+import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.agent.profile.FrameKind;
+import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.profiles.v1development.KeyValueAndUnit;
+import io.opentelemetry.proto.profiles.v1development.Location;
+import io.opentelemetry.proto.profiles.v1development.ProfilesDictionary;
+import io.opentelemetry.proto.profiles.v1development.ResourceProfiles;
+import io.opentelemetry.proto.profiles.v1development.Sample;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A sample read back from a request through the dictionary only (the way a receiver sees it), in
+ * the model's terms, so tests can compare it with the input entries.
+ */
+record DecodedEntry(long pid, Map<String, String> attributes, List<Frame> frames, long count) {
+
+    static List<DecodedEntry> decode(ExportProfilesServiceRequest req) {
+        ProfilesDictionary d = req.getDictionary();
+        List<DecodedEntry> out = new ArrayList<>();
+        for (ResourceProfiles rp : req.getResourceProfilesList()) {
+            long pid = resource(rp).get("process.pid").getIntValue();
+            for (var sp : rp.getScopeProfilesList()) {
+                for (var p : sp.getProfilesList()) {
+                    for (Sample s : p.getSamplesList()) {
+                        Map<String, String> attrs = new HashMap<>();
+                        for (int a : s.getAttributeIndicesList()) {
+                            KeyValueAndUnit kv = d.getAttributeTable(a);
+                            attrs.put(d.getStringTable(kv.getKeyStrindex()), kv.getValue().getStringValue());
+                        }
+                        List<Frame> frames = new ArrayList<>();
+                        List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
+                        for (int i = leafFirst.size() - 1; i >= 0; i--) {
+                            frames.add(frame(d, d.getLocationTable(leafFirst.get(i))));
+                        }
+                        long count = 0;
+                        for (long v : s.getValuesList()) {
+                            count += v;
+                        }
+                        out.add(new DecodedEntry(pid, attrs, frames, count));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static Map<String, AnyValue> resource(ResourceProfiles rp) {
+        Map<String, AnyValue> m = new HashMap<>();
+        for (KeyValue kv : rp.getResource().getAttributesList()) {
+            m.put(kv.getKey(), kv.getValue());
+        }
+        return m;
+    }
+
+    private static Frame frame(ProfilesDictionary d, Location l) {
+        String name = d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex());
+        String module = d.getStringTable(d.getMappingTable(l.getMappingIndex()).getFilenameStrindex());
+        String type = null;
+        boolean compiled = false;
+        for (int a : l.getAttributeIndicesList()) {
+            KeyValueAndUnit kv = d.getAttributeTable(a);
+            String key = d.getStringTable(kv.getKeyStrindex());
+            if (key.equals("profile.frame.type")) {
+                type = kv.getValue().getStringValue();
+            } else if (key.equals("luajit.compiled")) {
+                compiled = kv.getValue().getBoolValue();
+            }
+        }
+        FrameKind kind = switch (type) {
+            case "kernel" -> FrameKind.KERNEL;
+            case "native" -> FrameKind.NATIVE;
+            case "luajit" -> compiled ? FrameKind.LUA_JIT : FrameKind.LUA;
+            case "abort-marker" -> FrameKind.ERROR;
+            default -> throw new AssertionError("unexpected profile.frame.type " + type);
+        };
+        return new Frame(kind, name, module);
+    }
+}
