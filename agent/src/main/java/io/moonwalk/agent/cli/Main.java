@@ -16,6 +16,7 @@ public final class Main {
     }
 
     static int run(String... args) {
+        io.moonwalk.agent.log.ConsoleLogging.install();
         CommandLine cli = new CommandLine(new Main());
         cli.setDefaultValueProvider(new EnvironmentDefaults());
         cli.setParameterExceptionHandler((ex, a) -> {
