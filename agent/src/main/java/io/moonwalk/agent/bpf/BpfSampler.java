@@ -412,42 +412,34 @@ public final class BpfSampler implements AutoCloseable {
      * open.
      */
     public ProgramRunTime sampleProgramRunTime() {
-        synchronized (lock) {
-            ensureOpen();
-            int fd = libbpf_h.bpf_program__fd(sampleProgram);
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment info = bpf_prog_info.allocate(a);
-                MemorySegment len = a.allocate(JAVA_INT);
-                len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
-                int rc = libbpf_h.bpf_obj_get_info_by_fd(fd, info, len);
-                if (rc < 0) {
-                    throw BpfException.of("reading program info of " + SAMPLE_PROGRAM + " (bpf_obj_get_info_by_fd)",
-                            -rc, null);
-                }
-                return new ProgramRunTime(bpf_prog_info.name(info), bpf_prog_info.run_time_ns(info),
-                        bpf_prog_info.run_cnt(info));
-            }
-        }
+        MemorySegment info = programInfo(SAMPLE_PROGRAM);
+        return new ProgramRunTime(bpf_prog_info.name(info), bpf_prog_info.run_time_ns(info),
+                bpf_prog_info.run_cnt(info));
     }
 
     /** Kernel ids of the loaded programs (diagnostics: bpftool prog show id N). */
     public List<Integer> programIds() {
+        return List.of(bpf_prog_info.id(programInfo(SAMPLE_PROGRAM)), bpf_prog_info.id(programInfo(EXIT_PROGRAM)));
+    }
+
+    /** Instructions the verifier processed when loading {@code program} (kernel 5.16+, else 0). */
+    public int verifiedInstructions(String program) {
+        return bpf_prog_info.verified_insns(programInfo(program));
+    }
+
+    private MemorySegment programInfo(String name) {
         synchronized (lock) {
             ensureOpen();
-            List<Integer> ids = new ArrayList<>();
+            MemorySegment info = bpf_prog_info.allocate(Arena.ofAuto());
             try (Arena a = Arena.ofConfined()) {
-                for (String name : List.of(SAMPLE_PROGRAM, EXIT_PROGRAM)) {
-                    MemorySegment info = bpf_prog_info.allocate(a);
-                    MemorySegment len = a.allocate(JAVA_INT);
-                    len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
-                    int rc = libbpf_h.bpf_obj_get_info_by_fd(libbpf_h.bpf_program__fd(program(name)), info, len);
-                    if (rc < 0) {
-                        throw BpfException.of("reading program info of " + name, -rc, null);
-                    }
-                    ids.add(bpf_prog_info.id(info));
+                MemorySegment len = a.allocate(JAVA_INT);
+                len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
+                int rc = libbpf_h.bpf_obj_get_info_by_fd(libbpf_h.bpf_program__fd(program(name)), info, len);
+                if (rc < 0) {
+                    throw BpfException.of("reading program info of " + name + " (bpf_obj_get_info_by_fd)", -rc, null);
                 }
             }
-            return ids;
+            return info;
         }
     }
 
