@@ -87,10 +87,15 @@ public final class BpfSampler implements AutoCloseable {
      * {@link BpfException} says what failed and what to do.
      */
     public static BpfSampler open(SamplerOptions options) {
+        return open(options, readObject());
+    }
+
+    /** Opens with another build of the object (tests: a program the verifier rejects). */
+    static BpfSampler open(SamplerOptions options, byte[] image) {
         checkKernel();
         BpfSampler s = new BpfSampler(!options.pids().isEmpty());
         try {
-            s.load(options);
+            s.load(options, image);
             return s;
         } catch (RuntimeException | Error e) {
             try {
@@ -119,9 +124,8 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    private void load(SamplerOptions options) {
+    private void load(SamplerOptions options, byte[] image) {
         LibbpfLog.install();
-        byte[] image = readObject();
         try (Arena loadArena = Arena.ofConfined(); LibbpfLog.Capture log = LibbpfLog.capture()) {
             // libbpf may read the buffer until load, so it lives until load returns
             MemorySegment buf = loadArena.allocate(image.length);
@@ -142,8 +146,14 @@ public final class BpfSampler implements AutoCloseable {
             }
             rc = libbpf_h.bpf_object__load(obj);
             if (rc < 0) {
-                throw withLog(BpfException.of("loading the BPF programs into the kernel (bpf_object__load)", -rc,
-                        "the kernel rejected the object; the verifier log tail below says why"), log);
+                String what = "loading the BPF programs into the kernel (bpf_object__load)";
+                // the verifier refuses with EACCES too, which is not a privilege problem
+                BpfException e = log.sawVerifierLog()
+                        ? new BpfException(what + " failed: the verifier rejected a program (errno " + -rc
+                                + "); this kernel is not supported by this build, report it with the log below",
+                                -rc, null)
+                        : BpfException.of(what, -rc, "kernel 5.15+ with BTF is required");
+                throw withLog(e, log);
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
