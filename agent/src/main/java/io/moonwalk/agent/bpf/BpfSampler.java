@@ -362,7 +362,7 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    /** Records dropped because they did not parse (should stay 0; a non-zero value is a bug). */
+    /** Records dropped because they did not parse or have a type this version does not handle. */
     public long malformedRecords() {
         synchronized (lock) {
             return malformedRecords + unknownRecords;
@@ -465,6 +465,10 @@ public final class BpfSampler implements AutoCloseable {
         synchronized (lock) {
             if (closed) {
                 return;
+            }
+            if (handler != null) {
+                // the lock is reentrant: freeing the ring buffer under ring_buffer__consume would crash
+                throw new IllegalStateException("close() called from inside a RecordHandler; close after drain returns");
             }
             closed = true;
             for (MemorySegment link : links) {

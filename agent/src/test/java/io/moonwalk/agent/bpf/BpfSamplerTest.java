@@ -285,6 +285,30 @@ class BpfSamplerTest {
         }
     }
 
+    @Test
+    void closeFromInsideAHandlerIsRefusedInsteadOfFreeingTheRingUnderItself() throws Exception {
+        start(false);
+        BpfSampler sampler = BpfSampler.open(SamplerOptions.wholeHost(99));
+        try {
+            Thread.sleep(300);
+            RecordHandler closing = new Collector() {
+                @Override
+                public void onSample(SampleRecord r) {
+                    sampler.close();
+                }
+            };
+            try {
+                sampler.drain(closing);
+                throw new AssertionError("drain should rethrow the refused close");
+            } catch (IllegalStateException e) {
+                assertThat(e).hasMessageContaining("inside a RecordHandler");
+            }
+        } finally {
+            sampler.close();
+        }
+        assertThat(sampler.drain(new Collector())).isZero();
+    }
+
     private static boolean containsReturnInto(long[] userWords, long[] range) {
         for (int i = 1; i < userWords.length; i++) {
             if (SampleRecord.kind(userWords[i]) == FRAME_NATIVE && in(SampleRecord.address(userWords[i]) - 1, range)) {
