@@ -56,11 +56,14 @@ static __always_inline __u32 mw_kernel_stack(struct bpf_perf_event_data *ctx, st
 		return 1;
 	}
 	n /= sizeof(__u64);
-	for (i = 0; i < MW_MAX_KERNEL_FRAMES; i++) {
-		if (i >= n)
-			break;
+	/*
+	 * Every slot is encoded, used or not, with no test against n: any branch on n makes the
+	 * verifier split n's range into one state per value, and the states multiply through the
+	 * rest of the program (past the 1M-instruction limit). Encoding unused slots costs ~130
+	 * ALU ops; they are never emitted.
+	 */
+	for (i = 0; i < MW_MAX_KERNEL_FRAMES; i++)
 		s->frames[i] = mw_frame_word(MW_FRAME_KERNEL, s->frames[i]);
-	}
 	if (n >= MW_MAX_KERNEL_FRAMES) {
 		/* bpf_get_stack cuts silently at the buffer (or kernel.perf_event_max_stack): say so */
 		s->flags |= MW_SAMPLE_TRUNCATED;
@@ -98,16 +101,9 @@ static __always_inline __u32 mw_user_stack(struct bpf_perf_event_data *ctx, stru
 		return 1;
 	}
 	n /= sizeof(__u64);
-	for (i = 0; i < MW_MAX_USER_FRAMES; i++) {
-		__u64 w;
-
-		if (i >= n)
-			break;
-		w = mw_frame_word(MW_FRAME_NATIVE, buf[i]);
-		if (i > 0)
-			w |= MW_FRAME_RETURN_ADDR;
-		buf[i] = w;
-	}
+	/* branch-free over all slots, for the same verifier reason as the kernel stack */
+	for (i = 0; i < MW_MAX_USER_FRAMES; i++)
+		buf[i] = mw_frame_word(MW_FRAME_NATIVE, buf[i]) | (i > 0 ? MW_FRAME_RETURN_ADDR : 0);
 	if (n >= MW_MAX_USER_FRAMES) {
 		s->flags |= MW_SAMPLE_TRUNCATED;
 		buf[MW_MAX_USER_FRAMES] = mw_error_word(MW_ERR_DEPTH_LIMIT);

@@ -87,10 +87,15 @@ public final class BpfSampler implements AutoCloseable {
      * {@link BpfException} says what failed and what to do.
      */
     public static BpfSampler open(SamplerOptions options) {
+        return open(options, readObject());
+    }
+
+    /** Opens with another build of the object (tests: a program the verifier rejects). */
+    static BpfSampler open(SamplerOptions options, byte[] image) {
         checkKernel();
         BpfSampler s = new BpfSampler(!options.pids().isEmpty());
         try {
-            s.load(options);
+            s.load(options, image);
             return s;
         } catch (RuntimeException | Error e) {
             try {
@@ -119,9 +124,8 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    private void load(SamplerOptions options) {
+    private void load(SamplerOptions options, byte[] image) {
         LibbpfLog.install();
-        byte[] image = readObject();
         try (Arena loadArena = Arena.ofConfined(); LibbpfLog.Capture log = LibbpfLog.capture()) {
             // libbpf may read the buffer until load, so it lives until load returns
             MemorySegment buf = loadArena.allocate(image.length);
@@ -142,8 +146,14 @@ public final class BpfSampler implements AutoCloseable {
             }
             rc = libbpf_h.bpf_object__load(obj);
             if (rc < 0) {
-                throw withLog(BpfException.of("loading the BPF programs into the kernel (bpf_object__load)", -rc,
-                        "the kernel rejected the object; the verifier log tail below says why"), log);
+                String what = "loading the BPF programs into the kernel (bpf_object__load)";
+                // the verifier refuses with EACCES too, which is not a privilege problem
+                BpfException e = log.sawVerifierLog()
+                        ? new BpfException(what + " failed: the verifier rejected a program (errno " + -rc
+                                + "); this kernel is not supported by this build, report it with the log below",
+                                -rc, null)
+                        : BpfException.of(what, -rc, "kernel 5.15+ with BTF is required");
+                throw withLog(e, log);
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
@@ -352,7 +362,7 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    /** Records dropped because they did not parse (should stay 0; a non-zero value is a bug). */
+    /** Records dropped because they did not parse or have a type this version does not handle. */
     public long malformedRecords() {
         synchronized (lock) {
             return malformedRecords + unknownRecords;
@@ -412,42 +422,34 @@ public final class BpfSampler implements AutoCloseable {
      * open.
      */
     public ProgramRunTime sampleProgramRunTime() {
-        synchronized (lock) {
-            ensureOpen();
-            int fd = libbpf_h.bpf_program__fd(sampleProgram);
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment info = bpf_prog_info.allocate(a);
-                MemorySegment len = a.allocate(JAVA_INT);
-                len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
-                int rc = libbpf_h.bpf_obj_get_info_by_fd(fd, info, len);
-                if (rc < 0) {
-                    throw BpfException.of("reading program info of " + SAMPLE_PROGRAM + " (bpf_obj_get_info_by_fd)",
-                            -rc, null);
-                }
-                return new ProgramRunTime(bpf_prog_info.name(info), bpf_prog_info.run_time_ns(info),
-                        bpf_prog_info.run_cnt(info));
-            }
-        }
+        MemorySegment info = programInfo(SAMPLE_PROGRAM);
+        return new ProgramRunTime(bpf_prog_info.name(info), bpf_prog_info.run_time_ns(info),
+                bpf_prog_info.run_cnt(info));
     }
 
     /** Kernel ids of the loaded programs (diagnostics: bpftool prog show id N). */
     public List<Integer> programIds() {
+        return List.of(bpf_prog_info.id(programInfo(SAMPLE_PROGRAM)), bpf_prog_info.id(programInfo(EXIT_PROGRAM)));
+    }
+
+    /** Instructions the verifier processed when loading {@code program} (kernel 5.16+, else 0). */
+    public int verifiedInstructions(String program) {
+        return bpf_prog_info.verified_insns(programInfo(program));
+    }
+
+    private MemorySegment programInfo(String name) {
         synchronized (lock) {
             ensureOpen();
-            List<Integer> ids = new ArrayList<>();
+            MemorySegment info = bpf_prog_info.allocate(Arena.ofAuto());
             try (Arena a = Arena.ofConfined()) {
-                for (String name : List.of(SAMPLE_PROGRAM, EXIT_PROGRAM)) {
-                    MemorySegment info = bpf_prog_info.allocate(a);
-                    MemorySegment len = a.allocate(JAVA_INT);
-                    len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
-                    int rc = libbpf_h.bpf_obj_get_info_by_fd(libbpf_h.bpf_program__fd(program(name)), info, len);
-                    if (rc < 0) {
-                        throw BpfException.of("reading program info of " + name, -rc, null);
-                    }
-                    ids.add(bpf_prog_info.id(info));
+                MemorySegment len = a.allocate(JAVA_INT);
+                len.set(JAVA_INT, 0, (int) bpf_prog_info.sizeof());
+                int rc = libbpf_h.bpf_obj_get_info_by_fd(libbpf_h.bpf_program__fd(program(name)), info, len);
+                if (rc < 0) {
+                    throw BpfException.of("reading program info of " + name + " (bpf_obj_get_info_by_fd)", -rc, null);
                 }
             }
-            return ids;
+            return info;
         }
     }
 
@@ -463,6 +465,10 @@ public final class BpfSampler implements AutoCloseable {
         synchronized (lock) {
             if (closed) {
                 return;
+            }
+            if (handler != null) {
+                // the lock is reentrant: freeing the ring buffer under ring_buffer__consume would crash
+                throw new IllegalStateException("close() called from inside a RecordHandler; close after drain returns");
             }
             closed = true;
             for (MemorySegment link : links) {

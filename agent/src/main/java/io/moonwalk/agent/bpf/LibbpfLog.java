@@ -41,8 +41,10 @@ final class LibbpfLog {
     static final class Capture implements AutoCloseable {
         private static final int MAX_LINES = 40;
         private final ArrayDeque<String> lines = new ArrayDeque<>();
+        private boolean verifierLog;
 
         void add(String message) {
+            verifierLog |= message.contains("PROG LOAD LOG");
             for (String line : message.split("\n")) {
                 if (!line.isBlank()) {
                     if (lines.size() == MAX_LINES) {
@@ -51,6 +53,11 @@ final class LibbpfLog {
                     lines.addLast(line);
                 }
             }
+        }
+
+        /** True once libbpf passed on a verifier log: the kernel ran the verifier and refused a program. */
+        boolean sawVerifierLog() {
+            return verifierLog;
         }
 
         /** The last warning lines, newline-separated; empty if libbpf warned about nothing. */

@@ -50,9 +50,6 @@ public final class bpf_object_open_opts {
 
     private static final long SZ = offsetof("sz");
     private static final long OBJECT_NAME = offsetof("object_name");
-    private static final long KERNEL_LOG_BUF = offsetof("kernel_log_buf");
-    private static final long KERNEL_LOG_SIZE = offsetof("kernel_log_size");
-    private static final long KERNEL_LOG_LEVEL = offsetof("kernel_log_level");
 
     public static long sz(MemorySegment s) {
         return s.get(JAVA_LONG, SZ);
@@ -68,29 +65,5 @@ public final class bpf_object_open_opts {
 
     public static void object_name(MemorySegment s, MemorySegment v) {
         s.set(ADDRESS, OBJECT_NAME, v);
-    }
-
-    public static MemorySegment kernel_log_buf(MemorySegment s) {
-        return s.get(ADDRESS, KERNEL_LOG_BUF);
-    }
-
-    public static void kernel_log_buf(MemorySegment s, MemorySegment v) {
-        s.set(ADDRESS, KERNEL_LOG_BUF, v);
-    }
-
-    public static long kernel_log_size(MemorySegment s) {
-        return s.get(JAVA_LONG, KERNEL_LOG_SIZE);
-    }
-
-    public static void kernel_log_size(MemorySegment s, long v) {
-        s.set(JAVA_LONG, KERNEL_LOG_SIZE, v);
-    }
-
-    public static int kernel_log_level(MemorySegment s) {
-        return s.get(JAVA_INT, KERNEL_LOG_LEVEL);
-    }
-
-    public static void kernel_log_level(MemorySegment s, int v) {
-        s.set(JAVA_INT, KERNEL_LOG_LEVEL, v);
     }
 }

@@ -75,6 +75,7 @@ public final class bpf_prog_info {
     private static final long NAME = offsetof("name");
     private static final long RUN_TIME_NS = offsetof("run_time_ns");
     private static final long RUN_CNT = offsetof("run_cnt");
+    private static final long VERIFIED_INSNS = offsetof("verified_insns");
 
     public static int id(MemorySegment s) {
         return s.get(JAVA_INT, ID);
@@ -91,5 +92,10 @@ public final class bpf_prog_info {
 
     public static long run_cnt(MemorySegment s) {
         return s.get(JAVA_LONG, RUN_CNT);
+    }
+
+    /** Instructions the verifier processed at load (5.16+; 0 on older kernels). */
+    public static int verified_insns(MemorySegment s) {
+        return s.get(JAVA_INT, VERIFIED_INSNS);
     }
 }

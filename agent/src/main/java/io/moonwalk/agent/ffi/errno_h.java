@@ -15,20 +15,11 @@ public final class errno_h {
     private errno_h() {}
 
     public static final int EPERM = 1;
-    public static final int ENOENT = 2;
-    public static final int ESRCH = 3;
-    public static final int EINTR = 4;
     public static final int ENXIO = 6;
     public static final int E2BIG = 7;
-    public static final int EAGAIN = 11;
-    public static final int ENOMEM = 12;
     public static final int EACCES = 13;
-    public static final int EBUSY = 16;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
-    public static final int ENOSPC = 28;
-    public static final int ENOSYS = 38;
-    public static final int EOPNOTSUPP = 95;
 
     /** Linker option shared by every errno-reporting binding. */
     static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");

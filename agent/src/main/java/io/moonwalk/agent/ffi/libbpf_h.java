@@ -42,8 +42,6 @@ public final class libbpf_h {
 
     /** map update flags */
     public static final long BPF_ANY = 0;
-    public static final long BPF_NOEXIST = 1;
-    public static final long BPF_EXIST = 2;
 
     public static final String LIBRARY = "libbpf.so.1";
 
