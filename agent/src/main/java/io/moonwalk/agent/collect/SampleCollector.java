@@ -1,0 +1,121 @@
+package io.moonwalk.agent.collect;
+
+import io.moonwalk.agent.aggregate.RawStackTable;
+import io.moonwalk.agent.bpf.RecordHandler;
+import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.agent.bpf.SampleRecord;
+import io.moonwalk.agent.process.ProcessRegistry;
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.symbolize.StackSymbolizer;
+import io.moonwalk.symbolizer.kernel.KernelSymbols;
+import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Receives the kernel's records (on the drain thread), counts raw stacks for the current window
+ * and, at the end of a window, names their frames. Shared by {@code record} and {@code agent}.
+ *
+ * <p>Processes are captured at their first sample while alive, so that stacks of processes that
+ * exit before the window ends are still named. Not thread-safe: one drain thread owns it.
+ */
+public final class SampleCollector implements RecordHandler {
+    /** Distinct stacks and frame words a window may hold before samples are dropped (and counted). */
+    public static final int MAX_STACKS_PER_WINDOW = 1 << 20;
+    public static final int MAX_WORDS_PER_WINDOW = 64 << 20;
+    public static final int MAX_PROCESSES = 8192;
+
+    private final RawStackTable table = new RawStackTable(MAX_STACKS_PER_WINDOW, MAX_WORDS_PER_WINDOW);
+    private final NativeSymbolizer nativeSymbolizer;
+    private final ProcessRegistry processes;
+    private final Set<Integer> targets;
+    private final Set<Integer> exitedTargets = new HashSet<>();
+    private final long[] scratch = new long[RecordLayout.MAX_FRAME_WORDS];
+    private final long periodNanos;
+    private KernelSymbols kernelSymbols;
+    private long samples;
+    private long droppedSamples;
+
+    /**
+     * @param targets the processes being recorded, or empty for the whole host
+     * @param hz      the sampling frequency, for the profile's period
+     */
+    public SampleCollector(Set<Integer> targets, int hz) {
+        this.targets = Set.copyOf(targets);
+        this.periodNanos = 1_000_000_000L / hz;
+        this.nativeSymbolizer = new NativeSymbolizer();
+        this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES);
+    }
+
+    @Override
+    public void onSample(SampleRecord r) {
+        int pid = r.pid();
+        int n = Math.min(r.frameWords(), scratch.length);
+        for (int i = 0; i < n; i++) {
+            scratch[i] = r.frameWord(i);
+        }
+        if (processes.find(pid) == null) {
+            processes.get(pid, r.comm());
+        }
+        samples++;
+        if (!table.add(pid, r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), 0L, 1L)) {
+            droppedSamples++;
+        }
+    }
+
+    @Override
+    public void onExit(int pid, long ktimeNanos) {
+        processes.exited(pid);
+        if (targets.contains(pid)) {
+            exitedTargets.add(pid);
+        }
+    }
+
+    /** True when processes were targeted and every one of them has exited. */
+    public boolean targetsGone() {
+        return !targets.isEmpty() && exitedTargets.size() == targets.size();
+    }
+
+    /**
+     * Closes the current window: names its stacks, then empties the table and forgets exited
+     * processes.
+     */
+    public Profile endWindow(long startEpochNanos, long durationNanos) {
+        StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes);
+        Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos,
+                StackSymbolizer.LabelDecoder.NONE);
+        table.clear();
+        processes.forgetExited();
+        return profile;
+    }
+
+    private KernelSymbols kernelSymbols() {
+        if (kernelSymbols == null) {
+            try {
+                kernelSymbols = KernelSymbols.load();
+            } catch (Exception e) {
+                System.getLogger(SampleCollector.class.getName()).log(System.Logger.Level.WARNING,
+                        "kernel frames stay unnamed: " + e.getMessage());
+            }
+        }
+        return kernelSymbols;
+    }
+
+    /** Samples received since start. */
+    public long samples() {
+        return samples;
+    }
+
+    /** Samples dropped because a window's table was full, since start. */
+    public long droppedSamples() {
+        return droppedSamples;
+    }
+
+    public ProcessRegistry processes() {
+        return processes;
+    }
+
+    public NativeSymbolizer nativeSymbolizer() {
+        return nativeSymbolizer;
+    }
+}
