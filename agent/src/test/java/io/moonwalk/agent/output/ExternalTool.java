@@ -11,12 +11,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a real tool (protoc, chromium) as the ground truth for an output file. */
-final class ExternalTool {
+public final class ExternalTool {
 
-    record Result(int exitCode, String stdout, String stderr) {
+    public record Result(int exitCode, String stdout, String stderr) {
     }
 
-    static Result run(List<String> command, byte[] stdin, Path workDir, long timeoutSeconds)
+    public static Result run(List<String> command, byte[] stdin, Path workDir, long timeoutSeconds)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command);
         if (workDir != null) {

@@ -9,15 +9,15 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Renders a page in Debian's headless Chromium: the real browser is the judge of the HTML. */
-final class HeadlessChromium {
-    static final String BINARY = "/usr/bin/chromium";
+public final class HeadlessChromium {
+    public static final String BINARY = "/usr/bin/chromium";
 
     /**
      * Loads {@code page} (plus {@code fragment}, may be empty), lets scripts run for
      * {@code budgetMillis} of virtual time and returns the DOM; also writes a 1200x800 screenshot
      * when {@code screenshot} is not null.
      */
-    static String dumpDom(Path page, String fragment, Path screenshot, int budgetMillis)
+    public static String dumpDom(Path page, String fragment, Path screenshot, int budgetMillis)
             throws IOException, InterruptedException {
         Path profileDir = Files.createTempDirectory("moonwalk-chromium-");
         try {
