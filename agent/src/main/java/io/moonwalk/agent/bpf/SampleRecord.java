@@ -148,4 +148,9 @@ public final class SampleRecord {
     public static long encodeError(int reason) {
         return ((long) FRAME_ERROR << FRAME_KIND_SHIFT) | (reason & FRAME_PAYLOAD_MASK);
     }
+
+    /** A copy of this record's bytes (header and used frame words), e.g. to replay it later. */
+    public byte[] copyBytes() {
+        return seg.asSlice(0, SAMPLE_HEADER_BYTES + 8L * frameWords).toArray(JAVA_BYTE);
+    }
 }

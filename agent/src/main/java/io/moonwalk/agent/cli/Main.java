@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point: {@code moonwalk record|version}. */
 @Command(name = "moonwalk", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "Continuous CPU profiler for LuaJIT hosts: kernel, native and Lua stacks from eBPF.",
-        subcommands = {RecordCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RecordCommand.class, BenchCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static final int EXIT_RUNTIME = 1;
     public static final int EXIT_USAGE = 2;
