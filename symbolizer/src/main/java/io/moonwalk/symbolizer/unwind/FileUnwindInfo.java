@@ -52,20 +52,21 @@ public final class FileUnwindInfo {
     /** With the system debug root {@code /usr/lib/debug} and {@link #PADDING_GAP}. */
     public static FileUnwindInfo build(ElfFile elf, Path elfPathForDebugLookup, RuleDictionary dictionary)
             throws IOException, CfiFormatException {
-        return build(elf, elfPathForDebugLookup, dictionary, DebugFileLocator.system(), PADDING_GAP);
+        return build(elf, elfPathForDebugLookup, dictionary, DebugFileLocator.system(), true);
     }
 
     /**
      * @param elf the file (not closed here)
      * @param elfPathForDebugLookup the file's path, for the .gnu_debuglink directories; null skips that search
      * @param locator where separate debug files are looked for; {@link DebugFileLocator#none()} skips the search
-     * @param maxPaddingGap see {@link UnwindTableBuilder#build(List, List, RuleDictionary, long, int)}
+     * @param mergePadding give gaps of at most {@link #PADDING_GAP} bytes that hold only padding instructions
+     *     (nops, int3, zero fill, as read from the file) the previous rule instead of an INVALID entry
      * @throws CfiFormatException the file has no usable CFI at all (the message lists why per section)
      * @throws ElfFormatException the ELF structures needed to find the CFI are broken
      * @throws IOException the separate debug file could not be read
      */
     public static FileUnwindInfo build(ElfFile elf, Path elfPathForDebugLookup, RuleDictionary dictionary,
-            DebugFileLocator locator, int maxPaddingGap) throws IOException, CfiFormatException {
+            DebugFileLocator locator, boolean mergePadding) throws IOException, CfiFormatException {
         List<String> problems = new ArrayList<>();
         Set<Source> sources = EnumSet.noneOf(Source.class);
         List<CfiSection> primary = new ArrayList<>();
@@ -124,7 +125,8 @@ public final class FileUnwindInfo {
                     + (problems.isEmpty() ? "no .eh_frame, no .debug_frame, no separate debug file with one"
                             : String.join("; ", problems)) + ")");
         }
-        UnwindTable table = UnwindTableBuilder.build(primary, fallback, dictionary, hdrCount, maxPaddingGap);
+        UnwindTable table = UnwindTableBuilder.build(primary, fallback, dictionary, hdrCount,
+                mergePadding ? paddingIn(elf) : UnwindTableBuilder.PaddingOracle.NONE);
         if (table.entryCount() == 0) {
             throw new CfiFormatException(elf.description() + ": CFI sections " + sources + " hold no usable FDE "
                     + table.stats().skipReasons());
@@ -142,6 +144,27 @@ public final class FileUnwindInfo {
         } catch (CfiFormatException e) {
             problems.add(where + " .debug_frame: " + e.getMessage());
         }
+    }
+
+    /** Reads the gap's bytes from the executable section holding it; a gap across sections is never padding. */
+    private static UnwindTableBuilder.PaddingOracle paddingIn(ElfFile elf) {
+        List<Section> code = elf.sections().stream()
+                .filter(s -> s.isExecutable() && s.hasFileData() && (s.flags() & Section.SHF_ALLOC) != 0).toList();
+        return (vaddr, length) -> {
+            if (length > PADDING_GAP) {
+                return false;
+            }
+            for (Section s : code) {
+                if (s.containsAddress(vaddr) && s.containsAddress(vaddr + length - 1)) {
+                    try {
+                        return X86Padding.isPadding(s.data(), (int) (vaddr - s.addr()), (int) length);
+                    } catch (ElfFormatException | InternalError e) {
+                        return false; // unreadable: keep the INVALID entry, which is always safe
+                    }
+                }
+            }
+            return false;
+        };
     }
 
     private static Optional<Section> withData(ElfFile elf, String name) {

@@ -60,7 +60,16 @@ public final class UnwindTableBuilder {
      * ties go to the earlier section in the list. Every gap between FDEs becomes an INVALID entry.
      */
     public static UnwindTable build(List<CfiSection> sections, RuleDictionary dictionary, long headerFdeCount) {
-        return build(sections, List.of(), dictionary, headerFdeCount, 0);
+        return build(sections, List.of(), dictionary, headerFdeCount, PaddingOracle.NONE);
+    }
+
+    /** Decides whether a gap between two FDEs is filler that may take the previous function's last rule. */
+    @FunctionalInterface
+    public interface PaddingOracle {
+        /** Keeps every gap as an INVALID entry. */
+        PaddingOracle NONE = (vaddr, length) -> false;
+
+        boolean isPadding(long vaddr, long length);
     }
 
     /**
@@ -68,16 +77,13 @@ public final class UnwindTableBuilder {
      * sections leave uncovered ({@code fallback}, normally .debug_frame): a fallback FDE contributes only the
      * addresses no primary FDE covers, even where it starts earlier.
      *
-     * @param maxPaddingGap gaps between FDEs of at most this many bytes get no INVALID entry: they are the
-     *     alignment padding between functions, where no instruction runs and no return address points, so the
-     *     previous function's last rule may cover them (0 keeps every gap)
+     * @param padding gaps it accepts get no INVALID entry: alignment padding between functions runs no
+     *     instruction and holds no return address, so the previous function's last rule may cover it, which
+     *     saves the INVALID entry and often the next function's first entry too
      */
     public static UnwindTable build(List<CfiSection> primary, List<CfiSection> fallback, RuleDictionary dictionary,
-            long headerFdeCount, int maxPaddingGap) {
-        if (maxPaddingGap < 0) {
-            throw new IllegalArgumentException("maxPaddingGap must be >= 0, got " + maxPaddingGap);
-        }
-        return new UnwindTableBuilder(dictionary).assemble(primary, fallback, headerFdeCount, maxPaddingGap);
+            long headerFdeCount, PaddingOracle padding) {
+        return new UnwindTableBuilder(dictionary).assemble(primary, fallback, headerFdeCount, padding);
     }
 
     /** One contiguous piece of an FDE that goes into the table: {@code [from, to)} within the FDE's range. */
@@ -85,7 +91,7 @@ public final class UnwindTableBuilder {
     }
 
     private UnwindTable assemble(List<CfiSection> primary, List<CfiSection> fallback, long headerFdeCount,
-            int maxPaddingGap) {
+            PaddingOracle padding) {
         List<Source> all = new ArrayList<>();
         int[] counts = new int[3]; // skipped, empty, out of range (negative start)
         List<String> reasons = new ArrayList<>();
@@ -149,10 +155,11 @@ public final class UnwindTableBuilder {
                 lastRows = rows;
             }
             boolean gap = start > covered && n > 0;
-            if (gap && start - covered > maxPaddingGap) {
-                emit(covered - base, invalidIdx);
-            } else if (gap) {
+            boolean bridge = gap && padding.isPadding(covered, start - covered);
+            if (bridge) {
                 bridged++;
+            } else if (gap) {
+                emit(covered - base, invalidIdx);
             }
             boolean signal = fde.cie().signalFrame();
             long emittedTo = start;
@@ -177,7 +184,7 @@ public final class UnwindTableBuilder {
             }
             if (emittedTo == start) {
                 // No row survived clipping: leave the range to the gap logic.
-                if (gap && start - covered <= maxPaddingGap) {
+                if (bridge) {
                     bridged--;
                 }
                 continue;

@@ -132,7 +132,7 @@ public final class UnwindTableCache {
         }
         FileUnwindInfo info;
         try (ElfFile elf = opener.open()) {
-            info = FileUnwindInfo.build(elf, pathForDebugLookup, dictionary, locator, FileUnwindInfo.PADDING_GAP);
+            info = FileUnwindInfo.build(elf, pathForDebugLookup, dictionary, locator, true);
         } catch (ElfFormatException | CfiFormatException e) {
             return fail(identity, e.getMessage(), true);
         } catch (IOException e) {
