@@ -9,5 +9,11 @@
  * {@link io.moonwalk.symbolizer.unwind.UnwindTableBuilder} lays them out as an
  * {@link io.moonwalk.symbolizer.unwind.UnwindTable} whose rules are interned in a shared
  * {@link io.moonwalk.symbolizer.unwind.RuleDictionary}.
+ *
+ * <p>Per file: {@link io.moonwalk.symbolizer.unwind.FileUnwindInfo} gathers an ELF file's .eh_frame, its own or
+ * its separate debug file's .debug_frame ({@link io.moonwalk.symbolizer.unwind.DebugFileLocator}) into one table.
+ * For the kernel: {@link io.moonwalk.symbolizer.unwind.UnwindTableCache} shares tables between processes by
+ * {@link io.moonwalk.symbolizer.unwind.FileIdentity}, refcounts them and places each in a range of the flat
+ * entry array handed out by {@link io.moonwalk.symbolizer.unwind.EntryRangeAllocator}.
  */
 package io.moonwalk.symbolizer.unwind;
