@@ -88,4 +88,12 @@ final class Moonwalk {
             return false;
         }
     }
+
+    /** CPU time (user + system) the process has used so far, in seconds, from /proc/PID/stat. */
+    static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // fields 14 and 15 (utime, stime) are at 11 and 12 after the command name
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
 }
