@@ -36,7 +36,8 @@ int mw_walk(struct bpf_perf_event_data *ctx);
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, __u32);
+	/* sizes, not BTF types: the kernel refuses BTF key/value types on program arrays */
+	__uint(key_size, sizeof(__u32));
 	__array(values, int(struct bpf_perf_event_data *));
 } walker_progs SEC(".maps") = {
 	.values = { [0] = (void *)&mw_walk },
