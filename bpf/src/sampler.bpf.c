@@ -56,6 +56,18 @@ static __always_inline __u64 mw_frame_word(__u64 kind, __u64 addr)
 }
 
 /*
+ * A real subprogram (like mw_emit_exit): its prototype keeps struct mw_pid_event in the object's
+ * BTF for the agent's layout test. Calls from programs that also tail-call are fine on 5.10+ x86_64.
+ */
+static __noinline int mw_emit_pid_event(struct mw_pid_event *e)
+{
+	mw_count(MW_STAT_PID_EVENTS);
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP))
+		mw_count(MW_STAT_RINGBUF_FULL);
+	return 0;
+}
+
+/*
  * Tells the agent about a process to sync (NEW_PID) or re-sync (UNKNOWN_PC), at most once per
  * MW_PID_EVENT_INTERVAL_NS per (pid, type): every sample of an unsynced process asks, and the
  * agent needs one request, not 99 per second per CPU.
@@ -75,9 +87,7 @@ static __always_inline void mw_pid_event(__u32 type, __u32 pid, __u64 pc)
 	e.type = type;
 	e.pid = pid;
 	e.pc = pc;
-	mw_count(MW_STAT_PID_EVENTS);
-	if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_NO_WAKEUP))
-		mw_count(MW_STAT_RINGBUF_FULL);
+	mw_emit_pid_event(&e);
 }
 
 /*

@@ -83,6 +83,12 @@ public final class SampleCollector implements RecordHandler {
             w.newPid(pid);
         } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
             w.unknownPc(pid);
+            // the PC is in a mapping newer than the symbolizer's snapshot (dlopen, exec): re-read it so the
+            // window's frames in that mapping get names (rate-limited by the kernel's per-pid event limit)
+            ProcessRegistry.TrackedProcess p = processes.find(pid);
+            if (p != null) {
+                processes.refresh(p);
+            }
         }
     }
 
