@@ -7,6 +7,7 @@
 #define MW_MAPS_H
 
 #include "moonwalk.h"
+#include "unwind.h"
 
 /* Up to this many tgids can be selected with a PID filter; the agent reports E2BIG beyond it. */
 #define MW_PID_FILTER_ENTRIES 4096
@@ -49,6 +50,53 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, MW_RINGBUF_DEFAULT_BYTES);
 } events SEC(".maps");
+
+/* ---- native unwinder (docs/native-unwinding.md); filled by io.moonwalk.agent.maps.ProcessMapSync ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, MW_PID_MAPS_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* LPM tries require it */
+	__type(key, struct mw_pid_key);
+	__type(value, struct mw_mapping);
+} pid_maps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MW_UNWIND_FILES_ENTRIES);
+	__type(key, __u64); /* file id */
+	__type(value, struct mw_file_table);
+} unwind_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_UNWIND_ENTRIES_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mw_unwind_entry);
+} unwind_entries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_UNWIND_RULES_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mw_unwind_rule);
+} unwind_rules SEC(".maps");
+
+/* Rate limit of NEW_PID / UNKNOWN_PC events: (pid | type << 32) -> ktime of the last one sent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MW_PID_EVENTS_ENTRIES);
+	__type(key, __u64);
+	__type(value, __u64);
+} pid_events SEC(".maps");
+
+/* Registers and position of the walk, carried from one tail call to the next. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_walk_state);
+} walk_state SEC(".maps");
 
 static __always_inline void mw_count(__u32 stat)
 {

@@ -50,11 +50,16 @@ enum mw_error_reason {
 	MW_ERR_READ_FAULT = 5,
 	MW_ERR_KERNEL_STACK_FAILED = 6,
 	MW_ERR_PROCESS_NOT_SYNCED = 7,
-	MW_ERR_BAD_CFA = 8,
+	MW_ERR_BAD_CFA = 8,           /* the rule gave a CFA at or below the current rsp, or needed a lost rbp */
+	MW_ERR_UNSUPPORTED_CFI = 9,   /* CFI exists at the PC but the walker cannot evaluate it */
+	MW_ERR_WALKER_UNAVAILABLE = 10, /* the walker program could not be entered (tail call failed) */
 };
 
 #define MW_MAX_KERNEL_FRAMES 127
-#define MW_MAX_USER_FRAMES 127
+/* user frames of the unwinder; a stack deeper than this ends in MW_ERR_DEPTH_LIMIT */
+#define MW_MAX_USER_FRAMES 256
+/* user frames of the kernel's frame-pointer walk (processes not yet synced) */
+#define MW_MAX_FP_USER_FRAMES 127
 #define MW_MAX_FRAME_WORDS 512
 #define MW_COMM_LEN 16
 
@@ -107,6 +112,12 @@ enum mw_stat {
 	MW_STAT_KERNEL_STACK_ERR = 4,
 	MW_STAT_USER_STACK_ERR = 5,
 	MW_STAT_EXITS = 6,
+	MW_STAT_NOT_SYNCED = 7,      /* samples of processes whose maps were not installed yet */
+	MW_STAT_PID_EVENTS = 8,      /* NEW_PID / UNKNOWN_PC events sent */
+	MW_STAT_PID_EVENTS_LIMITED = 9, /* ... suppressed by the rate limit */
+	MW_STAT_WALKER_FAILED = 10,  /* tail call into the walker failed */
+	MW_STAT_UNWIND_ERRORS = 11,  /* user stacks that ended in an error frame (walker only) */
+	MW_STAT_UNWIND_COMPLETE = 12, /* user stacks the walker followed to the end */
 	MW_STAT_MAX = 16,
 };
 

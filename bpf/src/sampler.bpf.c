@@ -4,12 +4,20 @@
  * records kernel + user stacks of the interrupted task into the ring buffer, and a tracepoint
  * program that reports whole-process exits.
  *
+ * User stacks: the native walker (unwind_native.h) in the tail-called program mw_walk, which
+ * follows the agent-installed unwind tables (frame pointers where a file has none). Processes whose
+ * maps are not installed yet get the kernel's frame-pointer walk plus an error frame saying so.
+ *
  * Kernel requirements: 5.15 or newer with BTF (CO-RE). Nothing newer is used:
  *   helpers   bpf_get_stack (4.18), bpf_ringbuf_output (5.8), bpf_get_current_task (4.8),
- *             bpf_get_current_pid_tgid, bpf_get_current_comm, bpf_get_smp_processor_id,
- *             bpf_ktime_get_ns, bpf_map_lookup_elem, bpf_map_delete_elem
- *   maps      ARRAY, HASH, PERCPU_ARRAY, RINGBUF (5.8)
- *   verifier  bounded loops (5.3), CO-RE field relocations (task->signal->live, task->mm)
+ *             bpf_get_current_task_btf (5.11), bpf_task_pt_regs (5.15), bpf_probe_read_user and
+ *             bpf_probe_read_kernel (5.5), bpf_tail_call (4.2), bpf_get_current_pid_tgid,
+ *             bpf_get_current_comm, bpf_get_smp_processor_id, bpf_ktime_get_ns,
+ *             bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem
+ *   maps      ARRAY, HASH, LRU_HASH, PERCPU_ARRAY, LPM_TRIE, PROG_ARRAY, RINGBUF (5.8)
+ *   verifier  bounded loops (5.3), CO-RE field relocations (task->signal->live, task->mm),
+ *             tail calls from programs with bpf-to-bpf calls are avoided (all helpers inline)
+ *   libbpf    declarative PROG_ARRAY initialisation (walker_progs)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +25,23 @@
 #include <bpf/bpf_tracing.h>
 #include "moonwalk.h"
 #include "maps.h"
+
+static void mw_pid_event(__u32 type, __u32 pid, __u64 pc);
+#include "unwind_native.h"
+
+int mw_walk(struct bpf_perf_event_data *ctx);
+
+/* The walker, entered by tail call so that each program stays small for the verifier and the
+ * walk can exceed one program's frame budget. libbpf fills slot 0 at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	/* sizes, not BTF types: the kernel refuses BTF key/value types on program arrays */
+	__uint(key_size, sizeof(__u32));
+	__array(values, int(struct bpf_perf_event_data *));
+} walker_progs SEC(".maps") = {
+	.values = { [0] = (void *)&mw_walk },
+};
 
 #define MW_SAMPLE_HEADER_BYTES __builtin_offsetof(struct mw_sample, frames)
 
@@ -28,6 +53,41 @@ static __always_inline __u64 mw_error_word(__u64 reason)
 static __always_inline __u64 mw_frame_word(__u64 kind, __u64 addr)
 {
 	return (kind << MW_FRAME_KIND_SHIFT) | (addr & MW_FRAME_ADDR_MASK);
+}
+
+/*
+ * A real subprogram (like mw_emit_exit): its prototype keeps struct mw_pid_event in the object's
+ * BTF for the agent's layout test. Calls from programs that also tail-call are fine on 5.10+ x86_64.
+ */
+static __noinline int mw_emit_pid_event(struct mw_pid_event *e)
+{
+	mw_count(MW_STAT_PID_EVENTS);
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP))
+		mw_count(MW_STAT_RINGBUF_FULL);
+	return 0;
+}
+
+/*
+ * Tells the agent about a process to sync (NEW_PID) or re-sync (UNKNOWN_PC), at most once per
+ * MW_PID_EVENT_INTERVAL_NS per (pid, type): every sample of an unsynced process asks, and the
+ * agent needs one request, not 99 per second per CPU.
+ */
+static __always_inline void mw_pid_event(__u32 type, __u32 pid, __u64 pc)
+{
+	__u64 key = pid | ((__u64)type << 32);
+	__u64 now = bpf_ktime_get_ns();
+	__u64 *last = bpf_map_lookup_elem(&pid_events, &key);
+	struct mw_pid_event e;
+
+	if (last && now - *last < MW_PID_EVENT_INTERVAL_NS) {
+		mw_count(MW_STAT_PID_EVENTS_LIMITED);
+		return;
+	}
+	bpf_map_update_elem(&pid_events, &key, &now, BPF_ANY);
+	e.type = type;
+	e.pid = pid;
+	e.pc = pc;
+	mw_emit_pid_event(&e);
 }
 
 /*
@@ -74,15 +134,14 @@ static __always_inline __u32 mw_kernel_stack(struct bpf_perf_event_data *ctx, st
 }
 
 /*
- * User stack at frames[at..]. For now the kernel's frame-pointer walk (BPF_F_USER_STACK, which
- * starts from the task's saved user registers when the sample hit kernel mode); the DWARF walker
- * replaces this function. Every frame but the leaf is a return address.
+ * Frame-pointer user stack at frames[at..] for processes the walker cannot handle yet: the kernel's
+ * walk (BPF_F_USER_STACK, which starts from the task's saved user registers when the sample hit
+ * kernel mode), followed by the error word `reason`. Every frame but the leaf is a return address.
  * Returns the number of words written.
  */
-static __always_inline __u32 mw_user_stack(struct bpf_perf_event_data *ctx, struct mw_sample *s,
-					   __u32 at)
+static __always_inline __u32 mw_fp_user_stack(struct bpf_perf_event_data *ctx, struct mw_sample *s,
+					      __u32 at, __u64 reason)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 *buf;
 	long n;
 	__u32 i;
@@ -93,23 +152,76 @@ static __always_inline __u32 mw_user_stack(struct bpf_perf_event_data *ctx, stru
 		return 0;
 	buf = &s->frames[at];
 
-	n = bpf_get_stack(ctx, buf, MW_MAX_USER_FRAMES * sizeof(__u64), BPF_F_USER_STACK);
-	if (n < 0 || (n == 0 && BPF_CORE_READ(task, mm))) {
-		/* n == 0 is normal only for kernel threads, which have no mm */
+	n = bpf_get_stack(ctx, buf, MW_MAX_FP_USER_FRAMES * sizeof(__u64), BPF_F_USER_STACK);
+	if (n <= 0) {
+		/* called only for tasks with an mm, which always have a user leaf */
 		mw_count(MW_STAT_USER_STACK_ERR);
 		buf[0] = mw_error_word(MW_ERR_USER_STACK_FAILED);
 		return 1;
 	}
 	n /= sizeof(__u64);
 	/* branch-free over all slots, for the same verifier reason as the kernel stack */
-	for (i = 0; i < MW_MAX_USER_FRAMES; i++)
+	for (i = 0; i < MW_MAX_FP_USER_FRAMES; i++)
 		buf[i] = mw_frame_word(MW_FRAME_NATIVE, buf[i]) | (i > 0 ? MW_FRAME_RETURN_ADDR : 0);
-	if (n >= MW_MAX_USER_FRAMES) {
-		s->flags |= MW_SAMPLE_TRUNCATED;
-		buf[MW_MAX_USER_FRAMES] = mw_error_word(MW_ERR_DEPTH_LIMIT);
-		return MW_MAX_USER_FRAMES + 1;
+	if (n > MW_MAX_FP_USER_FRAMES)
+		n = MW_MAX_FP_USER_FRAMES;
+	buf[n & 0xff] = mw_error_word(n == MW_MAX_FP_USER_FRAMES ? MW_ERR_DEPTH_LIMIT : reason);
+	s->flags |= MW_SAMPLE_TRUNCATED;
+	return n + 1;
+}
+
+/* Sends the record with its exact length. */
+static __always_inline void mw_emit_sample(struct mw_sample *s, __u64 words)
+{
+	__u64 bytes;
+
+	/* 64-bit clamp: a 32-bit one is followed by a zero-extension the verifier loses the bound in */
+	if (words > MW_MAX_FRAME_WORDS)
+		words = MW_MAX_FRAME_WORDS;
+	s->frame_words = words;
+	mw_count(MW_STAT_SAMPLES);
+	bytes = MW_SAMPLE_HEADER_BYTES + (__u64)words * sizeof(__u64);
+	if (bpf_ringbuf_output(&events, s, bytes, BPF_RB_NO_WAKEUP))
+		mw_count(MW_STAT_RINGBUF_FULL);
+}
+
+/*
+ * The user registers of the sampled thread: the interrupted ones when the sample hit user mode,
+ * else the ones the kernel saved at the last entry from user space.
+ */
+static __always_inline int mw_user_regs(struct bpf_perf_event_data *ctx, struct mw_walk_state *st)
+{
+	struct pt_regs *regs;
+
+	if (!mw_interrupted_kernel(ctx)) {
+		st->rip = PT_REGS_IP(&ctx->regs);
+		st->rsp = PT_REGS_SP(&ctx->regs);
+		st->rbp = PT_REGS_FP(&ctx->regs);
+		return 0;
 	}
-	return n;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return -1;
+	st->rip = BPF_CORE_READ(regs, ip);
+	st->rsp = BPF_CORE_READ(regs, sp);
+	st->rbp = BPF_CORE_READ(regs, bp);
+	return 0;
+}
+
+/* Ends the walk: the error word if any, counters, the record. */
+static __always_inline void mw_finish_walk(struct mw_sample *s, struct mw_walk_state *st, int result)
+{
+	__u64 words = st->words;
+
+	if (result > 0) {
+		s->frames[words & (MW_MAX_FRAME_WORDS - 1)] = mw_error_word(result);
+		words++;
+		s->flags |= MW_SAMPLE_TRUNCATED;
+		mw_count(MW_STAT_UNWIND_ERRORS);
+	} else {
+		mw_count(MW_STAT_UNWIND_COMPLETE);
+	}
+	mw_emit_sample(s, words);
 }
 
 SEC("perf_event")
@@ -118,11 +230,12 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	__u32 tid = (__u32)id;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct mw_walk_state *st;
 	struct mw_config *cfg;
 	struct mw_sample *s;
 	__u32 zero = 0;
 	__u32 words;
-	__u64 bytes;
 
 	if (tid == 0) {
 		mw_count(MW_STAT_SKIPPED_IDLE);
@@ -153,16 +266,58 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 
 	words = mw_kernel_stack(ctx, s);
 	s->kernel_frames = words;
-	if (cfg->user_stacks)
-		words += mw_user_stack(ctx, s, words);
-	if (words > MW_MAX_FRAME_WORDS)
-		words = MW_MAX_FRAME_WORDS;
-	s->frame_words = words;
+	if (!cfg->user_stacks || !BPF_CORE_READ(task, mm)) {
+		/* kernel threads have no user stack */
+		mw_emit_sample(s, words);
+		return 0;
+	}
+	st = bpf_map_lookup_elem(&walk_state, &zero);
+	if (!st || mw_user_regs(ctx, st)) {
+		words += mw_fp_user_stack(ctx, s, words, MW_ERR_USER_STACK_FAILED);
+		mw_emit_sample(s, words);
+		return 0;
+	}
+	if (!mw_pid_synced(tgid)) {
+		mw_count(MW_STAT_NOT_SYNCED);
+		mw_pid_event(MW_EVENT_NEW_PID, tgid, st->rip);
+		words += mw_fp_user_stack(ctx, s, words, MW_ERR_PROCESS_NOT_SYNCED);
+		mw_emit_sample(s, words);
+		return 0;
+	}
+	st->pid = tgid;
+	st->words = words;
+	st->user_frames = 0;
+	st->rbp_valid = 1;
+	st->return_addr = 0;
+	st->reserved = 0;
+	bpf_tail_call(ctx, &walker_progs, 0);
 
-	mw_count(MW_STAT_SAMPLES);
-	bytes = MW_SAMPLE_HEADER_BYTES + (__u64)words * sizeof(__u64);
-	if (bpf_ringbuf_output(&events, s, bytes, BPF_RB_NO_WAKEUP))
-		mw_count(MW_STAT_RINGBUF_FULL);
+	mw_count(MW_STAT_WALKER_FAILED);
+	words += mw_fp_user_stack(ctx, s, words, MW_ERR_WALKER_UNAVAILABLE);
+	mw_emit_sample(s, words);
+	return 0;
+}
+
+/* The native walk, MW_FRAMES_PER_PROG frames per run, re-entered by tail call until it ends. */
+SEC("perf_event")
+int mw_walk(struct bpf_perf_event_data *ctx)
+{
+	struct mw_walk_state *st;
+	struct mw_sample *s;
+	__u32 zero = 0;
+	int r;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	st = bpf_map_lookup_elem(&walk_state, &zero);
+	if (!s || !st)
+		return 0;
+	r = mw_walk_frames(st, s->frames);
+	if (r == MW_STEP_CONTINUE) {
+		bpf_tail_call(ctx, &walker_progs, 0);
+		/* the kernel's tail-call budget (33) is spent */
+		r = MW_ERR_DEPTH_LIMIT;
+	}
+	mw_finish_walk(s, st, r);
 	return 0;
 }
 

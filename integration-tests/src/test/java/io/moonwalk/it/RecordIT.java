@@ -58,17 +58,16 @@ class RecordIT {
                     "--duration", "4s", "--output", folded.toString());
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             Folded profile = Folded.read(folded);
-            // kernel frames (_[k]) sit on the leaf side of the user frames, in one stack. (Until the
-            // DWARF walker, libc's write/syscall wrappers have no frame pointer, so the frame-pointer
-            // walk skips do_syscalls; main is always there.)
+            // kernel frames (_[k]) sit on the leaf side of the user frames, in one stack; the DWARF walker
+            // follows libc's write/getppid wrappers (no frame pointer) back to do_syscalls and main
             long kernelAboveUser = profile.countMatching(l -> {
-                int user = l.frames().indexOf("main");
-                return user > 0 && l.frames().subList(user + 1, l.frames().size()).stream()
-                        .anyMatch(f -> f.endsWith("_[k]"));
+                int user = l.frames().indexOf("do_syscalls");
+                return user > 0 && l.frames().indexOf("main") == user - 1
+                        && l.frames().subList(user + 1, l.frames().size()).stream().anyMatch(f -> f.endsWith("_[k]"));
             });
             long syscallNamed = profile.countMatching(l -> l.frames().stream()
                     .anyMatch(f -> f.endsWith("_[k]") && (f.contains("sys_write") || f.contains("sys_getppid"))));
-            System.out.printf("syscalls: %d samples, %d with kernel frames above main, %d in sys_write/sys_getppid%n",
+            System.out.printf("syscalls: %d samples, %d with kernel frames above main;do_syscalls, %d in sys_write/sys_getppid%n",
                     profile.total(), kernelAboveUser, syscallNamed);
             assertThat(100.0 * kernelAboveUser / profile.total()).isGreaterThan(50.0);
             assertThat(syscallNamed).isGreaterThan(0);

@@ -5,10 +5,15 @@ import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_AGENT_PID;
 import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_USER_STACKS;
 import static io.moonwalk.agent.bpf.RecordLayout.EVENT_EXIT;
+import static io.moonwalk.agent.bpf.RecordLayout.EVENT_NEW_PID;
+import static io.moonwalk.agent.bpf.RecordLayout.EVENT_UNKNOWN_PC;
 import static io.moonwalk.agent.bpf.RecordLayout.EVENT_SAMPLE;
 import static io.moonwalk.agent.bpf.RecordLayout.EXIT;
 import static io.moonwalk.agent.bpf.RecordLayout.EXIT_KTIME_NS;
 import static io.moonwalk.agent.bpf.RecordLayout.EXIT_PID;
+import static io.moonwalk.agent.bpf.RecordLayout.PID_EVENT;
+import static io.moonwalk.agent.bpf.RecordLayout.PID_EVENT_PC;
+import static io.moonwalk.agent.bpf.RecordLayout.PID_EVENT_PID;
 import static io.moonwalk.agent.bpf.RecordLayout.STAT_MAX;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -25,6 +30,8 @@ import io.moonwalk.agent.ffi.perf_event_h;
 import io.moonwalk.agent.ffi.ring_buffer_sample_fn;
 import io.moonwalk.agent.ffi.syscall_h;
 import io.moonwalk.agent.ffi.unistd_h;
+import io.moonwalk.agent.maps.BpfMaps;
+import io.moonwalk.agent.maps.KernelBpfMaps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
@@ -34,6 +41,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The loaded sampler: the embedded BPF object, one cpu-clock perf event per online CPU running
@@ -52,6 +61,8 @@ public final class BpfSampler implements AutoCloseable {
 
     public static final String SAMPLE_PROGRAM = "mw_sample";
     public static final String EXIT_PROGRAM = "mw_process_exit";
+    /** The native walker, entered from mw_sample by tail call. */
+    public static final String WALK_PROGRAM = "mw_walk";
     static final String CONFIG_MAP = "config_map";
     static final String PID_FILTER_MAP = "pid_filter";
     static final String STATS_MAP = "stats";
@@ -62,6 +73,7 @@ public final class BpfSampler implements AutoCloseable {
     private final MemorySegment callState = errno_h.allocateCallState(arena);
     private final List<MemorySegment> links = new ArrayList<>();
     private final SampleRecord record = new SampleRecord();
+    private final KernelBpfMaps maps = new KernelBpfMaps(this::map);
     private final boolean filtering;
     private MemorySegment obj = MemorySegment.NULL;
     private MemorySegment ringBuffer = MemorySegment.NULL;
@@ -87,15 +99,32 @@ public final class BpfSampler implements AutoCloseable {
      * {@link BpfException} says what failed and what to do.
      */
     public static BpfSampler open(SamplerOptions options) {
-        return open(options, readObject());
+        return open(options, Map.of(), s -> { });
+    }
+
+    /**
+     * Loads, then calls {@code beforeAttach} with the loaded sampler (its {@link #maps()} usable, nothing
+     * sampled yet: e.g. to install the unwind maps of the target processes so that the first samples are
+     * complete), then attaches.
+     *
+     * @param mapSizes max_entries overrides by map name, applied before load (tests: a tiny pid_maps)
+     */
+    public static BpfSampler open(SamplerOptions options, Map<String, Integer> mapSizes,
+            Consumer<BpfSampler> beforeAttach) {
+        return open(options, readObject(), mapSizes, beforeAttach);
     }
 
     /** Opens with another build of the object (tests: a program the verifier rejects). */
     static BpfSampler open(SamplerOptions options, byte[] image) {
+        return open(options, image, Map.of(), s -> { });
+    }
+
+    private static BpfSampler open(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes,
+            Consumer<BpfSampler> beforeAttach) {
         checkKernel();
         BpfSampler s = new BpfSampler(!options.pids().isEmpty());
         try {
-            s.load(options, image);
+            s.load(options, image, mapSizes, beforeAttach);
             return s;
         } catch (RuntimeException | Error e) {
             try {
@@ -124,7 +153,8 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    private void load(SamplerOptions options, byte[] image) {
+    private void load(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes,
+            Consumer<BpfSampler> beforeAttach) {
         LibbpfLog.install();
         try (Arena loadArena = Arena.ofConfined(); LibbpfLog.Capture log = LibbpfLog.capture()) {
             // libbpf may read the buffer until load, so it lives until load returns
@@ -143,6 +173,13 @@ public final class BpfSampler implements AutoCloseable {
             if (rc < 0) {
                 throw BpfException.of("sizing the ring buffer to " + options.ringBufferBytes() + " bytes", -rc,
                         "use a power of two of at least one page");
+            }
+            for (Map.Entry<String, Integer> size : mapSizes.entrySet()) {
+                rc = libbpf_h.bpf_map__set_max_entries(map(size.getKey()), size.getValue());
+                if (rc < 0) {
+                    throw BpfException.of("sizing map " + size.getKey() + " to " + size.getValue() + " entries", -rc,
+                            null);
+                }
             }
             rc = libbpf_h.bpf_object__load(obj);
             if (rc < 0) {
@@ -164,6 +201,7 @@ public final class BpfSampler implements AutoCloseable {
             putPid(pid);
         }
         openRingBuffer();
+        beforeAttach.accept(this);
         attachExitTracepoint();
         attachPerfEvents(options.hz());
         LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}", perfEvents, options.hz(),
@@ -348,6 +386,9 @@ public final class BpfSampler implements AutoCloseable {
                     return 0;
                 }
                 handler.onSample(record);
+            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC) && size >= PID_EVENT.byteSize()) {
+                handler.onPidEvent(type, rec.get(JAVA_INT_UNALIGNED, PID_EVENT_PID),
+                        rec.get(JAVA_LONG_UNALIGNED, PID_EVENT_PC));
             } else if (type == EVENT_EXIT && size >= EXIT.byteSize()) {
                 handler.onExit(rec.get(JAVA_INT_UNALIGNED, EXIT_PID), rec.get(JAVA_LONG_UNALIGNED, EXIT_KTIME_NS));
             } else {
@@ -367,6 +408,14 @@ public final class BpfSampler implements AutoCloseable {
         synchronized (lock) {
             return malformedRecords + unknownRecords;
         }
+    }
+
+    /**
+     * The object's maps (the native unwinder's pid_maps, unwind_* ...). Valid until {@link #close()}; after
+     * that every operation throws {@link IllegalStateException}.
+     */
+    public BpfMaps maps() {
+        return maps;
     }
 
     /** Number of CPUs with an attached perf event. */
@@ -429,7 +478,8 @@ public final class BpfSampler implements AutoCloseable {
 
     /** Kernel ids of the loaded programs (diagnostics: bpftool prog show id N). */
     public List<Integer> programIds() {
-        return List.of(bpf_prog_info.id(programInfo(SAMPLE_PROGRAM)), bpf_prog_info.id(programInfo(EXIT_PROGRAM)));
+        return List.of(bpf_prog_info.id(programInfo(SAMPLE_PROGRAM)), bpf_prog_info.id(programInfo(WALK_PROGRAM)),
+                bpf_prog_info.id(programInfo(EXIT_PROGRAM)));
     }
 
     /** Instructions the verifier processed when loading {@code program} (kernel 5.16+, else 0). */
@@ -471,6 +521,7 @@ public final class BpfSampler implements AutoCloseable {
                 throw new IllegalStateException("close() called from inside a RecordHandler; close after drain returns");
             }
             closed = true;
+            maps.invalidate();
             for (MemorySegment link : links) {
                 int rc = libbpf_h.bpf_link__destroy(link);
                 if (rc < 0) {

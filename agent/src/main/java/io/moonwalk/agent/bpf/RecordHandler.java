@@ -7,4 +7,13 @@ public interface RecordHandler {
 
     /** The whole process {@code pid} exited (may be reported twice when its last threads exit together). */
     void onExit(int pid, long ktimeNanos);
+
+    /**
+     * The kernel asks for the maps of {@code pid} to be (re)installed: {@code type} is
+     * {@link RecordLayout#EVENT_NEW_PID} (a sample of a process not synced yet; {@code pc} its user leaf) or
+     * {@link RecordLayout#EVENT_UNKNOWN_PC} (the walker met {@code pc} outside every installed mapping).
+     * Rate-limited in the kernel per (pid, type). Ignored by default.
+     */
+    default void onPidEvent(int type, int pid, long pc) {
+    }
 }

@@ -47,9 +47,12 @@ public final class RecordLayout {
     public static final int ERR_KERNEL_STACK_FAILED = 6;
     public static final int ERR_PROCESS_NOT_SYNCED = 7;
     public static final int ERR_BAD_CFA = 8;
+    public static final int ERR_UNSUPPORTED_CFI = 9;
+    public static final int ERR_WALKER_UNAVAILABLE = 10;
 
     public static final int MAX_KERNEL_FRAMES = 127;
-    public static final int MAX_USER_FRAMES = 127;
+    public static final int MAX_USER_FRAMES = 256;
+    public static final int MAX_FP_USER_FRAMES = 127;
     public static final int MAX_FRAME_WORDS = 512;
     public static final int COMM_LEN = 16;
 
@@ -65,6 +68,12 @@ public final class RecordLayout {
     public static final int STAT_KERNEL_STACK_ERR = 4;
     public static final int STAT_USER_STACK_ERR = 5;
     public static final int STAT_EXITS = 6;
+    public static final int STAT_NOT_SYNCED = 7;
+    public static final int STAT_PID_EVENTS = 8;
+    public static final int STAT_PID_EVENTS_LIMITED = 9;
+    public static final int STAT_WALKER_FAILED = 10;
+    public static final int STAT_UNWIND_ERRORS = 11;
+    public static final int STAT_UNWIND_COMPLETE = 12;
     public static final int STAT_MAX = 16;
 
     /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */
@@ -91,7 +100,7 @@ public final class RecordLayout {
             JAVA_LONG.withName("ktime_ns")
     ).withName("mw_exit");
 
-    /** struct mw_pid_event (not yet emitted by a program, so not yet in the object's BTF) */
+    /** struct mw_pid_event */
     public static final StructLayout PID_EVENT = MemoryLayout.structLayout(
             JAVA_INT.withName("type"),
             JAVA_INT.withName("pid"),
@@ -106,6 +115,62 @@ public final class RecordLayout {
             JAVA_INT.withName("reserved")
     ).withName("mw_config");
 
+    // ---- bpf/src/unwind.h: the native unwinder's maps ----
+
+    // enum mw_map_kind
+    public static final int MAP_NATIVE = 1;
+    public static final int MAP_PID_MARKER = 2;
+
+    /** struct mw_pid_key: pid and address big-endian (see LpmPrefixes.encodeKey) */
+    public static final StructLayout PID_KEY = MemoryLayout.structLayout(
+            JAVA_INT.withName("prefixlen"),
+            JAVA_INT.withName("pid_be"),
+            JAVA_LONG.withName("address_be")
+    ).withName("mw_pid_key");
+
+    /** struct mw_mapping (pid_maps value) */
+    public static final StructLayout MAPPING = MemoryLayout.structLayout(
+            JAVA_LONG.withName("file_id"),
+            JAVA_LONG.withName("bias"),
+            JAVA_INT.withName("kind"),
+            JAVA_INT.withName("flags")
+    ).withName("mw_mapping");
+
+    /** struct mw_file_table (unwind_files value) */
+    public static final StructLayout FILE_TABLE = MemoryLayout.structLayout(
+            JAVA_LONG.withName("base"),
+            JAVA_INT.withName("first"),
+            JAVA_INT.withName("count")
+    ).withName("mw_file_table");
+
+    /** struct mw_unwind_entry (unwind_entries value) */
+    public static final StructLayout UNWIND_ENTRY = MemoryLayout.structLayout(
+            JAVA_INT.withName("pc"),
+            JAVA_SHORT.withName("rule"),
+            JAVA_SHORT.withName("reserved")
+    ).withName("mw_unwind_entry");
+
+    /** struct mw_unwind_rule (unwind_rules value): UnwindRule.packed() */
+    public static final StructLayout UNWIND_RULE = MemoryLayout.structLayout(
+            JAVA_BYTE.withName("kind"),
+            JAVA_BYTE.withName("rbp_kind"),
+            JAVA_SHORT.withName("rbp_offset"),
+            JAVA_INT.withName("cfa_offset")
+    ).withName("mw_unwind_rule");
+
+    /** struct mw_walk_state (per-CPU, kernel only; mirrored so the layout test covers it) */
+    public static final StructLayout WALK_STATE = MemoryLayout.structLayout(
+            JAVA_LONG.withName("rip"),
+            JAVA_LONG.withName("rsp"),
+            JAVA_LONG.withName("rbp"),
+            JAVA_INT.withName("pid"),
+            JAVA_INT.withName("words"),
+            JAVA_INT.withName("user_frames"),
+            JAVA_BYTE.withName("rbp_valid"),
+            JAVA_BYTE.withName("return_addr"),
+            JAVA_SHORT.withName("reserved")
+    ).withName("mw_walk_state");
+
     public static final long SAMPLE_TYPE = SAMPLE.byteOffset(groupElement("type"));
     public static final long SAMPLE_PID = SAMPLE.byteOffset(groupElement("pid"));
     public static final long SAMPLE_TID = SAMPLE.byteOffset(groupElement("tid"));
@@ -119,6 +184,9 @@ public final class RecordLayout {
     public static final long SAMPLE_VMSTATE = SAMPLE.byteOffset(groupElement("vmstate"));
     /** Bytes before the first frame word: the fixed part of every sample record. */
     public static final long SAMPLE_HEADER_BYTES = SAMPLE.byteOffset(groupElement("frames"));
+
+    public static final long PID_EVENT_PID = PID_EVENT.byteOffset(groupElement("pid"));
+    public static final long PID_EVENT_PC = PID_EVENT.byteOffset(groupElement("pc"));
 
     public static final long EXIT_PID = EXIT.byteOffset(groupElement("pid"));
     public static final long EXIT_KTIME_NS = EXIT.byteOffset(groupElement("ktime_ns"));

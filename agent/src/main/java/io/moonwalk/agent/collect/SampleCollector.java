@@ -4,6 +4,7 @@ import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
+import io.moonwalk.agent.maps.MapSyncWorker;
 import io.moonwalk.agent.process.ProcessRegistry;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
@@ -33,6 +34,7 @@ public final class SampleCollector implements RecordHandler {
     private final long[] scratch = new long[RecordLayout.MAX_FRAME_WORDS];
     private final long periodNanos;
     private KernelSymbols kernelSymbols;
+    private MapSyncWorker mapSync;
     private long samples;
     private long droppedSamples;
 
@@ -63,8 +65,38 @@ public final class SampleCollector implements RecordHandler {
         }
     }
 
+    /**
+     * Forwards the kernel's NEW_PID / UNKNOWN_PC requests and process exits to {@code worker}, which keeps the
+     * native unwinder's maps in step (null: no forwarding).
+     */
+    public void useMapSync(MapSyncWorker worker) {
+        this.mapSync = worker;
+    }
+
+    @Override
+    public void onPidEvent(int type, int pid, long pc) {
+        MapSyncWorker w = mapSync;
+        if (w == null) {
+            return;
+        }
+        if (type == RecordLayout.EVENT_NEW_PID) {
+            w.newPid(pid);
+        } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
+            w.unknownPc(pid);
+            // the PC is in a mapping newer than the symbolizer's snapshot (dlopen, exec): re-read it so the
+            // window's frames in that mapping get names (rate-limited by the kernel's per-pid event limit)
+            ProcessRegistry.TrackedProcess p = processes.find(pid);
+            if (p != null) {
+                processes.refresh(p);
+            }
+        }
+    }
+
     @Override
     public void onExit(int pid, long ktimeNanos) {
+        if (mapSync != null) {
+            mapSync.exited(pid);
+        }
         processes.exited(pid);
         if (targets.contains(pid)) {
             exitedTargets.add(pid);

@@ -15,11 +15,13 @@ public final class errno_h {
     private errno_h() {}
 
     public static final int EPERM = 1;
+    public static final int ENOENT = 2;
     public static final int ENXIO = 6;
     public static final int E2BIG = 7;
     public static final int EACCES = 13;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int ENOSPC = 28;
 
     /** Linker option shared by every errno-reporting binding. */
     static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");

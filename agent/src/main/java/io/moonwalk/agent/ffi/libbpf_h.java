@@ -266,6 +266,74 @@ public final class libbpf_h {
         }
     }
 
+    private static final class bpf_map__delete_elem$ {
+        static final MethodHandle MH = downcall("bpf_map__delete_elem",
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_SIZE_T, C_LONG));
+    }
+
+    /** {@code int bpf_map__delete_elem(const struct bpf_map *map, const void *key, size_t key_sz, __u64 flags)} */
+    public static int bpf_map__delete_elem(MemorySegment map, MemorySegment key, long key_sz, long flags) {
+        try {
+            return (int) bpf_map__delete_elem$.MH.invokeExact(map, key, key_sz, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final class bpf_map__max_entries$ {
+        static final MethodHandle MH = downcall("bpf_map__max_entries", FunctionDescriptor.of(C_INT, C_POINTER));
+    }
+
+    /** {@code __u32 bpf_map__max_entries(const struct bpf_map *map)} */
+    public static int bpf_map__max_entries(MemorySegment map) {
+        try {
+            return (int) bpf_map__max_entries$.MH.invokeExact(map);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final class bpf_map__key_size$ {
+        static final MethodHandle MH = downcall("bpf_map__key_size", FunctionDescriptor.of(C_INT, C_POINTER));
+    }
+
+    /** {@code __u32 bpf_map__key_size(const struct bpf_map *map)} */
+    public static int bpf_map__key_size(MemorySegment map) {
+        try {
+            return (int) bpf_map__key_size$.MH.invokeExact(map);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final class bpf_map__value_size$ {
+        static final MethodHandle MH = downcall("bpf_map__value_size", FunctionDescriptor.of(C_INT, C_POINTER));
+    }
+
+    /** {@code __u32 bpf_map__value_size(const struct bpf_map *map)} */
+    public static int bpf_map__value_size(MemorySegment map) {
+        try {
+            return (int) bpf_map__value_size$.MH.invokeExact(map);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final class bpf_map_update_batch$ {
+        static final MethodHandle MH = downcall("bpf_map_update_batch",
+                FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER));
+    }
+
+    /** {@code int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count, const struct bpf_map_batch_opts *opts)}: 0 or -errno; *count = elements written */
+    public static int bpf_map_update_batch(int fd, MemorySegment keys, MemorySegment values, MemorySegment count,
+            MemorySegment opts) {
+        try {
+            return (int) bpf_map_update_batch$.MH.invokeExact(fd, keys, values, count, opts);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     // ---- libbpf.h: programs and links ----
 
     private static final class bpf_program__fd$ {

@@ -33,6 +33,16 @@ public final class RecordSummary {
         long[] k = recording.kernelStats();
         sb.append(String.format("  lost in kernel (ring buffer full): %d, dropped in agent (table full): %d%n",
                 k.length > RecordLayout.STAT_RINGBUF_FULL ? k[RecordLayout.STAT_RINGBUF_FULL] : 0, recording.droppedInAgent()));
+        if (k.length > RecordLayout.STAT_UNWIND_COMPLETE) {
+            sb.append(String.format("  user stacks: %d complete, %d ended in an error frame, %d before their process"
+                    + " was synced (frame pointers only)%n", k[RecordLayout.STAT_UNWIND_COMPLETE],
+                    k[RecordLayout.STAT_UNWIND_ERRORS], k[RecordLayout.STAT_NOT_SYNCED]));
+        }
+        if (!recording.mapFill().isEmpty()) {
+            sb.append("  unwinder maps:");
+            recording.mapFill().forEach(f -> sb.append(" ").append(f).append(";"));
+            sb.append(System.lineSeparator());
+        }
         for (Path out : outputs) {
             sb.append("  wrote ").append(out).append(System.lineSeparator());
         }

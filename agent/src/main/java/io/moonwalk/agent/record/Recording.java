@@ -3,8 +3,16 @@ package io.moonwalk.agent.record;
 import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.collect.SampleCollector;
+import io.moonwalk.agent.maps.FailureLog;
+import io.moonwalk.agent.maps.MapFill;
+import io.moonwalk.agent.maps.MapSyncWorker;
+import io.moonwalk.agent.maps.ProcessMapSync;
+import io.moonwalk.symbolizer.unwind.RuleDictionary;
+import io.moonwalk.symbolizer.unwind.UnwindTableCache;
 import io.moonwalk.agent.profile.Profile;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -20,6 +28,8 @@ public final class Recording {
     private final AtomicBoolean stop = new AtomicBoolean();
     private final SampleCollector collector;
     private long[] kernelStats = new long[0];
+    private List<MapFill> mapFill = List.of();
+    private final FailureLog failures = new FailureLog();
     private volatile BpfSampler sampler;
     private long startEpochNanos;
     private long elapsedNanos;
@@ -42,8 +52,19 @@ public final class Recording {
 
     /** Samples until the duration elapsed, a stop was requested, or every target process exited. */
     public void run(Listener listener) throws InterruptedException {
-        try (BpfSampler s = BpfSampler.open(options)) {
+        UnwindTableCache tables = new UnwindTableCache(new RuleDictionary());
+        ProcessMapSync[] sync = new ProcessMapSync[1];
+        // the --pid targets are synced before sampling starts, so that even a short recording has complete
+        // stacks from its first sample; other processes are synced when their first sample asks for it
+        try (BpfSampler s = BpfSampler.open(options, Map.of(), loaded -> {
+                    sync[0] = new ProcessMapSync(loaded.maps(), tables, failures);
+                    for (int pid : options.pids()) {
+                        sync[0].sync(pid);
+                    }
+                });
+                MapSyncWorker worker = new MapSyncWorker(sync[0])) {
             sampler = s;
+            collector.useMapSync(worker);
             startEpochNanos = System.currentTimeMillis() * 1_000_000L;
             long start = System.nanoTime();
             long end = start + duration.toNanos();
@@ -59,7 +80,9 @@ public final class Recording {
             s.drain(collector);
             elapsedNanos = System.nanoTime() - start;
             kernelStats = s.stats();
+            mapFill = sync[0].fill();
         } finally {
+            collector.useMapSync(null);
             sampler = null;
         }
     }
@@ -87,6 +110,11 @@ public final class Recording {
 
     public long[] kernelStats() {
         return kernelStats.clone();
+    }
+
+    /** Fill of the native unwinder's maps at the end of the recording. */
+    public List<MapFill> mapFill() {
+        return mapFill;
     }
 
     public Duration elapsed() {

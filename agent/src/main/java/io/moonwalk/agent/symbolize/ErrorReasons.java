@@ -17,6 +17,8 @@ final class ErrorReasons {
             case RecordLayout.ERR_KERNEL_STACK_FAILED -> "kernel stack";
             case RecordLayout.ERR_PROCESS_NOT_SYNCED -> "process not synced";
             case RecordLayout.ERR_BAD_CFA -> "bad CFA";
+            case RecordLayout.ERR_UNSUPPORTED_CFI -> "unsupported CFI";
+            case RecordLayout.ERR_WALKER_UNAVAILABLE -> "walker unavailable";
             default -> "reason " + reason;
         };
     }

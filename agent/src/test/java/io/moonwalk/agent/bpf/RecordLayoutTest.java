@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** RecordLayout against the ground truth: the BTF of the compiled object and the header's values. */
 class RecordLayoutTest {
     private static final Path HEADER = Path.of("../bpf/src/moonwalk.h");
+    private static final Path UNWIND_HEADER = Path.of("../bpf/src/unwind.h");
     private static final Pattern STRUCT = Pattern.compile("^\\[\\d+] STRUCT '(\\w+)' size=(\\d+) vlen=(\\d+)");
     private static final Pattern MEMBER = Pattern.compile("^\\s+'([^']+)' type_id=\\d+ bits_offset=(\\d+)");
 
@@ -81,6 +82,35 @@ class RecordLayoutTest {
         assertMatches(RecordLayout.CONFIG);
     }
 
+    @Test
+    void pidEventMatchesBtf() {
+        assertMatches(RecordLayout.PID_EVENT);
+    }
+
+    @Test
+    void unwinderMapStructsMatchBtf() {
+        assertMatches(RecordLayout.PID_KEY);
+        assertMatches(RecordLayout.MAPPING);
+        assertMatches(RecordLayout.FILE_TABLE);
+        assertMatches(RecordLayout.UNWIND_ENTRY);
+        assertMatches(RecordLayout.UNWIND_RULE);
+        assertMatches(RecordLayout.WALK_STATE);
+    }
+
+    /** The map kinds of unwind.h, which the agent writes into pid_maps values. */
+    @Test
+    void mapKindsMatchTheUnwindHeader() throws Exception {
+        String header = Files.readString(UNWIND_HEADER);
+        Matcher e = Pattern.compile("(?m)^\\s+MW_MAP_(\\w+) = (\\d+),").matcher(header);
+        int seen = 0;
+        while (e.find()) {
+            Field f = RecordLayout.class.getField("MAP_" + e.group(1));
+            assertThat(((Number) f.get(null)).longValue()).as(e.group(1)).isEqualTo(Long.parseLong(e.group(2)));
+            seen++;
+        }
+        assertThat(seen).isEqualTo(2);
+    }
+
     private static void assertMatches(StructLayout layout) {
         String name = layout.name().orElseThrow();
         BtfStruct s = btf.get(name);
@@ -113,7 +143,7 @@ class RecordLayoutTest {
         while (e.find()) {
             values.put(e.group(1), parse(e.group(2)));
         }
-        assertThat(values).hasSizeGreaterThanOrEqualTo(38); // as of this writing; guards the regexes
+        assertThat(values).hasSizeGreaterThanOrEqualTo(47); // as of this writing; guards the regexes
         for (var v : values.entrySet()) {
             String javaName = v.getKey().substring(3);
             Field f = RecordLayout.class.getField(javaName);

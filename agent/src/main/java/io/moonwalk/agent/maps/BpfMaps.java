@@ -1,0 +1,16 @@
+package io.moonwalk.agent.maps;
+
+/**
+ * The native unwinder's maps by name (bpf/src/maps.h). Two implementations: {@link KernelBpfMaps} over the
+ * loaded BPF object, and {@link InMemoryBpfMaps} for tests and coredump replay, so that both run the same sync
+ * code.
+ */
+public interface BpfMaps {
+    String PID_MAPS = "pid_maps";
+    String UNWIND_FILES = "unwind_files";
+    String UNWIND_ENTRIES = "unwind_entries";
+    String UNWIND_RULES = "unwind_rules";
+
+    /** @throws IllegalArgumentException no map of that name */
+    BpfMap map(String name);
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps and map layouts of the native unwinder (docs/native-unwinding.md is the contract with the
+ * agent, which fills these maps; io.moonwalk.agent.bpf.RecordLayout mirrors the structs).
+ *
+ * The structs are plain C so that the host replay build can include this header too; the map
+ * definitions are BPF-only and sit behind MW_HOST_REPLAY.
+ */
+#ifndef MW_UNWIND_H
+#define MW_UNWIND_H
+
+#include "moonwalk.h"
+
+/* Map sizes (entries). The agent reads them back from the loaded maps, so changing one here is enough. */
+#define MW_PID_MAPS_ENTRIES 262144
+#define MW_UNWIND_FILES_ENTRIES 8192
+#define MW_UNWIND_ENTRIES_ENTRIES 4194304
+#define MW_UNWIND_RULES_ENTRIES 65536
+#define MW_PID_EVENTS_ENTRIES 16384
+
+/* Binary search iterations: enough for one file filling all of unwind_entries (2^22 entries). */
+#define MW_BSEARCH_STEPS 23
+
+/* Frames walked per program before the walker tail-calls itself; the verifier's cost grows with it. */
+#define MW_FRAMES_PER_PROG 16
+
+/* At most one NEW_PID / UNKNOWN_PC event per (pid, kind) in this interval. */
+#define MW_PID_EVENT_INTERVAL_NS 250000000ULL
+
+/* The frame-pointer fallback trusts rbp only this far above rsp (a frame larger than this is not believed). */
+#define MW_FP_MAX_FRAME_BYTES (8u << 20)
+
+/* pid_maps value kinds */
+enum mw_map_kind {
+	MW_MAP_NATIVE = 1,     /* file-backed (or anonymous) executable code: unwind_files[file_id] or frame pointers */
+	MW_MAP_PID_MARKER = 2, /* (pid, address 0), full length: this pid's mappings are installed */
+};
+
+/*
+ * LPM trie key. prefixlen counts bits of pid and address; pid and address are big-endian so the
+ * trie compares their most significant bits first.
+ */
+struct mw_pid_key {
+	__u32 prefixlen;
+	__u32 pid_be;
+	__u64 address_be;
+};
+
+struct mw_mapping {
+	__u64 file_id;  /* key of unwind_files; 0: no table, frame-pointer fallback */
+	__u64 bias;     /* load address - file virtual address */
+	__u32 kind;     /* enum mw_map_kind */
+	__u32 flags;
+};
+
+/* unwind_files value: the file's entries are unwind_entries[first .. first + count), sorted by pc. */
+struct mw_file_table {
+	__u64 base;     /* file virtual address that entry pcs are relative to */
+	__u32 first;
+	__u32 count;
+};
+
+/* unwind_entries value */
+struct mw_unwind_entry {
+	__u32 pc;       /* file virtual address - base */
+	__u16 rule;     /* index into unwind_rules */
+	__u16 reserved;
+};
+
+/* unwind_rules value: io.moonwalk.symbolizer.unwind.UnwindRule.packed() */
+struct mw_unwind_rule {
+	__u8 kind;      /* enum mw_rule_kind */
+	__u8 rbp_kind;  /* enum mw_rbp_kind */
+	__s16 rbp_offset; /* PLT: the (rip & 15) threshold */
+	__s32 cfa_offset;
+};
+
+enum mw_rule_kind {
+	MW_RULE_INVALID = 0,
+	MW_RULE_CFA_RSP = 1,
+	MW_RULE_CFA_RBP = 2,
+	MW_RULE_PLT = 3,
+	MW_RULE_SIGNAL = 4,
+	MW_RULE_END = 5,
+	MW_RULE_UNSUPPORTED = 6,
+};
+
+enum mw_rbp_kind {
+	MW_RBP_UNCHANGED = 0,
+	MW_RBP_SAVED_AT_CFA = 1,
+	MW_RBP_LOST = 2,
+};
+
+/* Key of pid_events: pid | (event type << 32). Value: ktime of the last event sent. */
+
+/* Walk state carried across tail calls, in a per-CPU array. */
+struct mw_walk_state {
+	__u64 rip;
+	__u64 rsp;
+	__u64 rbp;
+	__u32 pid;
+	__u32 words;        /* next free index of mw_sample.frames */
+	__u32 user_frames;  /* user frames emitted so far */
+	__u8 rbp_valid;     /* 0 once a rule said rbp cannot be recovered */
+	__u8 return_addr;   /* rip is a return address (look up rip - 1) */
+	__u16 reserved;
+};
+
+#endif
