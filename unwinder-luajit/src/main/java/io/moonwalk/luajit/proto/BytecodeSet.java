@@ -63,7 +63,7 @@ public final class BytecodeSet {
 
     private final String name;
     private final String[] opNames;
-    private final short[] modes;
+    private final int[] modes;
     private final Map<String, Integer> byName = new HashMap<>();
     public final int mov;
     public final int knil;
@@ -78,13 +78,13 @@ public final class BytecodeSet {
         this.name = name;
         String[] rows = table.split("\\|");
         opNames = new String[rows.length];
-        modes = new short[rows.length];
+        modes = new int[rows.length];
         for (int op = 0; op < rows.length; op++) {
             String[] t = rows[op].trim().split(" ");
             opNames[op] = t[0];
             byName.put(t[0], op);
             int mm = t[4].equals("___") ? MM_NAMES.length : mmIndex("__" + t[4]);
-            modes[op] = (short) (mode(t[1]) | mode(t[2]) << 3 | mode(t[3]) << 7 | mm << 11);
+            modes[op] = (mode(t[1]) | mode(t[2]) << 3 | mode(t[3]) << 7 | mm << 11);
         }
         mov = op("MOV");
         knil = op("KNIL");
