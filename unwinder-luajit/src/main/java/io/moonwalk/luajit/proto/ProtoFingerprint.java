@@ -30,6 +30,9 @@ import io.moonwalk.luajit.layout.LuajitLayout;
  * 0x3c, firstline 0x48, numline 0x4c, chunkname 0x40 (8 bytes), lineinfo 0x50 (8 bytes). Excluded on purpose:
  * {@code marked} (GC colour), {@code flags} (closure counter bits), {@code trace} and the bytecode (patched by
  * the JIT), {@code gclist}.
+ *
+ * <p>Test vector (GC64 offsets, refSize 8): header byte i = (i * 37 + 11) mod 256 for i in [0, 0x68), pt =
+ * 0x7f0012345600 gives 0x8464354165b31647 (checked against a C implementation in ProtoFingerprintTest).
  */
 public final class ProtoFingerprint {
     private ProtoFingerprint() {
