@@ -91,6 +91,11 @@ public final class LuajitDetector {
         List<Evidence> evidence = new ArrayList<>();
         InterpreterLocator.Range range = InterpreterLocator.locate(elf);
         checkAgainstSymbols(range, functions);
+        ByteBuffer blob = CodeBytes.at(elf, range.start(), range.end(), "interpreter");
+        if (blob.limit() != range.end() - range.start()) {
+            throw new Refusal("the interpreter FDE [0x" + Long.toHexString(range.start()) + ", 0x"
+                    + Long.toHexString(range.end()) + ") runs past its section");
+        }
 
         ElfSymbol luaClose = functions.get("lua_close");
         if (luaClose == null) {
@@ -105,11 +110,6 @@ public final class LuajitDetector {
         evidence.add(new Evidence("gCurL", close.curL(), "zero store through g in lua_close at 0x"
                 + Long.toHexString(close.curLAt())));
 
-        ByteBuffer blob = CodeBytes.at(elf, range.start(), range.end(), "interpreter");
-        if (blob.limit() != range.end() - range.start()) {
-            throw new Refusal("the interpreter FDE [0x" + Long.toHexString(range.start()) + ", 0x"
-                    + Long.toHexString(range.end()) + ") runs past its section");
-        }
         InterpreterPatterns p = InterpreterPatterns.sweep(blob, range.start(), close.gc64());
 
         if (p.leaG.isEmpty()) {
