@@ -127,13 +127,9 @@ class RecordIT {
                 Thread.sleep(100);
             }
             assertThat(stderr()).as("record announces it is recording").contains("recording");
-            Set<Integer> ids = new TreeSet<>();
-            String owner = "(" + process.pid() + ")";
-            for (String block : Moonwalk.tool("bpftool", "prog", "show").split("\n(?=\d+: )")) {
-                if (block.contains("name mw_") && block.contains(owner)) {
-                    ids.add(Integer.parseInt(block.substring(0, block.indexOf(':')).trim()));
-                }
-            }
+            // bpftool here does not print owning pids: our programs are the ones that appeared
+            Set<Integer> ids = new TreeSet<>(moonwalkProgramIds());
+            ids.removeAll(programsBefore);
             assertThat(ids).as("our sampler and exit programs are loaded while recording").hasSizeGreaterThanOrEqualTo(2);
             String perf = Moonwalk.tool("bpftool", "perf", "show");
             assertThat(perf).as("perf events attached by pid " + process.pid()).contains("pid " + process.pid() + " ");
