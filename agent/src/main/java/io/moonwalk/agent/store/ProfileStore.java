@@ -1,10 +1,12 @@
 package io.moonwalk.agent.store;
 
+import io.moonwalk.agent.output.AtomicFileWriter;
 import io.moonwalk.agent.output.FoldedWriter;
 import io.moonwalk.agent.output.PprofWriter;
 import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -99,7 +101,11 @@ public final class ProfileStore {
         }
     }
 
-    /** Writes one window, then deletes the oldest ones beyond the bounds. */
+    /**
+     * Writes one window. Its files are encoded in memory first so the oldest windows can be deleted
+     * to make room before anything is written: the directory never exceeds the size bound, not even
+     * for a moment. A window larger than the whole bound is not kept (counted as evicted).
+     */
     public synchronized WindowSummary write(Profile p) throws IOException {
         long start = p.startEpochNanos() / 1_000_000;
         long duration = Math.max(1, p.durationNanos() / 1_000_000);
@@ -108,9 +114,29 @@ public final class ProfileStore {
         }
         Path pprof = file(start, duration, PPROF);
         Path folded = file(start, duration, FOLDED);
+        ByteArrayOutputStream pprofBytes = new ByteArrayOutputStream(1 << 16);
+        ByteArrayOutputStream foldedBytes = new ByteArrayOutputStream(1 << 16);
         try {
-            new PprofWriter().writeFile(p, pprof);
-            new FoldedWriter().writeFile(p, folded);
+            new PprofWriter().write(p, pprofBytes);
+            new FoldedWriter().write(p, foldedBytes);
+        } catch (IOException | RuntimeException e) {
+            writeFailures++;
+            lastError = "encoding a window failed: " + e.getMessage();
+            throw e instanceof IOException io ? io : new IOException(e);
+        }
+        long bytes = pprofBytes.size() + foldedBytes.size();
+        WindowSummary base = WindowSummary.of(p, bytes);
+        WindowSummary s = new WindowSummary(start, duration, base.samples(), base.processes(), base.vmStates(), bytes);
+        if (bytes > maxBytes) {
+            evictedWindows++;
+            LOG.log(System.Logger.Level.WARNING, "a " + bytes + "-byte window does not fit in the store bound of "
+                    + maxBytes + " bytes; raise --store-max-size");
+            return s;
+        }
+        makeRoom(bytes);
+        try {
+            AtomicFileWriter.write(pprof, out -> pprofBytes.writeTo(out));
+            AtomicFileWriter.write(folded, out -> foldedBytes.writeTo(out));
         } catch (IOException | RuntimeException e) {
             writeFailures++;
             lastError = e.getMessage();
@@ -119,13 +145,16 @@ public final class ProfileStore {
             throw e instanceof IOException io ? io : new IOException(e);
         }
         lastError = null;
-        long bytes = Files.size(pprof) + Files.size(folded);
-        WindowSummary base = WindowSummary.of(p, bytes);
-        WindowSummary s = new WindowSummary(start, duration, base.samples(), base.processes(), base.vmStates(), bytes);
         windows.put(start, s);
         totalBytes += bytes;
         enforceBounds();
         return s;
+    }
+
+    private void makeRoom(long bytes) {
+        while (!windows.isEmpty() && totalBytes + bytes > maxBytes) {
+            evictOldest();
+        }
     }
 
     private void enforceBounds() {
@@ -135,15 +164,19 @@ public final class ProfileStore {
             if (totalBytes <= maxBytes && first.endMillis() >= oldestEnd) {
                 break;
             }
-            windows.pollFirstEntry();
-            totalBytes -= first.bytes();
-            evictedWindows++;
-            try {
-                Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), PPROF));
-                Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), FOLDED));
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot delete stored window: " + e.getMessage());
-            }
+            evictOldest();
+        }
+    }
+
+    private void evictOldest() {
+        WindowSummary first = windows.pollFirstEntry().getValue();
+        totalBytes -= first.bytes();
+        evictedWindows++;
+        try {
+            Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), PPROF));
+            Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), FOLDED));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete stored window: " + e.getMessage());
         }
     }
 
