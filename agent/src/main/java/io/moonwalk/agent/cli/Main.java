@@ -1,12 +1,22 @@
 package io.moonwalk.agent.cli;
 
+import io.moonwalk.agent.config.ConfigException;
+import io.moonwalk.agent.config.ConfigFile;
+import io.moonwalk.agent.config.ConfigLocation;
+import io.moonwalk.agent.config.LayeredDefaults;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Command;
 
-/** Entry point: {@code moonwalk record|version}. */
+/** Entry point: {@code moonwalk record|agent|version}. */
 @Command(name = "moonwalk", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "Continuous CPU profiler for LuaJIT hosts: kernel, native and Lua stacks from eBPF.",
-        subcommands = {RecordCommand.class, BenchCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RecordCommand.class, AgentCommand.class, BenchCommand.class, VersionCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
     public static final int EXIT_RUNTIME = 1;
     public static final int EXIT_USAGE = 2;
@@ -19,6 +29,12 @@ public final class Main {
         io.moonwalk.agent.log.ConsoleLogging.install();
         CommandLine cli = new CommandLine(new Main());
         cli.setDefaultValueProvider(new EnvironmentDefaults());
+        try {
+            configureAgent(cli, args, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("moonwalk: " + e.getMessage());
+            return EXIT_USAGE;
+        }
         cli.setParameterExceptionHandler((ex, a) -> {
             System.err.println("moonwalk: " + ex.getMessage() + " (see 'moonwalk "
                     + ex.getCommandLine().getCommandName() + " --help')");
@@ -36,5 +52,40 @@ public final class Main {
             return EXIT_RUNTIME;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The agent's defaults come from the environment, then the config file; the file is found
+     * before parsing because its values are defaults for that very parse.
+     */
+    static void configureAgent(CommandLine cli, String[] args, Map<String, String> env) {
+        CommandLine agent = cli.getSubcommands().get("agent");
+        boolean[] explicit = new boolean[1];
+        Path path = ConfigLocation.find(args, env, explicit);
+        ConfigFile file = ConfigFile.empty();
+        if (path != null && (explicit[0] || isAgent(args))) {
+            Set<String> keys = new TreeSet<>();
+            for (OptionSpec o : agent.getCommandSpec().options()) {
+                String key = LayeredDefaults.keyOf(o.longestName());
+                if (!key.equals("config") && !key.equals("help") && !key.equals("version")) {
+                    keys.add(key);
+                }
+            }
+            file = ConfigFile.load(path, keys);
+        }
+        LayeredDefaults defaults = new LayeredDefaults(env, file);
+        agent.setDefaultValueProvider(defaults);
+        AgentCommand command = agent.getCommand();
+        command.defaults = defaults;
+        command.env = env;
+    }
+
+    private static boolean isAgent(String[] args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                return a.equals("agent");
+            }
+        }
+        return false;
     }
 }

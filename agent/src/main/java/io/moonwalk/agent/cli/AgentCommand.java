@@ -1,0 +1,290 @@
+package io.moonwalk.agent.cli;
+
+import io.moonwalk.agent.bpf.SamplerOptions;
+import io.moonwalk.agent.config.KubernetesAttributes;
+import io.moonwalk.agent.config.LayeredDefaults;
+import io.moonwalk.agent.config.OtlpSettings;
+import io.moonwalk.agent.daemon.Agent;
+import io.moonwalk.agent.daemon.AgentOptions;
+import io.moonwalk.agent.daemon.MeasuredSender;
+import io.moonwalk.agent.daemon.OtlpSink;
+import io.moonwalk.agent.daemon.ProcessSelector;
+import io.moonwalk.agent.daemon.Readiness;
+import io.moonwalk.agent.daemon.StoreSink;
+import io.moonwalk.agent.daemon.WindowSink;
+import io.moonwalk.agent.daemon.WindowWorker;
+import io.moonwalk.agent.export.otlp.OtlpConfig;
+import io.moonwalk.agent.export.otlp.OtlpExporter;
+import io.moonwalk.agent.export.otlp.OtlpProfileEncoder;
+import io.moonwalk.agent.export.otlp.OtlpSender;
+import io.moonwalk.agent.export.otlp.RetryPolicy;
+import io.moonwalk.agent.metrics.AgentMetrics;
+import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.web.AgentHttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
+
+/** {@code moonwalk agent}: the continuous profiling daemon. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Profile continuously until SIGTERM/SIGINT. With an OTLP endpoint (--otlp-endpoint or "
+                + "OTEL_EXPORTER_OTLP_[PROFILES_]ENDPOINT) every window is exported as OTLP profiles; without one, "
+                + "windows are kept under --store-dir and shown as flame graphs on --listen.",
+                "Settings: flags > environment (MOONWALK_<FLAG>, OTEL_*) > config file (--config, default "
+                        + "/etc/moonwalk/moonwalk.conf: 'key = value' lines with the long flag names) > defaults."})
+public final class AgentCommand implements Callable<Integer> {
+
+    /** Set by {@link Main} so values from the config file can be told apart. */
+    LayeredDefaults defaults;
+    Map<String, String> env = System.getenv();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Config file ('key = value' per line, keys are long flag names). "
+                    + "Default: /etc/moonwalk/moonwalk.conf when it exists.")
+    Path config;
+
+    @Option(names = "--pid", split = ",", paramLabel = "PID",
+            description = "Profile only these processes (kernel filter; repeatable or comma-separated).")
+    List<Integer> pids = new ArrayList<>();
+
+    @Option(names = "--exe", split = ",", paramLabel = "NAME",
+            description = "Keep only processes whose executable has this base name, e.g. nginx (agent-side filter).")
+    List<String> exes = new ArrayList<>();
+
+    @Option(names = "--container", split = ",", paramLabel = "ID",
+            description = "Keep only processes in this container (full id or a prefix of 12+ hex digits; agent-side).")
+    List<String> containers = new ArrayList<>();
+
+    @Option(names = "--cgroup", split = ",", paramLabel = "PATH",
+            description = "Keep only processes under this cgroup v2 path, e.g. /system.slice/nginx.service (agent-side).")
+    List<String> cgroups = new ArrayList<>();
+
+    @Option(names = "--hz", paramLabel = "N", defaultValue = "19",
+            description = "Samples per second per CPU (1-" + RecordCommand.MAX_HZ + "). Default: ${DEFAULT-VALUE}.")
+    int hz;
+
+    @Option(names = "--interval", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
+            description = "Window length = export interval (at least 1s). Default: ${DEFAULT-VALUE}.")
+    Duration interval;
+
+    @Option(names = "--interval-jitter", paramLabel = "F", defaultValue = "0.1",
+            description = "Each window lasts interval x (1 +- F), 0 <= F < 0.5. Default: ${DEFAULT-VALUE}.")
+    double jitter;
+
+    @Option(names = "--otlp-endpoint", paramLabel = "URL",
+            description = "OTLP receiver, e.g. http://collector:4317 (grpc) or http://collector:4318/v1development/profiles "
+                    + "(http/protobuf, used as given). Overrides OTEL_EXPORTER_OTLP_[PROFILES_]ENDPOINT.")
+    String otlpEndpoint;
+
+    @Option(names = "--otlp-protocol", paramLabel = "P",
+            description = "grpc or http/protobuf. Overrides OTEL_EXPORTER_OTLP_[PROFILES_]PROTOCOL. Default: grpc.")
+    String otlpProtocol;
+
+    @Option(names = "--otlp-compression", paramLabel = "C",
+            description = "gzip or none. Overrides OTEL_EXPORTER_OTLP_[PROFILES_]COMPRESSION. Default: none.")
+    String otlpCompression;
+
+    @Option(names = "--export-queue-size", paramLabel = "SIZE", defaultValue = "16M", converter = SizeConverter.class,
+            description = "Bound on encoded windows waiting for the receiver; the oldest are dropped beyond it. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    long exportQueueBytes;
+
+    @Option(names = "--store", paramLabel = "MODE", defaultValue = "auto",
+            description = "Local store: auto (only without an OTLP endpoint), on, off. Default: ${DEFAULT-VALUE}.")
+    String storeMode;
+
+    @Option(names = "--store-dir", paramLabel = "DIR", defaultValue = "/var/lib/moonwalk",
+            description = "Directory of the local store. Default: ${DEFAULT-VALUE}.")
+    Path storeDir;
+
+    @Option(names = "--store-max-size", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
+            description = "The store deletes its oldest windows beyond this size. Default: ${DEFAULT-VALUE}.")
+    long storeMaxBytes;
+
+    @Option(names = "--store-max-age", paramLabel = "D", defaultValue = "24h", converter = DurationConverter.class,
+            description = "The store deletes windows older than this. Default: ${DEFAULT-VALUE}.")
+    Duration storeMaxAge;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7070",
+            description = "Address of /metrics, /healthz, /readyz and the store's web view; 'off' disables. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String listen;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
+            description = "Bound on delivering the last window at SIGTERM. Default: ${DEFAULT-VALUE}.")
+    Duration shutdownTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        if (hz < 1 || hz > RecordCommand.MAX_HZ) {
+            throw new UsageProblem("--hz " + hz + " is out of range: use 1 to " + RecordCommand.MAX_HZ);
+        }
+        if (interval.toMillis() < 1000) {
+            throw new UsageProblem("--interval " + RecordCommand.format(interval) + " is too short: use 1s or more");
+        }
+        if (!(jitter >= 0 && jitter < 0.5)) {
+            throw new UsageProblem("--interval-jitter " + jitter + " is out of range: use 0 to 0.49");
+        }
+        for (int pid : pids) {
+            if (pid <= 0 || !Files.isDirectory(Path.of("/proc/" + pid))) {
+                throw new UsageProblem("no such process: " + pid);
+            }
+        }
+        for (String c : containers) {
+            if (!c.matches("[0-9a-f]{12,64}")) {
+                throw new UsageProblem("--container " + c + " is not a container id (12 to 64 lowercase hex digits)");
+            }
+        }
+        if (!List.of("auto", "on", "off").contains(storeMode)) {
+            throw new UsageProblem("--store " + storeMode + " is not one of auto, on, off");
+        }
+        InetSocketAddress listenAddress = listen.equals("off") ? null : parseListen(listen);
+
+        OtlpSettings otlp = otlpSettings();
+        OtlpConfig otlpConfig = null;
+        if (otlp.endpointConfigured()) {
+            try {
+                otlpConfig = OtlpConfig.fromEnvironment(otlp.variables());
+            } catch (IllegalArgumentException e) {
+                throw new UsageProblem(e.getMessage());
+            }
+        }
+        boolean storing = storeMode.equals("on") || (storeMode.equals("auto") && otlpConfig == null);
+        if (otlpConfig == null && !storing) {
+            throw new UsageProblem("--store off needs an OTLP endpoint (--otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT): "
+                    + "otherwise the profiles would go nowhere");
+        }
+        Privileges.requireProfilingCapabilities();
+
+        AgentMetrics metrics = new AgentMetrics();
+        List<WindowSink> sinks = new ArrayList<>();
+        ProfileStore store = null;
+        if (storing) {
+            try {
+                store = new ProfileStore(storeDir, storeMaxBytes, storeMaxAge, Clock.systemUTC());
+            } catch (IOException e) {
+                throw new UsageProblem("cannot use --store-dir " + storeDir + ": " + e.getMessage());
+            }
+            sinks.add(new StoreSink(store));
+            metrics.bindStore(store);
+        }
+        if (otlpConfig != null) {
+            MeasuredSender sender = new MeasuredSender(OtlpSender.create(otlpConfig));
+            Map<String, String> resource = new LinkedHashMap<>(KubernetesAttributes.from(env));
+            resource.putAll(otlpConfig.resourceAttributes());
+            OtlpProfileEncoder encoder = new OtlpProfileEncoder(hostName(), resource, version());
+            OtlpExporter exporter = new OtlpExporter(sender, encoder, exportQueueBytes, RetryPolicy.DEFAULT);
+            sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString()));
+            metrics.bindExporter(exporter, sender);
+        }
+
+        WindowWorker worker = new WindowWorker(sinks, metrics::recordWindow);
+        AgentOptions options = new AgentOptions(hz, new LinkedHashSet<>(pids),
+                new ProcessSelector(new LinkedHashSet<>(exes), new LinkedHashSet<>(containers), cgroups),
+                interval, jitter, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, shutdownTimeout);
+        Agent agent = new Agent(options, worker);
+        metrics.bindAgent(agent);
+        Readiness readiness = new Readiness(agent);
+
+        AgentHttpServer http = null;
+        if (listenAddress != null) {
+            http = new AgentHttpServer(listenAddress, metrics, readiness::check, store, Clock.systemUTC());
+            http.start();
+        }
+        Signal.handle(new Signal("INT"), sig -> agent.requestStop());
+        Signal.handle(new Signal("TERM"), sig -> agent.requestStop());
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::detachNow, "moonwalk-detach"));
+        ProfileStore finalStore = store;
+        AgentHttpServer finalHttp = http;
+        String where = (otlpConfig != null ? "exporting OTLP (" + otlpConfig.protocol().envValue() + ") to "
+                + otlpConfig.endpoint() : "") + (otlpConfig != null && storing ? " and " : "")
+                + (storing ? "storing windows in " + finalStore.directory() : "");
+        try {
+            agent.run(() -> System.err.printf("moonwalk: agent sampling %s at %d Hz, %s windows; %s%s%n",
+                    pids.isEmpty() ? "the whole host" : "pid " + pids, hz, RecordCommand.format(interval), where,
+                    finalHttp == null ? "" : "; http://" + finalHttp.address().getHostString() + ":"
+                            + finalHttp.address().getPort() + "/"));
+        } finally {
+            if (http != null) {
+                http.close();
+            }
+        }
+        System.err.printf("moonwalk: agent stopped after %d windows (%d samples)%n", agent.windowsClosed(),
+                agent.samples());
+        return 0;
+    }
+
+    private OtlpSettings otlpSettings() {
+        Map<String, String> high = new HashMap<>();
+        Map<String, String> low = new HashMap<>();
+        put("--otlp-endpoint", "ENDPOINT", otlpEndpoint, high, low);
+        put("--otlp-protocol", "PROTOCOL", otlpProtocol, high, low);
+        put("--otlp-compression", "COMPRESSION", otlpCompression, high, low);
+        return OtlpSettings.merge(env, high, low);
+    }
+
+    private void put(String option, String suffix, String value, Map<String, String> high, Map<String, String> low) {
+        if (value == null) {
+            return;
+        }
+        boolean onCommandLine = spec.commandLine().getParseResult().hasMatchedOption(option);
+        if (!onCommandLine && defaults != null && defaults.fromFile(option)) {
+            low.put(suffix, value);
+        } else {
+            high.put(suffix, value);
+        }
+    }
+
+    static InetSocketAddress parseListen(String s) {
+        int colon = s.lastIndexOf(':');
+        if (colon < 0) {
+            throw new UsageProblem("--listen " + s + " must be HOST:PORT, e.g. 127.0.0.1:7070, or off");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new UsageProblem("--listen " + s + ": port is not a number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new UsageProblem("--listen " + s + ": port out of range");
+        }
+        return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, port);
+    }
+
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            String h = System.getenv("HOSTNAME");
+            return h == null ? "" : h;
+        }
+    }
+
+    private static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
+    }
+}

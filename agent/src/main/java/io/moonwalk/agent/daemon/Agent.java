@@ -1,0 +1,232 @@
+package io.moonwalk.agent.daemon;
+
+import io.moonwalk.agent.bpf.BpfSampler;
+import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.agent.bpf.SamplerOptions;
+import io.moonwalk.agent.collect.SampleCollector;
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
+import java.nio.file.Path;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The continuous profiling loop: attach the sampler, drain the ring buffer every
+ * {@value #DRAIN_MILLIS} ms, cut a window every interval (with jitter), hand it to the
+ * {@link WindowWorker}, until {@link #requestStop()}. On stop the BPF programs are detached first,
+ * then the last window is delivered within the shutdown bound.
+ *
+ * <p>The loop thread owns the sampler and the collector; everything other threads read (metrics,
+ * health) is published through atomics after each drain.
+ */
+public final class Agent {
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+    static final long DRAIN_MILLIS = 200;
+    private static final long STATS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final AgentOptions options;
+    private final SampleCollector collector;
+    private final ProcessFilter filter;
+    private final WindowWorker worker;
+    private final Semaphore stop = new Semaphore(0);
+    private volatile boolean stopping;
+    private volatile BpfSampler sampler;
+
+    private final AtomicLong samples = new AtomicLong();
+    private final AtomicLong tableDrops = new AtomicLong();
+    private final AtomicLong filtered = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong processes = new AtomicLong();
+    private final AtomicLong processEvictions = new AtomicLong();
+    private final AtomicLong windows = new AtomicLong();
+    private final AtomicLongArray kernelStats = new AtomicLongArray(RecordLayout.STAT_MAX);
+    private volatile boolean attached;
+    private volatile long lastDrainNanos;
+
+    /** Observes each window's closing: its length and how long naming its frames took. */
+    public interface WindowListener {
+        void windowClosed(long durationNanos, long symbolizeNanos);
+    }
+
+    private volatile WindowListener windowListener = (d, s) -> { };
+
+    public Agent(AgentOptions options, WindowWorker worker) {
+        this.options = options;
+        this.collector = new SampleCollector(options.pids(), options.hz());
+        this.filter = new ProcessFilter(options.selector(), collector, Path.of("/proc"));
+        this.worker = worker;
+    }
+
+    public void windowListener(WindowListener l) {
+        this.windowListener = l;
+    }
+
+    /** Asks the loop to finish; safe from signal handlers and any thread. */
+    public void requestStop() {
+        stopping = true;
+        stop.release();
+    }
+
+    /** Detaches at once if still attached (shutdown-hook safety net when {@link #run} cannot finish). */
+    public void detachNow() {
+        BpfSampler s = sampler;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IllegalStateException e) {
+                // inside a drain: the loop will close it when the drain returns
+            }
+        }
+    }
+
+    /**
+     * Runs until {@link #requestStop()}.
+     *
+     * @param onAttached called once the programs are attached
+     */
+    public void run(Runnable onAttached) {
+        SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true);
+        Profile last;
+        try (BpfSampler s = BpfSampler.open(so)) {
+            sampler = s;
+            attached = true;
+            onAttached.run();
+            long windowStartNanos = System.nanoTime();
+            long windowStartEpoch = System.currentTimeMillis() * 1_000_000L;
+            long windowEnd = windowStartNanos + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
+            long nextStats = windowStartNanos;
+            while (!stopping) {
+                long now = System.nanoTime();
+                long wait = Math.min(TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS), Math.max(0, windowEnd - now));
+                try {
+                    if (stop.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
+                        break;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                drain(s);
+                now = System.nanoTime();
+                if (now >= nextStats) {
+                    publishKernelStats(s);
+                    nextStats = now + STATS_EVERY_NANOS;
+                }
+                if (now >= windowEnd) {
+                    long epochNow = System.currentTimeMillis() * 1_000_000L;
+                    closeWindow(windowStartEpoch, now - windowStartNanos);
+                    windowStartNanos = now;
+                    windowStartEpoch = epochNow;
+                    windowEnd = now + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
+                }
+            }
+            drain(s);
+            publishKernelStats(s);
+            long end = System.nanoTime();
+            // the programs go before the last window is delivered: nothing is sampled after SIGTERM
+            sampler = null;
+            attached = false;
+            s.close();
+            last = window(windowStartEpoch, end - windowStartNanos);
+        } finally {
+            sampler = null;
+            attached = false;
+        }
+        worker.offer(last);
+        worker.finish(options.shutdownTimeout());
+    }
+
+    private void drain(BpfSampler s) {
+        s.drain(filter);
+        lastDrainNanos = System.nanoTime();
+        samples.set(collector.samples());
+        tableDrops.set(collector.droppedSamples());
+        filtered.set(filter.filteredSamples());
+        malformed.set(s.malformedRecords());
+        processes.set(collector.processes().size());
+        processEvictions.set(collector.processes().evictions());
+    }
+
+    private void publishKernelStats(BpfSampler s) {
+        try {
+            long[] st = s.stats();
+            for (int i = 0; i < st.length && i < RecordLayout.STAT_MAX; i++) {
+                kernelStats.set(i, st[i]);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "reading the BPF stats map failed: " + e.getMessage());
+        }
+    }
+
+    private void closeWindow(long startEpoch, long durationNanos) {
+        worker.offer(window(startEpoch, durationNanos));
+    }
+
+    private Profile window(long startEpoch, long durationNanos) {
+        long t0 = System.nanoTime();
+        Profile p = collector.endWindow(startEpoch, durationNanos);
+        windows.incrementAndGet();
+        processes.set(collector.processes().size());
+        windowListener.windowClosed(durationNanos, System.nanoTime() - t0);
+        return p;
+    }
+
+    public boolean attached() {
+        return attached;
+    }
+
+    /** Nanos since the ring buffer was last drained (liveness of the loop). */
+    public long nanosSinceDrain() {
+        long t = lastDrainNanos;
+        return t == 0 ? Long.MAX_VALUE : System.nanoTime() - t;
+    }
+
+    public long samples() {
+        return samples.get();
+    }
+
+    public long tableDrops() {
+        return tableDrops.get();
+    }
+
+    public long filteredSamples() {
+        return filtered.get();
+    }
+
+    public long malformedRecords() {
+        return malformed.get();
+    }
+
+    public long processesTracked() {
+        return processes.get();
+    }
+
+    public long processEvictions() {
+        return processEvictions.get();
+    }
+
+    public long windowsClosed() {
+        return windows.get();
+    }
+
+    public long kernelStat(int index) {
+        return kernelStats.get(index);
+    }
+
+    /** Thread-safe: its counters are synchronized. */
+    public NativeSymbolizer nativeSymbolizer() {
+        return collector.nativeSymbolizer();
+    }
+
+    public WindowWorker worker() {
+        return worker;
+    }
+
+    public AgentOptions options() {
+        return options;
+    }
+
+}

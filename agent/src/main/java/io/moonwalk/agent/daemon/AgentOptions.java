@@ -1,0 +1,36 @@
+package io.moonwalk.agent.daemon;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How the daemon samples and cuts windows.
+ *
+ * @param hz              samples per second per CPU
+ * @param pids            kernel PID filter; empty = whole host
+ * @param selector        agent-side filters (executable, container, cgroup)
+ * @param interval        nominal window length (= export interval)
+ * @param jitter          each window lasts interval * (1 ± jitter), so agents started together spread out
+ * @param ringBufferBytes BPF ring buffer size
+ * @param shutdownTimeout bound on delivering the last window at SIGTERM
+ */
+public record AgentOptions(int hz, Set<Integer> pids, ProcessSelector selector, Duration interval, double jitter,
+                           int ringBufferBytes, Duration shutdownTimeout) {
+    public AgentOptions {
+        pids = Set.copyOf(pids);
+        Objects.requireNonNull(selector, "selector");
+        if (interval.toMillis() < 100) {
+            throw new IllegalArgumentException("window interval " + interval.toMillis() + " ms is below 100 ms");
+        }
+        if (!(jitter >= 0 && jitter < 0.5)) {
+            throw new IllegalArgumentException("jitter " + jitter + " must be in [0, 0.5)");
+        }
+    }
+
+    /** The length of the next window, drawn with {@code random} in [0, 1). */
+    public long nextWindowNanos(double random) {
+        double factor = 1 + jitter * (2 * random - 1);
+        return (long) (interval.toNanos() * factor);
+    }
+}

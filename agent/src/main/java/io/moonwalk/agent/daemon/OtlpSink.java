@@ -1,0 +1,56 @@
+package io.moonwalk.agent.daemon;
+
+import io.moonwalk.agent.export.otlp.OtlpExporter;
+import io.moonwalk.agent.profile.Profile;
+import java.time.Duration;
+
+/** Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}. */
+public final class OtlpSink implements WindowSink {
+    private static final System.Logger LOG = System.getLogger(OtlpSink.class.getName());
+
+    private final OtlpExporter exporter;
+    private final MeasuredSender sender;
+    private final String endpoint;
+
+    public OtlpSink(OtlpExporter exporter, MeasuredSender sender, String endpoint) {
+        this.exporter = exporter;
+        this.sender = sender;
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    public String name() {
+        return "otlp";
+    }
+
+    @Override
+    public void accept(Profile window) {
+        exporter.offer(window);
+    }
+
+    @Override
+    public boolean healthy() {
+        return sender.lastAttemptOk();
+    }
+
+    @Override
+    public String status() {
+        if (sender.lastAttemptOk()) {
+            return "otlp: exporting to " + endpoint + " (" + exporter.sentRequests() + " requests sent)";
+        }
+        return "otlp: last export to " + endpoint + " failed: " + sender.lastError();
+    }
+
+    @Override
+    public void finish(Duration timeout) {
+        if (!exporter.flush(timeout)) {
+            LOG.log(System.Logger.Level.WARNING, "OTLP export did not drain within {0} ms; {1} request(s) dropped",
+                    timeout.toMillis(), exporter.queuedRequests() + 1);
+        }
+        exporter.close();
+    }
+
+    public OtlpExporter exporter() {
+        return exporter;
+    }
+}

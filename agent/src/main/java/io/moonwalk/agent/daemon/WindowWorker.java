@@ -1,0 +1,125 @@
+package io.moonwalk.agent.daemon;
+
+import io.moonwalk.agent.profile.Profile;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Hands finished windows from the drain thread to the sinks on a thread of its own, so encoding,
+ * disk writes and slow sinks never delay draining the kernel's ring buffer. The hand-off holds at
+ * most {@value #QUEUE_WINDOWS} windows; when the sinks fall that far behind, new windows are dropped
+ * and counted rather than queued without bound.
+ */
+public final class WindowWorker {
+    private static final System.Logger LOG = System.getLogger(WindowWorker.class.getName());
+    static final int QUEUE_WINDOWS = 4;
+    private static final Profile END = new Profile(0, 0, 1, List.of());
+
+    private final BlockingQueue<Profile> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
+    private final List<WindowSink> sinks;
+    private final Consumer<Profile> observer;
+    private final Thread thread;
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong droppedWindows = new AtomicLong();
+    private final AtomicLong droppedSamples = new AtomicLong();
+    private final AtomicLong sinkFailures = new AtomicLong();
+    private volatile boolean ending;
+
+    /**
+     * @param observer sees every window before the sinks (metrics), on the worker thread
+     */
+    public WindowWorker(List<WindowSink> sinks, Consumer<Profile> observer) {
+        this.sinks = List.copyOf(sinks);
+        this.observer = observer;
+        this.thread = Thread.ofPlatform().name("moonwalk-windows").daemon(true).unstarted(this::run);
+        thread.start();
+    }
+
+    /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
+    public boolean offer(Profile window) {
+        if (ending || queue.remainingCapacity() <= 1 || !queue.offer(window)) {
+            droppedWindows.incrementAndGet();
+            droppedSamples.addAndGet(window.totalSamples());
+            return false;
+        }
+        return true;
+    }
+
+    private void run() {
+        while (true) {
+            Profile p;
+            try {
+                p = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (p == END) {
+                return;
+            }
+            try {
+                observer.accept(p);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "window metrics failed: " + e);
+            }
+            for (WindowSink s : sinks) {
+                try {
+                    s.accept(p);
+                } catch (Exception e) {
+                    sinkFailures.incrementAndGet();
+                    LOG.log(System.Logger.Level.WARNING, "the " + s.name() + " sink could not take the window: "
+                            + e.getMessage());
+                }
+            }
+            delivered.incrementAndGet();
+        }
+    }
+
+    /**
+     * Processes the windows already queued, then lets every sink finish; all within {@code timeout}
+     * (the time left after the worker is given to the sinks).
+     */
+    public void finish(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ending = true;
+        queue.offer(END); // room is always left for it
+        try {
+            thread.join(Math.max(1, timeout.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        thread.interrupt();
+        for (WindowSink s : sinks) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            s.finish(Duration.ofNanos(left));
+        }
+    }
+
+    public long deliveredWindows() {
+        return delivered.get();
+    }
+
+    public long droppedWindows() {
+        return droppedWindows.get();
+    }
+
+    public long droppedSamples() {
+        return droppedSamples.get();
+    }
+
+    public long sinkFailures() {
+        return sinkFailures.get();
+    }
+
+    public List<WindowSink> sinks() {
+        return sinks;
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+}

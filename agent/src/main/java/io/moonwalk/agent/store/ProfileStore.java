@@ -1,0 +1,297 @@
+package io.moonwalk.agent.store;
+
+import io.moonwalk.agent.output.AtomicFileWriter;
+import io.moonwalk.agent.output.FoldedWriter;
+import io.moonwalk.agent.output.PprofWriter;
+import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.agent.profile.ProcessIdentity;
+import io.moonwalk.agent.profile.Profile;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Rolling per-window profiles on local disk: each window is written as
+ * {@code window-<start ms>-<duration ms>.pb.gz} (pprof) and {@code .folded} next to it, atomically.
+ * After every write the oldest windows are deleted until the files total at most
+ * {@code maxBytes} and none ended longer than {@code maxAge} ago, so the directory never grows
+ * past its bounds (a single window larger than the whole bound is not kept either).
+ *
+ * <p>Only files named like a window are ever read or deleted; anything else in the directory is
+ * left alone. Thread-safe: the window thread writes while web requests read.
+ */
+public final class ProfileStore {
+    private static final System.Logger LOG = System.getLogger(ProfileStore.class.getName());
+    static final Pattern NAME = Pattern.compile("window-(\\d{13})-(\\d{1,9})\\.(pb\\.gz|folded)");
+    public static final String PPROF = ".pb.gz";
+    public static final String FOLDED = ".folded";
+
+    private final Path dir;
+    private final long maxBytes;
+    private final Duration maxAge;
+    private final Clock clock;
+    private final NavigableMap<Long, WindowSummary> windows = new TreeMap<>();
+    private long totalBytes;
+    private long evictedWindows;
+    private long writeFailures;
+    private String lastError;
+
+    /**
+     * Opens (creating it if needed) {@code dir} and indexes the windows already there, applying the
+     * bounds at once.
+     */
+    public ProfileStore(Path dir, long maxBytes, Duration maxAge, Clock clock) throws IOException {
+        this.dir = Objects.requireNonNull(dir, "dir");
+        if (maxBytes <= 0) {
+            throw new IllegalArgumentException("store size bound must be positive, got " + maxBytes);
+        }
+        if (maxAge.isNegative() || maxAge.isZero()) {
+            throw new IllegalArgumentException("store age bound must be positive, got " + maxAge);
+        }
+        this.maxBytes = maxBytes;
+        this.maxAge = maxAge;
+        this.clock = clock;
+        Files.createDirectories(dir);
+        if (!Files.isWritable(dir)) {
+            throw new IOException("store directory " + dir + " is not writable; pass --store-dir or fix its owner");
+        }
+        index();
+    }
+
+    private void index() throws IOException {
+        Map<Long, Long> durations = new HashMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "window-*")) {
+            for (Path p : ds) {
+                Matcher m = NAME.matcher(p.getFileName().toString());
+                if (m.matches() && m.group(3).equals("pb.gz")) {
+                    durations.put(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+                }
+            }
+        }
+        for (var e : durations.entrySet()) {
+            Path pprof = file(e.getKey(), e.getValue(), PPROF);
+            try {
+                long bytes = Files.size(pprof) + sizeOrZero(file(e.getKey(), e.getValue(), FOLDED));
+                WindowSummary s = WindowSummary.of(PprofReader.read(pprof), bytes);
+                // the name is the truth for the window's place in time
+                windows.put(e.getKey(), new WindowSummary(e.getKey(), e.getValue(), s.samples(), s.processes(),
+                        s.vmStates(), bytes));
+                totalBytes += bytes;
+            } catch (IOException | RuntimeException ex) {
+                LOG.log(System.Logger.Level.WARNING, "ignoring unreadable stored window " + pprof + ": " + ex.getMessage());
+            }
+        }
+        synchronized (this) {
+            enforceBounds();
+        }
+    }
+
+    /**
+     * Writes one window. Its files are encoded in memory first so the oldest windows can be deleted
+     * to make room before anything is written: the directory never exceeds the size bound, not even
+     * for a moment. A window larger than the whole bound is not kept (counted as evicted).
+     */
+    public synchronized WindowSummary write(Profile p) throws IOException {
+        long start = p.startEpochNanos() / 1_000_000;
+        long duration = Math.max(1, p.durationNanos() / 1_000_000);
+        while (windows.containsKey(start)) {
+            start++; // two windows in one millisecond (clock step): keep both
+        }
+        Path pprof = file(start, duration, PPROF);
+        Path folded = file(start, duration, FOLDED);
+        ByteArrayOutputStream pprofBytes = new ByteArrayOutputStream(1 << 16);
+        ByteArrayOutputStream foldedBytes = new ByteArrayOutputStream(1 << 16);
+        try {
+            new PprofWriter().write(p, pprofBytes);
+            new FoldedWriter().write(p, foldedBytes);
+        } catch (IOException | RuntimeException e) {
+            writeFailures++;
+            lastError = "encoding a window failed: " + e.getMessage();
+            throw e instanceof IOException io ? io : new IOException(e);
+        }
+        long bytes = pprofBytes.size() + foldedBytes.size();
+        WindowSummary base = WindowSummary.of(p, bytes);
+        WindowSummary s = new WindowSummary(start, duration, base.samples(), base.processes(), base.vmStates(), bytes);
+        if (bytes > maxBytes) {
+            evictedWindows++;
+            LOG.log(System.Logger.Level.WARNING, "a " + bytes + "-byte window does not fit in the store bound of "
+                    + maxBytes + " bytes; raise --store-max-size");
+            return s;
+        }
+        makeRoom(bytes);
+        try {
+            AtomicFileWriter.write(pprof, out -> pprofBytes.writeTo(out));
+            AtomicFileWriter.write(folded, out -> foldedBytes.writeTo(out));
+        } catch (IOException | RuntimeException e) {
+            writeFailures++;
+            lastError = e.getMessage();
+            Files.deleteIfExists(pprof);
+            Files.deleteIfExists(folded);
+            throw e instanceof IOException io ? io : new IOException(e);
+        }
+        lastError = null;
+        windows.put(start, s);
+        totalBytes += bytes;
+        enforceBounds();
+        return s;
+    }
+
+    private void makeRoom(long bytes) {
+        while (!windows.isEmpty() && totalBytes + bytes > maxBytes) {
+            evictOldest();
+        }
+    }
+
+    private void enforceBounds() {
+        long oldestEnd = clock.millis() - maxAge.toMillis();
+        while (!windows.isEmpty()) {
+            WindowSummary first = windows.firstEntry().getValue();
+            if (totalBytes <= maxBytes && first.endMillis() >= oldestEnd) {
+                break;
+            }
+            evictOldest();
+        }
+    }
+
+    private void evictOldest() {
+        WindowSummary first = windows.pollFirstEntry().getValue();
+        totalBytes -= first.bytes();
+        evictedWindows++;
+        try {
+            Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), PPROF));
+            Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), FOLDED));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete stored window: " + e.getMessage());
+        }
+    }
+
+    /** Applies the age bound without a write (called on a timer so an idle host still forgets). */
+    public synchronized void expire() {
+        enforceBounds();
+    }
+
+    /** Windows overlapping [fromMillis, toMillis), oldest first. */
+    public synchronized List<WindowSummary> windows(long fromMillis, long toMillis) {
+        List<WindowSummary> out = new ArrayList<>();
+        for (WindowSummary w : windows.values()) {
+            if (w.endMillis() > fromMillis && w.startMillis() < toMillis) {
+                out.add(w);
+            }
+        }
+        return out;
+    }
+
+    public synchronized List<WindowSummary> windows() {
+        return new ArrayList<>(windows.values());
+    }
+
+    /**
+     * The windows overlapping [fromMillis, toMillis) merged into one profile, keeping only the
+     * entries {@code keep} accepts.
+     */
+    public Profile merged(long fromMillis, long toMillis, Predicate<Profile.Entry> keep) throws IOException {
+        List<WindowSummary> picked = windows(fromMillis, toMillis);
+        Map<EntryKey, long[]> counts = new HashMap<>();
+        Map<EntryKey, Profile.Entry> first = new HashMap<>();
+        long start = Long.MAX_VALUE;
+        long end = Long.MIN_VALUE;
+        long period = 0;
+        for (WindowSummary w : picked) {
+            Profile p;
+            try {
+                p = PprofReader.read(file(w.startMillis(), w.durationMillis(), PPROF));
+            } catch (NoSuchFileException e) {
+                continue; // rotated away since the listing
+            }
+            start = Math.min(start, w.startMillis());
+            end = Math.max(end, w.endMillis());
+            period = p.periodNanos();
+            for (Profile.Entry e : p.entries()) {
+                if (!keep.test(e)) {
+                    continue;
+                }
+                EntryKey k = new EntryKey(e.process(), e.threadName(), e.frames(), e.labels());
+                counts.computeIfAbsent(k, x -> new long[1])[0] += e.count();
+                first.putIfAbsent(k, e);
+            }
+        }
+        List<Profile.Entry> entries = new ArrayList<>(counts.size());
+        for (var c : counts.entrySet()) {
+            EntryKey k = c.getKey();
+            entries.add(new Profile.Entry(k.process(), k.thread(), k.frames(), k.labels(), c.getValue()[0]));
+        }
+        if (start == Long.MAX_VALUE) {
+            start = fromMillis;
+            end = fromMillis;
+        }
+        return new Profile(start * 1_000_000, (end - start) * 1_000_000, period == 0 ? 1 : period, entries);
+    }
+
+    private record EntryKey(ProcessIdentity process, String thread, List<Frame> frames, Map<String, String> labels) {
+    }
+
+    Path file(long startMillis, long durationMillis, String suffix) {
+        return dir.resolve(String.format("window-%013d-%d%s", startMillis, durationMillis, suffix));
+    }
+
+    private static long sizeOrZero(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public synchronized long totalBytes() {
+        return totalBytes;
+    }
+
+    /** Files on disk: two per window. */
+    public synchronized int files() {
+        return windows.size() * 2;
+    }
+
+    public synchronized int windowCount() {
+        return windows.size();
+    }
+
+    public synchronized long evictedWindows() {
+        return evictedWindows;
+    }
+
+    public synchronized long writeFailures() {
+        return writeFailures;
+    }
+
+    /** The last write's error, or null when it succeeded. */
+    public synchronized String lastError() {
+        return lastError;
+    }
+
+    public long maxBytes() {
+        return maxBytes;
+    }
+
+    public Duration maxAge() {
+        return maxAge;
+    }
+}

@@ -1,0 +1,8 @@
+package io.moonwalk.agent.store;
+
+/** A stored window is unreadable or inconsistent; the message names the file. */
+public final class StoreException extends RuntimeException {
+    public StoreException(String message) {
+        super(message);
+    }
+}

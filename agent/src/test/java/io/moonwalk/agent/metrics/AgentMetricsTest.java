@@ -1,0 +1,43 @@
+package io.moonwalk.agent.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.agent.profile.ProcessIdentity;
+import io.moonwalk.agent.profile.Profile;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AgentMetricsTest {
+    @Test
+    void unwindErrorsAreCountedPerReasonFromErrorFrames() {
+        AgentMetrics m = new AgentMetrics();
+        ProcessIdentity p = new ProcessIdentity(1, "x", "", "");
+        Frame main = new Frame(FrameKind.NATIVE, "main", "x");
+        m.recordWindow(new Profile(0, 1, 1, List.of(
+                new Profile.Entry(p, "x", List.of(main, new Frame(FrameKind.ERROR, "[unwind error: depth limit]", "")),
+                        Map.of(), 5),
+                new Profile.Entry(p, "x", List.of(main, new Frame(FrameKind.ERROR, "[unwind error: no unwind info]", "")),
+                        Map.of(), 2),
+                new Profile.Entry(p, "x", List.of(main), Map.of(), 40))));
+        String text = m.scrape();
+        assertThat(text).contains("moonwalk_unwind_errors_total{reason=\"depth_limit\"} 5.0")
+                .contains("moonwalk_unwind_errors_total{reason=\"no_unwind_info\"} 2.0")
+                .contains("moonwalk_window_samples_total 47.0");
+        assertThat(AgentMetrics.reasonOf("[unknown frame kind 9]")).isEqualTo("other");
+    }
+
+    @Test
+    void reasonLabelValuesAreBounded() {
+        AgentMetrics m = new AgentMetrics();
+        ProcessIdentity p = new ProcessIdentity(1, "x", "", "");
+        for (int i = 0; i < 100; i++) {
+            m.recordWindow(new Profile(0, 1, 1, List.of(new Profile.Entry(p, "x",
+                    List.of(new Frame(FrameKind.ERROR, "[unwind error: reason " + i + "]", "")), Map.of(), 1))));
+        }
+        long series = m.scrape().lines().filter(l -> l.startsWith("moonwalk_unwind_errors_total{")).count();
+        assertThat(series).isLessThanOrEqualTo(AgentMetrics.MAX_REASONS + 1);
+    }
+}

@@ -1,0 +1,91 @@
+package io.moonwalk.it;
+
+import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.profiles.v1development.KeyValueAndUnit;
+import io.opentelemetry.proto.profiles.v1development.Location;
+import io.opentelemetry.proto.profiles.v1development.ProfilesDictionary;
+import io.opentelemetry.proto.profiles.v1development.ResourceProfiles;
+import io.opentelemetry.proto.profiles.v1development.Sample;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decodes received requests the way a receiver would, through the dictionary only: per process the
+ * stacks as folded text (root first, kernel frames {@code _[k]}, compiled Lua {@code _[j]}, as
+ * {@code record} labels them) with their counts.
+ */
+final class OtlpStacks {
+    private OtlpStacks() {
+    }
+
+    static Map<String, AnyValue> resource(ResourceProfiles rp) {
+        Map<String, AnyValue> m = new HashMap<>();
+        for (KeyValue kv : rp.getResource().getAttributesList()) {
+            m.put(kv.getKey(), kv.getValue());
+        }
+        return m;
+    }
+
+    static Map<String, String> sampleAttributes(ProfilesDictionary d, Sample s) {
+        Map<String, String> m = new HashMap<>();
+        for (int a : s.getAttributeIndicesList()) {
+            KeyValueAndUnit kv = d.getAttributeTable(a);
+            m.put(d.getStringTable(kv.getKeyStrindex()), kv.getValue().getStringValue());
+        }
+        return m;
+    }
+
+    /** Folded stack text to count, for the samples of {@code pid}. */
+    static Map<String, Long> stacksOf(List<ExportProfilesServiceRequest> requests, long pid) {
+        Map<String, Long> out = new HashMap<>();
+        for (ExportProfilesServiceRequest req : requests) {
+            ProfilesDictionary d = req.getDictionary();
+            for (ResourceProfiles rp : req.getResourceProfilesList()) {
+                if (resource(rp).get("process.pid").getIntValue() != pid) {
+                    continue;
+                }
+                for (var sp : rp.getScopeProfilesList()) {
+                    for (var p : sp.getProfilesList()) {
+                        for (Sample s : p.getSamplesList()) {
+                            List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
+                            StringBuilder sb = new StringBuilder();
+                            for (int i = leafFirst.size() - 1; i >= 0; i--) {
+                                sb.append(sb.isEmpty() ? "" : ";").append(label(d, d.getLocationTable(leafFirst.get(i))));
+                            }
+                            long n = s.getValuesList().stream().mapToLong(Long::longValue).sum();
+                            out.merge(sb.toString(), n, Long::sum);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static String frameType(ProfilesDictionary d, Location l) {
+        for (int a : l.getAttributeIndicesList()) {
+            KeyValueAndUnit kv = d.getAttributeTable(a);
+            if (d.getStringTable(kv.getKeyStrindex()).equals("profile.frame.type")) {
+                return kv.getValue().getStringValue();
+            }
+        }
+        return "";
+    }
+
+    private static String label(ProfilesDictionary d, Location l) {
+        String name = d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex());
+        boolean compiled = false;
+        for (int a : l.getAttributeIndicesList()) {
+            KeyValueAndUnit kv = d.getAttributeTable(a);
+            if (d.getStringTable(kv.getKeyStrindex()).equals("luajit.compiled")) {
+                compiled = kv.getValue().getBoolValue();
+            }
+        }
+        String type = frameType(d, l);
+        String label = type.equals("kernel") ? name + "_[k]" : compiled ? name + "_[j]" : name;
+        return label.replace(';', ':');
+    }
+}
