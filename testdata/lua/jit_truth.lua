@@ -20,8 +20,10 @@ end
 
 local function on_trace(what, tr, func, pc, otr, oex)
   if what == "start" then
+    -- A side trace starts at exit oex >= 0 of trace otr; a stitched trace (a root trace continuing trace otr
+    -- after a call it could not compile) reports oex = -1.
     local root = 0
-    if otr and otr ~= 0 then
+    if otr and otr ~= 0 and oex and oex >= 0 then
       local p = started[otr]
       root = (p and p.root ~= 0) and p.root or otr
     end

@@ -4,7 +4,7 @@
 -- inlined into the trace and shows as work).
 -- Usage: luajit side_trace.lua [seconds] [serve]
 --   runs the loop for `seconds` (default 0.2), prints the jit_truth dump, then with "serve" answers commands
---   on stdin (dump, run <seconds>, flush, quit).
+--   on stdin (dump, run <seconds>, flush, flushrun <seconds>, opt <jit.opt.start args>, off, on, quit).
 local dir = arg and arg[0] and arg[0]:match("^(.*/)") or "./"
 local truth = dofile(dir .. "jit_truth.lua")
 
@@ -42,5 +42,12 @@ if arg[2] == "serve" then
     run = function(a) run(tonumber(a) or 0.2) end,
     flush = function() jit.flush() end,
     flushrun = function(a) jit.flush(); run(tonumber(a) or 0.2) end,
+    opt = function(a)
+      local opts = {}
+      for o in a:gmatch("%S+") do opts[#opts + 1] = o end
+      jit.opt.start(unpack(opts))
+    end,
+    off = function() jit.off() end,
+    on = function() jit.on() end,
   })
 end
