@@ -22,7 +22,7 @@ local function fresh(k)
     "local s = 0 for i = 1, 300 do s = s + (i %% %d) * %d end return s", 3 + k % 97, k)))
 end
 
-truth.emit("THREAD", (tostring(coroutine.create(function() end)):match("0x%x+")))
+truth.emit("THREAD", truth.thread())
 truth.emit("STARTED", mode)
 io.flush()
 local t0 = os.clock()

@@ -46,8 +46,13 @@ function M.emit(...)
   io.write(prefix .. table.concat(t, " ") .. "\n")
 end
 
+-- Address of a lua_State of this VM that stays alive as long as the VM.
+function M.thread()
+  return (tostring(anchor):match("0x%x+"))
+end
+
 function M.dump()
-  M.emit("THREAD", (tostring(anchor):match("0x%x+")))
+  M.emit("THREAD", M.thread())
   local n = 0
   for tr = 1, 65535 do
     local info = ju.traceinfo(tr)
