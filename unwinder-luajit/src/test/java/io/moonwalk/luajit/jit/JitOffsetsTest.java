@@ -1,0 +1,76 @@
+package io.moonwalk.luajit.jit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moonwalk.luajit.layout.KnownLayouts;
+import io.moonwalk.luajit.layout.LuajitLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The derived jit_State offsets against {@code offsetof} compiled with gcc against each fixture source tree
+ * (upstream and OpenResty, GC64 and not): the ground truth is the C compiler reading LuaJIT's own headers.
+ */
+class JitOffsetsTest {
+    private static final String PROBE = """
+            #include <stdio.h>
+            #include <stddef.h>
+            #include "lj_obj.h"
+            #include "lj_jit.h"
+            #include "lj_dispatch.h"
+            #define J(f) printf(#f " %zu\\n", offsetof(GG_State, J) - offsetof(GG_State, g) + offsetof(jit_State, f))
+            int main(void) {
+              J(flags); J(state); J(trace); J(freetrace); J(sizetrace); J(param); J(mcarea); J(mctop); J(mcbot);
+              J(szmcarea); J(szallmcarea);
+              printf("JIT_P__MAX %d\\n", (int)JIT_P__MAX);
+              printf("JIT_P_sizemcode %d\\nJIT_P_maxmcode %d\\nJIT_P_maxtrace %d\\nJIT_P_hotloop %d\\n",
+                     (int)JIT_P_sizemcode, (int)JIT_P_maxmcode, (int)JIT_P_maxtrace, (int)JIT_P_hotloop);
+              printf("MCLink %zu\\n", sizeof(MCLink));
+              return 0;
+            }
+            """;
+
+    @ParameterizedTest
+    @CsvSource({"openresty-gc64,OPENRESTY_GC64,", "openresty-nogc64,OPENRESTY_32,-DLUAJIT_DISABLE_GC64",
+            "upstream-gc64,UPSTREAM_GC64,", "upstream-nogc64,UPSTREAM_32,-DLUAJIT_DISABLE_GC64"})
+    void derivedOffsetsEqualOffsetof(String build, String layoutName, String define) throws Exception {
+        Path src = JitTargets.fixtureRoot().resolve("build").resolve(build).resolve("src");
+        Path dir = Files.createTempDirectory("moonwalk-jitprobe");
+        Path c = dir.resolve("probe.c");
+        Files.writeString(c, PROBE);
+        Path exe = dir.resolve("probe");
+        if (define == null) {
+            JitTargets.run(120, "gcc", "-I" + src, c.toString(), "-o", exe.toString());
+        } else {
+            JitTargets.run(120, "gcc", define, "-I" + src, c.toString(), "-o", exe.toString());
+        }
+        Map<String, Long> truth = new HashMap<>();
+        for (String line : JitTargets.run(30, exe.toString()).split("\n")) {
+            String[] t = line.trim().split(" ");
+            truth.put(t[0], Long.parseLong(t[1]));
+        }
+        LuajitLayout l = (LuajitLayout) KnownLayouts.class.getField(layoutName).get(null);
+        JitOffsets o = JitOffsets.of(l);
+        assertThat((long) o.flags()).isEqualTo(truth.get("flags"));
+        assertThat((long) o.state()).isEqualTo(truth.get("state"));
+        assertThat((long) o.trace()).isEqualTo(truth.get("trace"));
+        assertThat((long) o.freetrace()).isEqualTo(truth.get("freetrace"));
+        assertThat((long) o.sizetrace()).isEqualTo(truth.get("sizetrace"));
+        assertThat((long) o.param()).isEqualTo(truth.get("param"));
+        assertThat((long) o.mcarea()).isEqualTo(truth.get("mcarea"));
+        assertThat((long) o.mcarea() + JitOffsets.MCTOP).isEqualTo(truth.get("mctop"));
+        assertThat((long) o.mcarea() + JitOffsets.MCBOT).isEqualTo(truth.get("mcbot"));
+        assertThat((long) o.mcarea() + JitOffsets.SZMCAREA).isEqualTo(truth.get("szmcarea"));
+        assertThat((long) o.mcarea() + JitOffsets.SZALLMCAREA).isEqualTo(truth.get("szallmcarea"));
+        assertThat(truth.get("JIT_P__MAX")).isEqualTo(JitParam.COUNT);
+        assertThat(truth.get("JIT_P_sizemcode")).isEqualTo(JitParam.SIZEMCODE.ordinal());
+        assertThat(truth.get("JIT_P_maxmcode")).isEqualTo(JitParam.MAXMCODE.ordinal());
+        assertThat(truth.get("JIT_P_maxtrace")).isEqualTo(JitParam.MAXTRACE.ordinal());
+        assertThat(truth.get("JIT_P_hotloop")).isEqualTo(JitParam.HOTLOOP.ordinal());
+        assertThat(truth.get("MCLink")).isEqualTo(McodeArea.LINK_BYTES);
+    }
+}
