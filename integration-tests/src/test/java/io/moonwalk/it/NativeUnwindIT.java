@@ -74,9 +74,13 @@ class NativeUnwindIT {
             Map<String, Long> ourPairs = namedPairs(p);
             System.out.printf("luajit caller->callee pairs between named frames: moonwalk %s%n  perf %s%n", ourPairs,
                     perfPairs);
-            // libc's start function is named differently (perf shows libc6-dbg's inlined __libc_start_main_impl):
-            // compare the pairs from main on
-            List<String> topOurs = top(ourPairs, 4).stream().filter(k -> !k.startsWith("_start->")).toList();
+            // libc's start function is named differently (perf shows libc6-dbg's inlined __libc_start_main_impl where
+            // the symbol table says __libc_start_main): compare the pairs from __libc_start_call_main on
+            // (pairs seen in a handful of samples, e.g. a clock_gettime leaf, are noise for both profilers: only pairs
+            // in at least 5 % of our samples are compared)
+            List<String> topOurs = top(ourPairs, 4).stream()
+                    .filter(k -> !k.startsWith("_start->") && !k.startsWith("__libc_start_main->"))
+                    .filter(k -> ourPairs.get(k) * 20 >= p.total()).toList();
             assertThat(topOurs).isNotEmpty();
             assertThat(perfPairs.keySet()).as("perf --call-graph dwarf sees moonwalk's most common pairs")
                     .containsAll(topOurs);
