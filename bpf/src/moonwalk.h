@@ -14,6 +14,7 @@ enum mw_event_type {
 	MW_EVENT_EXIT = 2,     /* struct mw_exit */
 	MW_EVENT_NEW_PID = 3,  /* struct mw_pid_event: first sample of a PID not yet synced */
 	MW_EVENT_UNKNOWN_PC = 4,
+	MW_EVENT_EXEC = 5,     /* struct mw_pid_event (pc 0): the process replaced its image (execve) */
 };
 
 /*
@@ -90,7 +91,7 @@ struct mw_exit {
 };
 
 struct mw_pid_event {
-	__u32 type;          /* MW_EVENT_NEW_PID / MW_EVENT_UNKNOWN_PC */
+	__u32 type;          /* MW_EVENT_NEW_PID / MW_EVENT_UNKNOWN_PC / MW_EVENT_EXEC */
 	__u32 pid;
 	__u64 pc;
 };
@@ -118,6 +119,7 @@ enum mw_stat {
 	MW_STAT_WALKER_FAILED = 10,  /* tail call into the walker failed */
 	MW_STAT_UNWIND_ERRORS = 11,  /* user stacks that ended in an error frame (walker only) */
 	MW_STAT_UNWIND_COMPLETE = 12, /* user stacks the walker followed to the end */
+	MW_STAT_EXECS = 13,          /* execs of processes the walker had maps for (marker dropped) */
 	MW_STAT_MAX = 16,
 };
 

@@ -368,4 +368,44 @@ int mw_process_exit(void *ctx)
 	return mw_emit_exit(&e);
 }
 
+/*
+ * An exec replaces the whole address space but keeps the PID, so the maps installed for the old
+ * image would be applied to the new one: wrong unwind rules and, through the symbolizer's view of
+ * the process, wrong names. sched_process_exec fires in the exec'ing task after the new image is
+ * mapped (other threads are already gone: de_thread). Deleting the PID marker makes the walker
+ * treat the process as unsynced from the very next sample (frame-pointer stack + "not synced",
+ * never the old tables) and ask for a sync; the event tells the agent to re-sync at once and to
+ * start naming this PID's frames with the new image. The old prefixes stay until the agent's diff
+ * removes them: without the marker the walker never reads them.
+ */
+SEC("tracepoint/sched/sched_process_exec")
+int mw_process_exec(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct mw_pid_event e = {};
+	struct mw_pid_key key;
+	__u64 limit_key;
+	struct mw_config *cfg;
+
+	if (tgid == 0)
+		return 0;
+	cfg = mw_get_config();
+	if (!cfg || tgid == cfg->agent_pid)
+		return 0;
+	key.prefixlen = 96;
+	key.pid_be = __builtin_bswap32(tgid);
+	key.address_be = 0;
+	/* a process the agent never synced has nothing stale: its first sample asks for a sync anyway */
+	if (bpf_map_delete_elem(&pid_maps, &key))
+		return 0;
+	mw_count(MW_STAT_EXECS);
+	/* the next sample's NEW_PID request must not be held back by one sent before the exec */
+	limit_key = tgid | ((__u64)MW_EVENT_NEW_PID << 32);
+	bpf_map_delete_elem(&pid_events, &limit_key);
+	e.type = MW_EVENT_EXEC;
+	e.pid = tgid;
+	e.pc = 0;
+	return mw_emit_pid_event(&e);
+}
+
 char LICENSE[] SEC("license") = "GPL";

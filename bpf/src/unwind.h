@@ -83,6 +83,7 @@ enum mw_rule_kind {
 	MW_RULE_SIGNAL = 4,
 	MW_RULE_END = 5,
 	MW_RULE_UNSUPPORTED = 6,
+	MW_RULE_CFA_RSP_BLOB = 7, /* CFA_RSP for a hand-written blob with one frame, unless in one of its leaf subroutines */
 };
 
 enum mw_rbp_kind {

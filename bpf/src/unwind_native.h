@@ -135,6 +135,29 @@ MW_INLINE int mw_signal_step(struct mw_walk_state *st)
 }
 
 /*
+ * Whether the PC of a CFA_RSP_BLOB entry is inside a leaf subroutine of the blob rather than in the
+ * blob's own frame: the word at rsp is then a return address just after a `call rel32` (e8) whose
+ * target lies in the blob entry at or before pc. In the blob proper that word is blob data (LuaJIT:
+ * the cframe's TMP1/MULTRES slot), which cannot pass both checks. A subroutine's first instruction
+ * called from outside the blob (an entry stub) passes too, and there CFA = rsp + 8 is also right.
+ */
+MW_INLINE int mw_blob_leaf(__u64 rsp, __u64 entry_start, __u64 pc)
+{
+	__u64 ra;
+	__u8 call[5];
+	__s32 rel;
+	__u64 target;
+
+	if (MW_READ_USER(&ra, sizeof(ra), rsp))
+		return 0;
+	if (ra < 5 || MW_READ_USER(call, sizeof(call), ra - 5) || call[0] != 0xe8)
+		return 0;
+	rel = (__s32)((__u32)call[1] | (__u32)call[2] << 8 | (__u32)call[3] << 16 | (__u32)call[4] << 24);
+	target = ra + (__s64)rel;
+	return target >= entry_start && target <= pc;
+}
+
+/*
  * One frame: from the registers of the frame at st->rip to its caller's. Returns MW_STEP_CONTINUE,
  * MW_STEP_END (the stack ends here, complete) or the enum mw_error_reason that stops the walk.
  */
@@ -147,6 +170,7 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	__u64 pc = st->return_addr ? st->rip - 1 : st->rip;
 	__u64 off, cfa, ra, file_id;
 	__u32 rule_index;
+	__u8 rbp_kind;
 	long idx;
 
 	m = mw_find_mapping(st->pid, pc);
@@ -175,9 +199,18 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	if (!r)
 		return MW_ERR_NO_UNWIND_INFO;
 
+	rbp_kind = r->rbp_kind;
 	switch (r->kind) {
 	case MW_RULE_CFA_RSP:
 		cfa = st->rsp + (__s64)r->cfa_offset;
+		break;
+	case MW_RULE_CFA_RSP_BLOB:
+		if (mw_blob_leaf(st->rsp, pc - (off - e->pc), pc)) {
+			cfa = st->rsp + 8;
+			rbp_kind = MW_RBP_UNCHANGED;
+		} else {
+			cfa = st->rsp + (__s64)r->cfa_offset;
+		}
 		break;
 	case MW_RULE_CFA_RBP:
 		if (!st->rbp_valid)
@@ -202,11 +235,11 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 		return MW_ERR_BAD_CFA;
 	if (MW_READ_USER(&ra, sizeof(ra), cfa - 8))
 		return MW_ERR_READ_FAULT;
-	if (r->rbp_kind == MW_RBP_SAVED_AT_CFA) {
+	if (rbp_kind == MW_RBP_SAVED_AT_CFA) {
 		if (MW_READ_USER(&st->rbp, sizeof(st->rbp), cfa + (__s64)r->rbp_offset))
 			return MW_ERR_READ_FAULT;
 		st->rbp_valid = 1;
-	} else if (r->rbp_kind == MW_RBP_LOST) {
+	} else if (rbp_kind == MW_RBP_LOST) {
 		st->rbp_valid = 0;
 	}
 	st->rsp = cfa;

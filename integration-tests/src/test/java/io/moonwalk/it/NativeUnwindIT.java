@@ -74,9 +74,13 @@ class NativeUnwindIT {
             Map<String, Long> ourPairs = namedPairs(p);
             System.out.printf("luajit caller->callee pairs between named frames: moonwalk %s%n  perf %s%n", ourPairs,
                     perfPairs);
-            // libc's start function is named differently (perf shows libc6-dbg's inlined __libc_start_main_impl):
-            // compare the pairs from main on
-            List<String> topOurs = top(ourPairs, 4).stream().filter(k -> !k.startsWith("_start->")).toList();
+            // libc's start function is named differently (perf shows libc6-dbg's inlined __libc_start_main_impl where
+            // the symbol table says __libc_start_main): compare the pairs from __libc_start_call_main on
+            // (pairs seen in a handful of samples, e.g. a clock_gettime leaf, are noise for both profilers: only pairs
+            // in at least 5 % of our samples are compared)
+            List<String> topOurs = top(ourPairs, 4).stream()
+                    .filter(k -> !k.startsWith("_start->") && !k.startsWith("__libc_start_main->"))
+                    .filter(k -> ourPairs.get(k) * 20 >= p.total()).toList();
             assertThat(topOurs).isNotEmpty();
             assertThat(perfPairs.keySet()).as("perf --call-graph dwarf sees moonwalk's most common pairs")
                     .containsAll(topOurs);
@@ -179,6 +183,53 @@ class NativeUnwindIT {
 
     @Test
     void nginxLuaWorkerUnwindsToMainThroughTheWorkerCycle() throws Exception {
+        Folded p = profileNginxWorker(false);
+        double share = 100.0 * p.countMatching(NativeUnwindIT::throughWorkerCycle) / p.total();
+        // (~24 % of samples sit in LuaJIT's vm_mod, the interpreter's leaf helper for `%`, whose CFA is rsp+8 while
+        // the interpreter's one FDE says rsp+80: the walker's CFA_RSP_BLOB rule tells them apart)
+        assertThat(share).isGreaterThanOrEqualTo(99.0);
+    }
+
+    /**
+     * With the JIT on, samples inside traces are in anonymous mcode that only the LuaJIT walker (a later issue) can
+     * step: those stacks must end in an explicit error frame, never in a wrong frame; all others must be complete.
+     */
+    @Test
+    void nginxLuaWorkerWithJitEndsTraceStacksInAnErrorFrame() throws Exception {
+        Folded p = profileNginxWorker(true);
+        long through = p.countMatching(NativeUnwindIT::throughWorkerCycle);
+        long errors = p.countMatching(NativeUnwindIT::hasError);
+        System.out.printf("nginx JIT on: %d of %d samples (%.2f%%) reach main through the worker cycle, %d (%.2f%%)"
+                + " end in an error frame (JIT traces)%n", through, p.total(), 100.0 * through / p.total(), errors,
+                100.0 * errors / p.total());
+        p.lines().stream().filter(l -> !throughWorkerCycle(l) && !hasError(l))
+                .forEach(l -> System.out.println("  neither: " + l.joined() + " " + l.count()));
+        assertThat(through + errors).as("every sample is complete or says where it stopped").isEqualTo(p.total());
+        // an error stack's frames below the error are the leaf side: they must sit in anonymous memory (mcode)
+        assertThat(p.countMatching(l -> hasError(l) && !errorFromAnonymousCode(l))).isZero();
+    }
+
+    /**
+     * The walk stopped at an address outside every file (JIT mcode): the root-most frame is the error frame and
+     * the one after it an unnamed address (leaf-side of it may come C functions the trace called, kernel frames).
+     */
+    private static boolean errorFromAnonymousCode(Folded.Line l) {
+        List<String> f = frames(l);
+        return f.size() > 1 && f.get(0).startsWith(ERROR) && f.get(1).startsWith("[unknown] 0x")
+                && f.stream().skip(1).noneMatch(x -> x.startsWith(ERROR));
+    }
+
+    // Debian's nginx is stripped: ngx_worker_process_cycle is a local symbol and shows as nginx+0x...; it is the
+    // function ngx_spawn_process calls, and it calls ngx_process_events_and_timers (both exported).
+    private static boolean throughWorkerCycle(Folded.Line l) {
+        List<String> f = frames(l);
+        int spawn = f.indexOf("ngx_spawn_process");
+        return fromStart(l) && f.indexOf("main") < f.indexOf("ngx_master_process_cycle") && spawn > 0
+                && spawn + 2 < f.size() && f.get(spawn + 1).startsWith("nginx+0x")
+                && f.get(spawn + 2).equals("ngx_process_events_and_timers");
+    }
+
+    private Folded profileNginxWorker(boolean jit) throws Exception {
         Path prefix = Files.createTempDirectory(Moonwalk.WORK, "nginx");
         Files.createDirectories(prefix.resolve("tmp"));
         Files.createDirectories(prefix.resolve("logs"));
@@ -187,8 +238,9 @@ class NativeUnwindIT {
             port = s.getLocalPort();
         }
         Path conf = prefix.resolve("nginx.conf");
-        Files.writeString(conf, Files.readString(Moonwalk.ROOT.resolve("testdata/nginx/lua.conf"))
-                .replace("@PORT@", Integer.toString(port)));
+        String config = Files.readString(Moonwalk.ROOT.resolve("testdata/nginx/lua.conf"))
+                .replace("@PORT@", Integer.toString(port));
+        Files.writeString(conf, jit ? config.replace("jit.off()", "jit.on()") : config);
         Process nginx = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr")
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("nginx.out").toFile()).start();
         Process wrk = null;
@@ -204,28 +256,14 @@ class NativeUnwindIT {
             assertThat(wrk.waitFor(30, TimeUnit.SECONDS)).isTrue();
             Folded p = Folded.read(folded);
             assertThat(p.total()).isGreaterThan(50);
-            // Debian's nginx is stripped: ngx_worker_process_cycle is a local symbol and shows as nginx+0x...; it is
-            // the function ngx_spawn_process calls, and it calls ngx_process_events_and_timers (both exported).
-            long throughCycle = p.countMatching(l -> {
-                List<String> f = frames(l);
-                int spawn = f.indexOf("ngx_spawn_process");
-                return fromStart(l) && f.indexOf("main") < f.indexOf("ngx_master_process_cycle") && spawn > 0
-                        && spawn + 2 < f.size() && f.get(spawn + 1).startsWith("nginx+0x")
-                        && f.get(spawn + 2).equals("ngx_process_events_and_timers");
-            });
+            long throughCycle = p.countMatching(NativeUnwindIT::throughWorkerCycle);
             double share = 100.0 * throughCycle / p.total();
-            System.out.printf("nginx worker under wrk: %d of %d samples (%.2f%%) reach main through the worker cycle,"
+            System.out.printf("nginx worker (JIT " + (jit ? "on" : "off") + ") under wrk: %d of %d samples (%.2f%%) reach main through the worker cycle,"
                     + " %d with an error frame%n%s%s", throughCycle, p.total(), share,
                     p.countMatching(NativeUnwindIT::hasError), Files.readString(prefix.resolve("wrk.out")), r.stderr());
-            p.lines().stream().filter(l -> !l.joined().contains("ngx_process_events_and_timers")).limit(5)
+            p.lines().stream().filter(l -> !throughWorkerCycle(l)).limit(8)
                     .forEach(l -> System.out.println("  not through the cycle: " + l.joined() + " " + l.count()));
-            // Known gap (measured ~78 %, acceptance is 99 %): lua-resty-core calls C through LuaJIT's FFI, and inside
-            // lj_vm_ffi_call libluajit's CFI still claims the interpreter's constant CFA (rsp+80) while the code
-            // runs on its own rbp frame; the walker then reads a heap word as return address ("no mapping").
-            // The LuaJIT walker (next issue) routes the interpreter range itself; until then this guards the rest.
-            assertThat(share).isGreaterThanOrEqualTo(70.0);
-            assertThat(p.countMatching(l -> hasError(l) && !l.joined().contains("libluajit-5.1.so.2.1.0+0xd")))
-                    .as("no error frames other than the lj_vm_ffi_call gap").isZero();
+            return p;
         } finally {
             if (wrk != null) {
                 wrk.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -287,8 +325,6 @@ class NativeUnwindIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("FAILS (not passing): after exec, samples keep 'no mapping' error frames for"
-            + " ~3 s on the loaded test machine (acceptance: < 1 s); cause not found yet, see the branch report")
     void processThatExecsGetsCorrectStacksWithinOneSecond() throws Exception {
         Path dir = Files.createDirectories(Moonwalk.WORK.resolve("exec"));
         gcc(dir, "-O2", "-fomit-frame-pointer", "-shared", "-fPIC", "-o", "libdeep.so", src("deep_lib.c"));
@@ -296,29 +332,54 @@ class NativeUnwindIT {
                 "-ldeep", "-Wl,-rpath," + dir);
         gcc(dir, "-O2", "-fomit-frame-pointer", "-o", "exec_later", src("exec_later.c"));
         double after = 3.0;
-        Process target = new ProcessBuilder(dir.resolve("exec_later").toString(), "4",
+        // the target execs when told to: the recording's JVM start takes seconds on a loaded machine
+        Process target = new ProcessBuilder(dir.resolve("exec_later").toString(), "stdin",
                 dir.resolve("deep_main").toString(), Double.toString(after)).start();
+        Process rec = null;
         try {
             Path folded = Files.createTempFile(Moonwalk.WORK, "exec", ".folded");
-            Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--pid", String.valueOf(target.pid()),
-                    "--hz", "99", "--duration", "9s", "--output", folded.toString());
+            Path err = Files.createTempFile(Moonwalk.WORK, "exec", ".stderr");
+            rec = Moonwalk.command(List.of("record", "--pid", String.valueOf(target.pid()), "--hz", "99",
+                    "--duration", "30s", "--output", folded.toString()))
+                    .redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(err).contains("recording") && rec.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(Files.readString(err)).as("record announces it is recording").contains("recording");
+            Thread.sleep(1500);
+            target.getOutputStream().write('\n');
+            target.getOutputStream().flush();
+            // the recording ends by itself when the target (deep_main, `after` seconds) exits
+            assertThat(rec.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            Moonwalk.Result r = new Moonwalk.Result(rec.exitValue(), "", Files.readString(err));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             Folded p = Folded.read(folded);
-            long before = p.countMatching(l -> fromStart(l) && l.joined().contains(";main;before_exec"));
-            long good = p.countMatching(l -> fromStart(l) && l.joined().contains(";main;deep_a;deep_b"));
-            // after the exec the pid's old prefixes no longer cover the PCs: error frames until the re-sync
-            long bad = p.countMatching(NativeUnwindIT::hasError);
+            Folded old = p.ofProcess("exec_later");
+            Folded young = p.ofProcess("deep_main");
+            long before = old.countMatching(l -> fromStart(l) && l.joined().contains(";main;before_exec"));
+            long good = young.countMatching(l -> fromStart(l) && l.joined().contains(";main;deep_a;deep_b"));
+            // from the exec until the agent has re-synced, the kernel keeps the samples with a frame-pointer stack and
+            // a "process not synced" error frame (never the old image's tables)
+            long bad = young.countMatching(NativeUnwindIT::hasError);
             double rate = (good + bad) / after;
             double delaySeconds = bad / rate;
-            // (the symbolizer re-reads the maps on the same event, so the pre-exec stacks of the window are named
-            // with the new image and show as [unknown]: their count is printed, not asserted)
-            System.out.printf("exec: %d samples before exec named, %d after exec complete, %d with an error frame"
-                    + " (~%.2f s until the new image's tables were in)%n", before, good, bad, delaySeconds);
+            System.out.printf("exec: %d of %d samples before the exec named (exec_later;...;main;before_exec), %d after"
+                    + " it complete, %d with an error frame (~%.2f s until the new image's tables were in)%n%s", before,
+                    old.total(), good, bad, delaySeconds, r.stderr());
             p.lines().stream().filter(NativeUnwindIT::hasError)
                     .limit(5).forEach(l -> System.out.println("  incomplete: " + l.joined() + " " + l.count()));
+            // each image is named with its own symbols: no old-image name after the exec and vice versa
+            assertThat(young.countMatching(l -> l.joined().contains("before_exec"))).isZero();
+            assertThat(old.countMatching(l -> l.joined().contains("deep_"))).isZero();
+            assertThat(before).as("pre-exec samples named with the old image").isGreaterThan(0)
+                    .isGreaterThanOrEqualTo(old.total() * 99 / 100);
             assertThat(good).isGreaterThan(50);
             assertThat(delaySeconds).isLessThan(1.0);
         } finally {
+            if (rec != null) {
+                rec.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
             target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
     }

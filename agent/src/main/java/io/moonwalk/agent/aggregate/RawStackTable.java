@@ -3,7 +3,7 @@ package io.moonwalk.agent.aggregate;
 import java.util.Arrays;
 
 /**
- * Counts samples per distinct (pid, tid, thread name, frame words, label key) without allocating on
+ * Counts samples per distinct (pid, image, tid, thread name, frame words, label key) without allocating on
  * the hot path: a sample whose stack was seen before costs one hash, one probe sequence and one
  * word-by-word compare. New stacks copy their words into a shared pool.
  *
@@ -19,6 +19,7 @@ public final class RawStackTable {
     private int size;
     private int[] hashes = new int[256];
     private int[] pids = new int[256];
+    private int[] images = new int[256];
     private int[] tids = new int[256];
     private long[] comm0 = new long[256];
     private long[] comm1 = new long[256];
@@ -50,14 +51,25 @@ public final class RawStackTable {
      */
     public boolean add(int pid, int tid, long commLo, long commHi, long[] frameWords, int n,
                        int kernelFrameCount, long labelKey, long count) {
-        int h = hash(pid, tid, commLo, commHi, frameWords, n, labelKey);
+        return add(pid, 0, tid, commLo, commHi, frameWords, n, kernelFrameCount, labelKey, count);
+    }
+
+    /**
+     * Adds one sample of one image of a process.
+     *
+     * @param image which image of {@code pid} the sample ran in: a PID that execs keeps its number but its
+     *              addresses mean something else afterwards, so samples of the two images must not merge
+     */
+    public boolean add(int pid, int image, int tid, long commLo, long commHi, long[] frameWords, int n,
+                       int kernelFrameCount, long labelKey, long count) {
+        int h = hash(pid, tid, commLo, commHi, frameWords, n, labelKey) * 31 + image;
         int mask = slots.length - 1;
         for (int i = h & mask; ; i = (i + 1) & mask) {
             int e = slots[i] - 1;
             if (e < 0) {
                 break;
             }
-            if (hashes[e] == h && pids[e] == pid && tids[e] == tid && comm0[e] == commLo
+            if (hashes[e] == h && pids[e] == pid && images[e] == image && tids[e] == tid && comm0[e] == commLo
                     && comm1[e] == commHi && labelKeys[e] == labelKey && wordCounts[e] == n
                     && Arrays.equals(words, wordOffsets[e], wordOffsets[e] + n, frameWords, 0, n)) {
                 counts[e] += count;
@@ -69,17 +81,18 @@ public final class RawStackTable {
             droppedSamples += count;
             return false;
         }
-        insert(h, pid, tid, commLo, commHi, frameWords, n, kernelFrameCount, labelKey, count);
+        insert(h, pid, image, tid, commLo, commHi, frameWords, n, kernelFrameCount, labelKey, count);
         totalSamples += count;
         return true;
     }
 
-    private void insert(int h, int pid, int tid, long commLo, long commHi, long[] frameWords, int n,
+    private void insert(int h, int pid, int image, int tid, long commLo, long commHi, long[] frameWords, int n,
                         int kernelFrameCount, long labelKey, long count) {
         if (size == pids.length) {
             int cap = pids.length * 2;
             hashes = Arrays.copyOf(hashes, cap);
             pids = Arrays.copyOf(pids, cap);
+            images = Arrays.copyOf(images, cap);
             tids = Arrays.copyOf(tids, cap);
             comm0 = Arrays.copyOf(comm0, cap);
             comm1 = Arrays.copyOf(comm1, cap);
@@ -95,6 +108,7 @@ public final class RawStackTable {
         int e = size++;
         hashes[e] = h;
         pids[e] = pid;
+        images[e] = image;
         tids[e] = tid;
         comm0[e] = commLo;
         comm1[e] = commHi;
@@ -169,6 +183,11 @@ public final class RawStackTable {
 
     public int pid(int e) {
         return pids[e];
+    }
+
+    /** Which image of {@link #pid} the stack ran in (see {@link #add(int, int, int, long, long, long[], int, int, long, long)}). */
+    public int image(int e) {
+        return images[e];
     }
 
     public int tid(int e) {

@@ -4,6 +4,7 @@ import static io.moonwalk.agent.bpf.RecordLayout.CONFIG;
 import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_AGENT_PID;
 import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.agent.bpf.RecordLayout.CONFIG_USER_STACKS;
+import static io.moonwalk.agent.bpf.RecordLayout.EVENT_EXEC;
 import static io.moonwalk.agent.bpf.RecordLayout.EVENT_EXIT;
 import static io.moonwalk.agent.bpf.RecordLayout.EVENT_NEW_PID;
 import static io.moonwalk.agent.bpf.RecordLayout.EVENT_UNKNOWN_PC;
@@ -61,6 +62,8 @@ public final class BpfSampler implements AutoCloseable {
 
     public static final String SAMPLE_PROGRAM = "mw_sample";
     public static final String EXIT_PROGRAM = "mw_process_exit";
+    /** Drops a PID's marker when it execs (its installed maps describe the old image). */
+    public static final String EXEC_PROGRAM = "mw_process_exec";
     /** The native walker, entered from mw_sample by tail call. */
     public static final String WALK_PROGRAM = "mw_walk";
     static final String CONFIG_MAP = "config_map";
@@ -291,10 +294,15 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private void attachExitTracepoint() {
-        MemorySegment link = libbpf_h.bpf_program__attach_tracepoint(callState, program(EXIT_PROGRAM),
-                arena.allocateFrom("sched"), arena.allocateFrom("sched_process_exit"));
+        attachTracepoint(EXIT_PROGRAM, "sched_process_exit");
+        attachTracepoint(EXEC_PROGRAM, "sched_process_exec");
+    }
+
+    private void attachTracepoint(String program, String sched) {
+        MemorySegment link = libbpf_h.bpf_program__attach_tracepoint(callState, program(program),
+                arena.allocateFrom("sched"), arena.allocateFrom(sched));
         if (link.equals(MemorySegment.NULL)) {
-            throw BpfException.of("attaching " + EXIT_PROGRAM + " to tracepoint sched/sched_process_exit",
+            throw BpfException.of("attaching " + program + " to tracepoint sched/" + sched,
                     errno_h.errno(callState), "tracefs/debugfs tracepoints must be available");
         }
         links.add(link);
@@ -386,7 +394,7 @@ public final class BpfSampler implements AutoCloseable {
                     return 0;
                 }
                 handler.onSample(record);
-            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC) && size >= PID_EVENT.byteSize()) {
+            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC || type == EVENT_EXEC) && size >= PID_EVENT.byteSize()) {
                 handler.onPidEvent(type, rec.get(JAVA_INT_UNALIGNED, PID_EVENT_PID),
                         rec.get(JAVA_LONG_UNALIGNED, PID_EVENT_PC));
             } else if (type == EVENT_EXIT && size >= EXIT.byteSize()) {

@@ -11,8 +11,10 @@ public interface RecordHandler {
     /**
      * The kernel asks for the maps of {@code pid} to be (re)installed: {@code type} is
      * {@link RecordLayout#EVENT_NEW_PID} (a sample of a process not synced yet; {@code pc} its user leaf) or
-     * {@link RecordLayout#EVENT_UNKNOWN_PC} (the walker met {@code pc} outside every installed mapping).
-     * Rate-limited in the kernel per (pid, type). Ignored by default.
+     * {@link RecordLayout#EVENT_UNKNOWN_PC} (the walker met {@code pc} outside every installed mapping), or
+     * {@link RecordLayout#EVENT_EXEC} ({@code pid}, which had maps installed, replaced its image; {@code pc} 0: the
+     * kernel already dropped the PID's marker, records after this one belong to the new image).
+     * NEW_PID and UNKNOWN_PC are rate-limited in the kernel per (pid, type). Ignored by default.
      */
     default void onPidEvent(int type, int pid, long pc) {
     }

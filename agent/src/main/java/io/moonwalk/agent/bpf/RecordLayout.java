@@ -22,6 +22,7 @@ public final class RecordLayout {
     public static final int EVENT_EXIT = 2;
     public static final int EVENT_NEW_PID = 3;
     public static final int EVENT_UNKNOWN_PC = 4;
+    public static final int EVENT_EXEC = 5;
 
     // enum mw_frame_kind
     public static final int FRAME_KERNEL = 1;
@@ -74,6 +75,7 @@ public final class RecordLayout {
     public static final int STAT_WALKER_FAILED = 10;
     public static final int STAT_UNWIND_ERRORS = 11;
     public static final int STAT_UNWIND_COMPLETE = 12;
+    public static final int STAT_EXECS = 13;
     public static final int STAT_MAX = 16;
 
     /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */

@@ -56,11 +56,12 @@ public final class SampleCollector implements RecordHandler {
         for (int i = 0; i < n; i++) {
             scratch[i] = r.frameWord(i);
         }
-        if (processes.find(pid) == null) {
-            processes.get(pid, r.comm());
+        ProcessRegistry.TrackedProcess p = processes.find(pid);
+        if (p == null) {
+            p = processes.get(pid, r.comm());
         }
         samples++;
-        if (!table.add(pid, r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), 0L, 1L)) {
+        if (!table.add(pid, p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), 0L, 1L)) {
             droppedSamples++;
         }
     }
@@ -75,11 +76,18 @@ public final class SampleCollector implements RecordHandler {
 
     @Override
     public void onPidEvent(int type, int pid, long pc) {
+        if (type == RecordLayout.EVENT_EXEC) {
+            // records after this one belong to the new image (the exec'ing thread emitted it before running any of
+            // the new code, and de_thread had already ended the other threads)
+            processes.execed(pid);
+        }
         MapSyncWorker w = mapSync;
         if (w == null) {
             return;
         }
-        if (type == RecordLayout.EVENT_NEW_PID) {
+        if (type == RecordLayout.EVENT_EXEC) {
+            w.execed(pid);
+        } else if (type == RecordLayout.EVENT_NEW_PID) {
             w.newPid(pid);
         } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
             w.unknownPc(pid);

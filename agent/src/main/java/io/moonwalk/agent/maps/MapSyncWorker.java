@@ -14,7 +14,9 @@ import java.util.Map;
  *
  * <p>Re-syncs on unknown PCs are rate-limited per PID with a back-off: {@link #MIN_RESYNC_NANOS} after a re-sync
  * that found changed mappings, doubling up to {@link #MAX_RESYNC_NANOS} while re-syncs find nothing new (a PC
- * outside every mapping that no sync can fix, e.g. garbage in a corrupt stack).
+ * outside every mapping that no sync can fix, e.g. garbage in a corrupt stack). An exec is never rate-limited: the
+ * kernel has already dropped the PID's marker, so until the re-sync its samples are frame-pointer only; the exec
+ * also resets the back-off, which described the old image.
  */
 public final class MapSyncWorker implements AutoCloseable {
     public static final int DEFAULT_QUEUE_CAPACITY = 4096;
@@ -24,7 +26,7 @@ public final class MapSyncWorker implements AutoCloseable {
     private static final int MAX_BACKOFF_PIDS = 16384;
     private static final System.Logger LOG = System.getLogger(MapSyncWorker.class.getName());
 
-    private enum Kind { SYNC, RESYNC, EXIT }
+    private enum Kind { SYNC, RESYNC, EXEC, EXIT }
 
     private record Backoff(long notBefore, long interval) {
     }
@@ -67,6 +69,14 @@ public final class MapSyncWorker implements AutoCloseable {
         enqueue(pid, Kind.RESYNC);
     }
 
+    /**
+     * The process replaced its image (MW_EVENT_EXEC); the kernel already removed its marker. Re-synced ahead of the
+     * back-off.
+     */
+    public void execed(int pid) {
+        enqueue(pid, Kind.EXEC);
+    }
+
     /** The process exited: everything installed for it goes. */
     public void exited(int pid) {
         enqueue(pid, Kind.EXIT);
@@ -83,7 +93,7 @@ public final class MapSyncWorker implements AutoCloseable {
         }
         Kind old = pending.get(pid);
         if (old != null) {
-            if (kind == Kind.EXIT || old == Kind.RESYNC && kind == Kind.SYNC) {
+            if (kind.ordinal() > old.ordinal()) { // the stronger request wins: EXIT > EXEC > RESYNC > SYNC
                 pending.put(pid, kind);
             }
             return;
@@ -135,6 +145,19 @@ public final class MapSyncWorker implements AutoCloseable {
             }
             return;
         }
+        if (kind == Kind.SYNC && sync.isSynced(pid)) {
+            if (sync.markerInKernel(pid)) {
+                return; // an event from before the sync finished
+            }
+            // the kernel dropped the marker but its exec event was lost (ring buffer full): the same as an exec
+            kind = Kind.EXEC;
+        }
+        if (kind == Kind.EXEC) {
+            sync.markerDropped(pid);
+            synchronized (this) {
+                backoff.remove(pid);
+            }
+        }
         long now = System.nanoTime();
         Backoff b;
         synchronized (this) {
@@ -144,9 +167,6 @@ public final class MapSyncWorker implements AutoCloseable {
                 return;
             }
         }
-        if (kind == Kind.SYNC && sync.isSynced(pid)) {
-            return; // an event from before the sync finished
-        }
         long t0 = System.nanoTime();
         ProcessMapSync.Result r = sync.sync(pid);
         long took = System.nanoTime() - t0;
@@ -154,7 +174,8 @@ public final class MapSyncWorker implements AutoCloseable {
             processed++;
             syncNanos += took;
             maxSyncNanos = Math.max(maxSyncNanos, took);
-            long interval = r == ProcessMapSync.Result.SYNCED || b == null ? MIN_RESYNC_NANOS
+            // only re-syncs that found nothing new back off: a sync that changed the maps starts over
+            long interval = r == ProcessMapSync.Result.SYNCED || b == null || kind != Kind.RESYNC ? MIN_RESYNC_NANOS
                     : Math.min(MAX_RESYNC_NANOS, b.interval() * 2);
             if (r == ProcessMapSync.Result.GONE) {
                 backoff.remove(pid);

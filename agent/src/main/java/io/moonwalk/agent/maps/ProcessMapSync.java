@@ -173,13 +173,35 @@ public final class ProcessMapSync {
         }
         if (state.marker) {
             encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
-            if (pidMaps.delete(key) == 0) {
+            int rc = pidMaps.delete(key);
+            if (rc == 0 || rc == errno_h.ENOENT) { // ENOENT: an exec dropped it and its event was lost
                 pidMapEntries--;
             }
         }
         for (Installed inst : state.mappings.values()) {
             uninstall(pid, inst);
         }
+    }
+
+    /**
+     * The kernel deleted {@code pid}'s marker (its exec program does, so that the walker stops using the old image's
+     * maps): forget it, so that the next {@link #sync} diffs the new image against the old one and writes the marker
+     * again.
+     */
+    public synchronized void markerDropped(int pid) {
+        ProcessState s = processes.get(pid);
+        if (s != null && s.marker) {
+            s.marker = false;
+            pidMapEntries--;
+        }
+    }
+
+    /** Whether the kernel's pid_maps holds {@code pid}'s marker (false after an exec dropped it). */
+    public synchronized boolean markerInKernel(int pid) {
+        encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
+        byte[] out = new byte[MAPPING_BYTES];
+        return pidMaps.lookup(key, out)
+                && ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getInt(16) == RecordLayout.MAP_PID_MARKER;
     }
 
     public synchronized boolean isSynced(int pid) {

@@ -32,7 +32,7 @@ public final class StackSymbolizer {
     private long unknownNative;
     private long unknownKernel;
 
-    private record PidAddress(int pid, long word) {
+    private record PidAddress(int pid, int image, long word) {
     }
 
     public StackSymbolizer(KernelSymbols kernel, ProcessRegistry processes) {
@@ -47,7 +47,7 @@ public final class StackSymbolizer {
         for (int e = 0; e < table.size(); e++) {
             int pid = table.pid(e);
             String thread = table.threadName(e);
-            TrackedProcess proc = processes.find(pid);
+            TrackedProcess proc = processes.find(pid, table.image(e));
             ProcessIdentity identity = proc != null ? proc.identity() : new ProcessIdentity(pid, thread, "", "");
             int n = table.wordCount(e);
             Frame[] leafFirst = new Frame[n];
@@ -55,7 +55,7 @@ public final class StackSymbolizer {
             for (int i = 0; i < n; i++) {
                 long w = table.word(e, i);
                 int extra = SampleRecord.extraWords(w);
-                leafFirst[frames++] = frame(pid, proc, w);
+                leafFirst[frames++] = frame(pid, table.image(e), proc, w);
                 i += extra;
             }
             List<Frame> rootFirst = new ArrayList<>(frames);
@@ -68,11 +68,11 @@ public final class StackSymbolizer {
         return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries));
     }
 
-    private Frame frame(int pid, TrackedProcess proc, long w) {
+    private Frame frame(int pid, int image, TrackedProcess proc, long w) {
         int kind = SampleRecord.kind(w);
         return switch (kind) {
             case RecordLayout.FRAME_KERNEL -> kernelFrames.computeIfAbsent(w, this::kernelFrame);
-            case RecordLayout.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, w),
+            case RecordLayout.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, image, w),
                     k -> nativeFrame(proc, k.word()));
             case RecordLayout.FRAME_ERROR -> intern(new Frame(FrameKind.ERROR,
                     "[unwind error: " + ErrorReasons.describe(SampleRecord.errorReason(w)) + "]", ""));

@@ -3,7 +3,15 @@ package io.moonwalk.symbolizer.symbols;
 import io.moonwalk.symbolizer.elf.ElfFile;
 import io.moonwalk.symbolizer.elf.ElfFormatException;
 import io.moonwalk.symbolizer.elf.Segment;
+import io.moonwalk.symbolizer.elf.ElfSymbol;
+import io.moonwalk.symbolizer.elf.Section;
+import io.moonwalk.symbolizer.elf.SymbolSource;
+import io.moonwalk.symbolizer.unwind.DebugFileLocator;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What the symbolizer keeps of one ELF file once it is closed: its symbol table, its PT_LOAD
@@ -37,7 +45,54 @@ final class FileSymbols {
             vaddrs[i] = loads.get(i).vaddr();
             sizes[i] = loads.get(i).filesz();
         }
-        return new FileSymbols(SymbolTable.build(elf), offs, vaddrs, sizes, buildId);
+        return new FileSymbols(symbols(elf), offs, vaddrs, sizes, buildId);
+    }
+
+    /**
+     * .symtab and .dynsym; for a stripped file (no .symtab) the .symtab of its separate debug file found by build-id
+     * under /usr/lib/debug (libc6-dbg and friends), which names local functions such as glibc's
+     * __libc_start_call_main. A debug file that cannot be read is ignored: the exported names still work.
+     */
+    private static SymbolTable symbols(ElfFile elf) throws ElfFormatException {
+        if (!elf.functionSymbols(SymbolSource.SYMTAB).isEmpty()) {
+            return SymbolTable.build(elf);
+        }
+        try {
+            Optional<Path> debug = DebugFileLocator.system().locate(elf, null).path();
+            if (debug.isPresent()) {
+                try (ElfFile d = ElfFile.open(debug.get())) {
+                    List<ElfSymbol> all = new ArrayList<>(d.functionSymbols(SymbolSource.SYMTAB));
+                    if (!all.isEmpty()) {
+                        // .dynsym section indices are the stripped file's: move them to the debug file's section
+                        // of the same name and address (its table has more sections)
+                        for (ElfSymbol sym : elf.functionSymbols(SymbolSource.DYNSYM)) {
+                            int idx = sameSection(elf, d, sym.sectionIndex());
+                            if (idx >= 0) {
+                                all.add(new ElfSymbol(sym.name(), sym.value(), sym.size(), sym.type(), sym.bind(), idx,
+                                        sym.dynamic()));
+                            }
+                        }
+                        return SymbolTable.build(all, d.sections());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through to the file's own symbols
+        }
+        return SymbolTable.build(elf);
+    }
+
+    private static int sameSection(ElfFile elf, ElfFile debug, int index) {
+        if (index <= 0 || index >= elf.sections().size()) {
+            return -1;
+        }
+        Section want = elf.sections().get(index);
+        for (Section s : debug.sections()) {
+            if (s.name().equals(want.name()) && s.addr() == want.addr()) {
+                return s.index();
+            }
+        }
+        return -1;
     }
 
     boolean failed() {

@@ -11,6 +11,12 @@ package io.moonwalk.symbolizer.unwind;
  *       {@link #pltThreshold()} ? 8 : 0); rbp unchanged.</li>
  *   <li>{@link Kind#SIGNAL}: signal trampoline; the caller's registers are in the ucontext on the stack.</li>
  *   <li>{@link Kind#END}: return address undefined: outermost frame, the walk ends successfully.</li>
+ *   <li>{@link Kind#CFA_RSP_BLOB}: like {@link Kind#CFA_RSP}, for hand-written code whose one FDE claims a single
+ *       CFA for all of it (LuaJIT's interpreter: rsp+80, the cframe). Such a blob also holds leaf subroutines that
+ *       the blob itself calls (LuaJIT's vm_mod, vm_floor, ...); inside one the CFA is rsp+8. The walker tells them
+ *       apart from the word at rsp: a return address just after a {@code call rel32} whose target lies in the same
+ *       blob at or before the PC means "leaf subroutine" (CFA = rsp+8, rbp unchanged); anything else means the
+ *       blob's own rule.</li>
  *   <li>{@link Kind#INVALID}: no CFI covers this PC. {@link Kind#UNSUPPORTED}: CFI exists but cannot be expressed
  *       (e.g. CFA from another register or an unknown expression): the walk stops with an error, never guesses.</li>
  * </ul>
@@ -18,7 +24,7 @@ package io.moonwalk.symbolizer.unwind;
 public record UnwindRule(Kind kind, int cfaOffset, RbpKind rbpKind, short rbpOffset) {
 
     /** Numeric values are part of the kernel ABI: do not reorder. */
-    public enum Kind { INVALID, CFA_RSP, CFA_RBP, PLT, SIGNAL, END, UNSUPPORTED }
+    public enum Kind { INVALID, CFA_RSP, CFA_RBP, PLT, SIGNAL, END, UNSUPPORTED, CFA_RSP_BLOB }
 
     /** How to recover the caller's rbp. Numeric values are part of the kernel ABI. */
     public enum RbpKind {
@@ -58,7 +64,8 @@ public record UnwindRule(Kind kind, int cfaOffset, RbpKind rbpKind, short rbpOff
     @Override
     public String toString() {
         return switch (kind) {
-            case CFA_RSP, CFA_RBP -> (kind == Kind.CFA_RSP ? "rsp" : "rbp") + (cfaOffset >= 0 ? "+" : "") + cfaOffset
+            case CFA_RSP, CFA_RBP, CFA_RSP_BLOB -> (kind == Kind.CFA_RBP ? "rbp" : "rsp") + (cfaOffset >= 0 ? "+" : "")
+                    + cfaOffset + (kind == Kind.CFA_RSP_BLOB ? " blob" : "")
                     + switch (rbpKind) {
                         case UNCHANGED -> "";
                         case SAVED_AT_CFA -> " rbp@c" + rbpOffset;

@@ -171,6 +171,12 @@ public final class UnwindTableBuilder {
                     continue; // superseded by a later row at the same location, or outside the piece
                 }
                 UnwindRule rule = RuleCompiler.compile(row, signal);
+                if (rows.size() == 1 && rule.kind() == UnwindRule.Kind.CFA_RSP && rule.cfaOffset() > 8) {
+                    // one row that is not a function entry (where CFA = rsp+8): code running in a frame that other
+                    // code set up, e.g. an interpreter blob; it may call its own leaf subroutines
+                    rule = new UnwindRule(UnwindRule.Kind.CFA_RSP_BLOB, rule.cfaOffset(), rule.rbpKind(),
+                            rule.rbpOffset());
+                }
                 if (rule.kind() == UnwindRule.Kind.UNSUPPORTED) {
                     unsupportedRows++;
                 }

@@ -111,7 +111,9 @@ class CfiAgainstReadelfTest {
             }
             coveredTo = t.pcEnd();
             boolean signal = cies.get(t.cieOffset()).augmentation().contains("S");
-            for (ReadelfFrames.Row row : expectedRows(t, cies)) {
+            List<ReadelfFrames.Row> fdeRows = expectedRows(t, cies);
+            long inFde = fdeRows.stream().filter(x -> x.loc() < t.pcEnd()).count();
+            for (ReadelfFrames.Row row : fdeRows) {
                 if (row.loc() >= t.pcEnd()) {
                     continue;
                 }
@@ -122,7 +124,7 @@ class CfiAgainstReadelfTest {
                     expRows++;
                     assertThat(got.kind()).as(why).isIn(UnwindRule.Kind.PLT, UnwindRule.Kind.UNSUPPORTED);
                 } else {
-                    assertThat(got).as(why).isEqualTo(expectedRule(row, signal));
+                    assertThat(got).as(why).isEqualTo(blobIfSingleRow(expectedRule(row, signal), inFde));
                 }
                 lookups++;
             }
@@ -195,5 +197,15 @@ class CfiAgainstReadelfTest {
         if (t.entryCount() > 0) {
             assertThat(t.rule(t.entryCount() - 1)).isEqualTo(UnwindRule.INVALID);
         }
+    }
+
+    /**
+     * The builder marks the rule of a one-row FDE whose CFA is rsp+N, N > 8 (code running in a frame set up elsewhere:
+     * LuaJIT's interpreter, gcc's .cold parts) as {@link UnwindRule.Kind#CFA_RSP_BLOB}.
+     */
+    static UnwindRule blobIfSingleRow(UnwindRule r, long rowsInFde) {
+        return rowsInFde == 1 && r.kind() == UnwindRule.Kind.CFA_RSP && r.cfaOffset() > 8
+                ? new UnwindRule(UnwindRule.Kind.CFA_RSP_BLOB, r.cfaOffset(), r.rbpKind(), r.rbpOffset())
+                : r;
     }
 }
