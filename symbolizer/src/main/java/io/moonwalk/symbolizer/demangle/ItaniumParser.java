@@ -327,7 +327,8 @@ final class ItaniumParser {
                 if (templateParams == null || f.index >= templateParams.size()) {
                     throw DemangleFailure.INSTANCE;
                 }
-                f.target = templateParams.get(f.index);
+                Node arg = templateParams.get(f.index);
+                f.target = arg instanceof Node.Pack pack ? new Node.PackParam(pack) : arg;
             }
         }
         forwardRefs = null;
@@ -901,7 +902,8 @@ final class ItaniumParser {
         if (templateParams == null || index >= templateParams.size()) {
             return fail();
         }
-        return templateParams.get(index);
+        Node arg = templateParams.get(index);
+        return arg instanceof Node.Pack pack ? new Node.PackParam(pack) : arg;
     }
 
     private int compactNumberAfterDigits() {
@@ -1313,14 +1315,29 @@ final class ItaniumParser {
         if (consume('N')) {
             type = type();
             while (!consume('E')) {
-                Node comp = unqualifiedName(null, false);
+                // Every qualifier level is a substitution candidate, with and without its arguments.
+                type = new Node.Qualified(type, unqualifiedName(null, false));
+                addSub(type);
                 if (peek() == 'I') {
-                    comp = new Node.Template(comp, templateArgs(false));
+                    type = new Node.Template(type, templateArgs(false));
+                    addSub(type);
                 }
-                type = new Node.Qualified(type, comp);
             }
+        } else if (isDigit(peek())) {
+            // sr <unresolved-qualifier-level>+ E: plain names, as in std::is_signed<T>::value.
+            type = null;
+            do {
+                Node level = sourceName();
+                if (peek() == 'I') {
+                    level = new Node.Template(level, templateArgs(false));
+                }
+                type = type == null ? level : new Node.Qualified(type, level);
+            } while (!consume('E'));
         } else {
             type = type();
+            if (peek() == 'I') {
+                type = new Node.Template(type, templateArgs(false));
+            }
         }
         Node name = unqualifiedName(null, false);
         if (peek() == 'I') {
@@ -1360,7 +1377,7 @@ final class ItaniumParser {
                 return new Node.PrefixExpr("sizeof ", type(), true);
             case "sZ": {
                 Node operand = expression();
-                int size = operand instanceof Node.Pack pk ? pk.items.size() : 0;
+                int size = operand instanceof Node.PackParam pk ? pk.pack.items.size() : 0;
                 return new Node.Name(String.valueOf(size));
             }
             case "pp", "mm": {

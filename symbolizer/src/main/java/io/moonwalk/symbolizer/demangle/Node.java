@@ -18,15 +18,15 @@ abstract class Node {
     }
 
     /** True when some part must print after a declarator (function parameters, array bounds). */
-    boolean hasRight() {
+    boolean hasRight(Printer p) {
         return false;
     }
 
-    boolean isArray() {
+    boolean isArray(Printer p) {
         return false;
     }
 
-    boolean isFunction() {
+    boolean isFunction(Printer p) {
         return false;
     }
 
@@ -48,20 +48,28 @@ abstract class Node {
         }
     }
 
-    /** Comma-separated; an element that prints nothing (an empty pack) leaves no stray separator. */
+    /**
+     * Comma-separated like c++filt: when the rest of the list prints nothing (empty packs) its ", " is
+     * removed, but an empty element before a non-empty one leaves {@code , ,} as c++filt does.
+     */
     static void printList(Printer p, List<Node> items) {
-        boolean first = true;
-        for (Node n : items) {
-            int before = p.length();
-            if (!first) {
-                p.append(", ");
-            }
-            int start = p.length();
-            p.print(n);
-            if (p.length() == start) {
-                p.truncate(before);
-            } else {
-                first = false;
+        int n = items.size();
+        if (n == 0) {
+            return;
+        }
+        p.print(items.get(0));
+        if (n == 1) {
+            return;
+        }
+        int[] marks = new int[n];
+        for (int i = 1; i < n; i++) {
+            p.append(", ");
+            marks[i] = p.length();
+            p.print(items.get(i));
+        }
+        for (int i = n - 1; i >= 1; i--) {
+            if (p.length() == marks[i]) {
+                p.truncate(marks[i] - 2);
             }
         }
     }
@@ -153,7 +161,7 @@ abstract class Node {
         }
     }
 
-    /** A template argument pack ({@code J...E}); inside a pack expansion it prints one element. */
+    /** A template argument pack ({@code J...E}) as written in an argument list: all elements. */
     static final class Pack extends Node {
         final List<Node> items;
 
@@ -163,23 +171,57 @@ abstract class Node {
 
         @Override
         void printLeft(Printer p) {
-            if (p.packIndex < 0) {
-                printList(p, items);
+            printList(p, items);
+        }
+    }
+
+    /**
+     * A template parameter that names a pack. Inside a pack expansion ({@code Dp}) it stands for the
+     * element being expanded; elsewhere for the whole list.
+     */
+    static final class PackParam extends Node {
+        final Pack pack;
+
+        PackParam(Pack pack) {
+            this.pack = pack;
+        }
+
+        @Override
+        void printLeft(Printer p) {
+            Node n = p.resolve(this);
+            if (n == this) {
+                if (p.packIndex < 0) {
+                    p.print(pack);
+                }
                 return;
             }
-            if (p.packSize < 0) {
-                p.packSize = items.size();
-            }
-            if (p.packIndex < items.size()) {
-                p.left(items.get(p.packIndex));
-            }
+            p.left(n);
         }
 
         @Override
         void printRight(Printer p) {
-            if (p.packIndex >= 0 && p.packIndex < items.size()) {
-                p.right(items.get(p.packIndex));
+            Node n = p.resolve(this);
+            if (n != this) {
+                p.right(n);
             }
+        }
+
+        @Override
+        boolean hasRight(Printer p) {
+            Node n = p.resolve(this);
+            return n != this && n.hasRight(p);
+        }
+
+        @Override
+        boolean isArray(Printer p) {
+            Node n = p.resolve(this);
+            return n != this && n.isArray(p);
+        }
+
+        @Override
+        boolean isFunction(Printer p) {
+            Node n = p.resolve(this);
+            return n != this && n.isFunction(p);
         }
     }
 
@@ -195,6 +237,7 @@ abstract class Node {
             int savedIndex = p.packIndex;
             int savedSize = p.packSize;
             int start = p.length();
+            char lastBefore = p.last();
             p.packIndex = 0;
             p.packSize = -1;
             p.print(pattern);
@@ -202,7 +245,7 @@ abstract class Node {
             if (size < 0) {
                 p.append("...");
             } else if (size == 0) {
-                p.truncate(start);
+                p.rollback(start, lastBefore);
             } else {
                 for (int i = 1; i < size; i++) {
                     p.append(", ");
@@ -228,12 +271,16 @@ abstract class Node {
             this.index = index;
         }
 
-        private Node enter() {
+        Node enter() {
             if (target == null || active) {
                 throw DemangleFailure.INSTANCE;
             }
             active = true;
             return target;
+        }
+
+        void leave() {
+            active = false;
         }
 
         @Override
@@ -257,30 +304,30 @@ abstract class Node {
         }
 
         @Override
-        boolean hasRight() {
+        boolean hasRight(Printer p) {
             Node t = enter();
             try {
-                return t.hasRight();
+                return t.hasRight(p);
             } finally {
                 active = false;
             }
         }
 
         @Override
-        boolean isArray() {
+        boolean isArray(Printer p) {
             Node t = enter();
             try {
-                return t.isArray();
+                return t.isArray(p);
             } finally {
                 active = false;
             }
         }
 
         @Override
-        boolean isFunction() {
+        boolean isFunction(Printer p) {
             Node t = enter();
             try {
-                return t.isFunction();
+                return t.isFunction(p);
             } finally {
                 active = false;
             }
@@ -289,6 +336,7 @@ abstract class Node {
 
     /** Pointer ({@code *}), lvalue ({@code &}) or rvalue ({@code &&}) reference. */
     static final class Pointer extends Node {
+        private static final int MAX_COLLAPSE = 64;
         final Node pointee;
         final String symbol;
 
@@ -297,30 +345,58 @@ abstract class Node {
             this.symbol = symbol;
         }
 
+        private boolean isReference() {
+            return symbol.length() > 0 && symbol.charAt(0) == '&';
+        }
+
+        /**
+         * Reference collapsing through template arguments and pack elements, which are only known
+         * while printing: {@code T&&} with {@code T = int&} prints {@code int&}.
+         */
+        private Pointer collapsed(Printer p) {
+            if (!isReference()) {
+                return this;
+            }
+            Node target = pointee;
+            String sym = symbol;
+            for (int i = 0; i < MAX_COLLAPSE; i++) {
+                Node t = p.resolve(target);
+                if (t instanceof Pointer q && q.isReference()) {
+                    sym = sym.equals("&") || q.symbol.equals("&") ? "&" : "&&";
+                    target = q.pointee;
+                } else {
+                    break;
+                }
+            }
+            return target == pointee ? this : new Pointer(target, sym);
+        }
+
         @Override
         void printLeft(Printer p) {
-            p.left(pointee);
-            boolean array = pointee.isArray();
+            Pointer c = collapsed(p);
+            p.left(c.pointee);
+            boolean array = c.pointee.isArray(p);
             if (array) {
                 p.append(' ');
             }
-            if (array || pointee.isFunction()) {
+            if (array || c.pointee.isFunction(p)) {
                 p.append('(');
             }
-            p.append(symbol);
+            p.append(c.symbol);
         }
 
         @Override
         void printRight(Printer p) {
-            if (pointee.isArray() || pointee.isFunction()) {
+            Pointer c = collapsed(p);
+            if (c.pointee.isArray(p) || c.pointee.isFunction(p)) {
                 p.append(')');
             }
-            p.right(pointee);
+            p.right(c.pointee);
         }
 
         @Override
-        boolean hasRight() {
-            return pointee.hasRight();
+        boolean hasRight(Printer p) {
+            return pointee.hasRight(p);
         }
     }
 
@@ -345,8 +421,13 @@ abstract class Node {
         }
 
         @Override
-        boolean hasRight() {
-            return inner.hasRight();
+        boolean hasRight(Printer p) {
+            return inner.hasRight(p);
+        }
+
+        @Override
+        boolean isArray(Printer p) {
+            return inner.isArray(p);
         }
     }
 
@@ -397,7 +478,7 @@ abstract class Node {
         void printLeft(Printer p) {
             if (ret != null) {
                 p.left(ret);
-                if (!ret.hasRight()) {
+                if (!ret.hasRight(p)) {
                     p.append(' ');
                 }
             }
@@ -421,12 +502,12 @@ abstract class Node {
         }
 
         @Override
-        boolean hasRight() {
+        boolean hasRight(Printer p) {
             return true;
         }
 
         @Override
-        boolean isFunction() {
+        boolean isFunction(Printer p) {
             return true;
         }
     }
@@ -459,12 +540,12 @@ abstract class Node {
         }
 
         @Override
-        boolean hasRight() {
+        boolean hasRight(Printer p) {
             return true;
         }
 
         @Override
-        boolean isArray() {
+        boolean isArray(Printer p) {
             return true;
         }
     }
@@ -481,7 +562,7 @@ abstract class Node {
         @Override
         void printLeft(Printer p) {
             p.left(member);
-            if (member.isArray() || member.isFunction()) {
+            if (member.isArray(p) || member.isFunction(p)) {
                 p.append('(');
             } else {
                 p.append(' ');
@@ -492,15 +573,15 @@ abstract class Node {
 
         @Override
         void printRight(Printer p) {
-            if (member.isArray() || member.isFunction()) {
+            if (member.isArray(p) || member.isFunction(p)) {
                 p.append(')');
             }
             p.right(member);
         }
 
         @Override
-        boolean hasRight() {
-            return member.hasRight();
+        boolean hasRight(Printer p) {
+            return member.hasRight(p);
         }
     }
 
@@ -524,7 +605,7 @@ abstract class Node {
         void printLeft(Printer p) {
             if (ret != null) {
                 p.left(ret);
-                if (!ret.hasRight()) {
+                if (!ret.hasRight(p)) {
                     p.append(' ');
                 }
             }

@@ -1,5 +1,7 @@
 package io.moonwalk.symbolizer.demangle;
 
+import java.util.List;
+
 /**
  * Output buffer for rendering a demangled tree. Substitutions make the tree a DAG, so a short hostile
  * symbol can expand exponentially: output length, nesting depth and the number of print steps are all
@@ -11,6 +13,12 @@ final class Printer {
     private static final int MAX_STEPS = 500_000;
 
     private final StringBuilder out = new StringBuilder(96);
+    /**
+     * Last character appended, deliberately not reset by {@link #truncate}: c++filt decides between
+     * {@code >>} and {@code > >} from it, and after dropping the ", " of an empty pack it still sees
+     * the space. Matching that keeps our output byte-identical.
+     */
+    private char lastChar;
     private int depth;
     private int steps;
     /** Element of the pack being expanded by the innermost {@code Dp}, or -1 outside an expansion. */
@@ -23,6 +31,9 @@ final class Printer {
             throw DemangleFailure.INSTANCE;
         }
         out.append(s);
+        if (!s.isEmpty()) {
+            lastChar = s.charAt(s.length() - 1);
+        }
     }
 
     void append(char c) {
@@ -30,10 +41,17 @@ final class Printer {
             throw DemangleFailure.INSTANCE;
         }
         out.append(c);
+        lastChar = c;
     }
 
     char last() {
-        return out.isEmpty() ? '\0' : out.charAt(out.length() - 1);
+        return lastChar;
+    }
+
+    /** Undoes output including its effect on {@link #last()}, for text c++filt never printed. */
+    void rollback(int len, char last) {
+        out.setLength(len);
+        lastChar = last;
     }
 
     int length() {
@@ -61,6 +79,23 @@ final class Printer {
         enter();
         n.printRight(this);
         depth--;
+    }
+
+    /** What a pack (at the element being expanded) or a forward reference stands for right now. */
+    Node resolve(Node n) {
+        if (n instanceof Node.PackParam pp && packIndex >= 0) {
+            List<Node> items = pp.pack.items;
+            if (packSize < 0) {
+                packSize = items.size();
+            }
+            return packIndex < items.size() ? items.get(packIndex) : n;
+        }
+        if (n instanceof Node.ForwardRef f) {
+            Node t = f.enter();
+            f.leave();
+            return t;
+        }
+        return n;
     }
 
     private void enter() {

@@ -16,11 +16,14 @@ final class RustLegacy {
         if (!name.startsWith("_ZN")) {
             return null;
         }
-        // rustc appends LLVM's ".llvm.<digits>" to some symbols; it is not part of the path.
+        // Suffixes after the path (LLVM's ".llvm.<digits>", ".0" of split copies) are not part of the name.
         int end = name.length();
-        int llvm = name.indexOf(".llvm.");
-        if (llvm > 0) {
-            end = llvm;
+        int dot = name.indexOf('.');
+        while (dot > 0 && name.charAt(dot - 1) != 'E') {
+            dot = name.indexOf('.', dot + 1);
+        }
+        if (dot > 0) {
+            end = dot;
         }
         if (end < 4 || name.charAt(end - 1) != 'E') {
             return null;
