@@ -146,9 +146,12 @@ final class ItaniumParser {
      */
     private static final class ParamSub extends Node {
         final int index;
+        /** What the parameter meant where it was first seen; c++filt uses this under a reference. */
+        final Node original;
 
-        ParamSub(int index) {
+        ParamSub(int index, Node original) {
             this.index = index;
+            this.original = original;
         }
 
         @Override
@@ -788,7 +791,13 @@ final class ItaniumParser {
                 return fail();
             }
             Node sub = subs.get((int) id);
-            return sub instanceof ParamSub ps ? resolveParam(ps.index) : sub;
+            if (sub instanceof ParamSub ps) {
+                lastParamSub = ps;
+                lastParamSubEnd = pos;
+                lastParamSubDepth = depth;
+                return resolveParam(ps.index);
+            }
+            return sub;
         }
         pos++;
         switch (c) {
@@ -875,6 +884,10 @@ final class ItaniumParser {
     }
 
     private int lastParamIndex;
+    /** The last template-parameter substitution read and where it ended, see {@link #referenceTo}. */
+    private ParamSub lastParamSub;
+    private int lastParamSubEnd = -1;
+    private int lastParamSubDepth;
 
     private Node templateParam() {
         expect('T');
@@ -953,7 +966,7 @@ final class ItaniumParser {
                 }
                 case 'T': {
                     ret = templateParam();
-                    Node entry = inLambdaSignature ? ret : new ParamSub(lastParamIndex);
+                    Node entry = new ParamSub(lastParamIndex, ret);
                     if (peek() != 'I') {
                         addSub(entry);
                         return ret;
@@ -988,11 +1001,11 @@ final class ItaniumParser {
                     break;
                 case 'R':
                     pos++;
-                    ret = reference(type(), "&");
+                    ret = referenceTo("&");
                     break;
                 case 'O':
                     pos++;
-                    ret = reference(type(), "&&");
+                    ret = referenceTo("&&");
                     break;
                 case 'C':
                     pos++;
@@ -1051,6 +1064,24 @@ final class ItaniumParser {
         }
     }
 
+    /**
+     * A reference whose referent is a template parameter reached through a substitution keeps the
+     * meaning the parameter had where it was first seen, not the one in the current template: c++filt
+     * (libiberty) saves the template scope of a parameter under a reference, and GCC relies on it.
+     */
+    private Node referenceTo(String symbol) {
+        Node inner = type();
+        if (lastParamSub != null && lastParamSubEnd == pos && lastParamSubDepth == depth + 1
+                && !(inner instanceof Node.Template)) {
+            ParamSub ps = lastParamSub;
+            if (ps.original != null && !inLambdaSignature) {
+                inner = ps.original;
+            }
+        }
+        lastParamSub = null;
+        return reference(inner, symbol);
+    }
+
     /** Reference collapsing: {@code T&} with T = {@code U&&} is {@code U&}, as c++filt prints it. */
     private static Node reference(Node inner, String symbol) {
         if (inner instanceof Node.Pointer p && (p.symbol.equals("&") || p.symbol.equals("&&"))) {
@@ -1096,8 +1127,12 @@ final class ItaniumParser {
             Node inner = type();
             if (inner instanceof Node.FunctionType f) {
                 ret = f.withQuals(q, exception);
+            } else if (q == 0) {
+                ret = inner;
+            } else if (inner instanceof Node.Qual iq) {
+                ret = new Node.Qual(iq.inner, iq.quals | q);
             } else {
-                ret = q == 0 ? inner : new Node.Qual(inner, q);
+                ret = new Node.Qual(inner, q);
             }
         }
         addSub(ret);
@@ -1324,26 +1359,35 @@ final class ItaniumParser {
                 }
             }
         } else if (isDigit(peek())) {
-            // sr <unresolved-qualifier-level>+ E: plain names, as in std::is_signed<T>::value.
+            // Two encodings meet here: "sr <level>+ E <base>" (std::is_signed<T>::value) and GCC's older
+            // "sr <class> <base>" without the E. An E is the levels' terminator only if a name follows.
             type = null;
-            do {
+            while (true) {
                 Node level = sourceName();
                 if (peek() == 'I') {
                     level = new Node.Template(level, templateArgs(false));
                 }
+                if (peek() == 'E' && (isDigit(peek(1)) || (peek(1) == 'o' && peek(2) == 'n'))) {
+                    pos++;
+                    type = type == null ? level : new Node.Qualified(type, level);
+                    break;
+                }
+                if (!isDigit(peek())) {
+                    return type == null ? level : new Node.Qualified(type, level);
+                }
                 type = type == null ? level : new Node.Qualified(type, level);
-            } while (!consume('E'));
+            }
         } else {
             type = type();
             if (peek() == 'I') {
                 type = new Node.Template(type, templateArgs(false));
             }
         }
-        Node name = unqualifiedName(null, false);
+        Node name = new Node.Qualified(type, unqualifiedName(null, false));
         if (peek() == 'I') {
             name = new Node.Template(name, templateArgs(false));
         }
-        return new Node.Qualified(type, name);
+        return name;
     }
 
     private Node operatorExpression() {
@@ -1392,7 +1436,8 @@ final class ItaniumParser {
             }
             case "ad": {
                 Node operand = expression();
-                if (operand instanceof Node.Encoding e && e.name instanceof Node.Qualified) {
+                if (operand instanceof Node.Encoding e && e.name instanceof Node.Qualified && e.quals == 0
+                        && e.refQual == null) {
                     operand = e.name;
                 }
                 return new Node.PrefixExpr("&", operand, false);
