@@ -1362,10 +1362,18 @@ final class ItaniumParser {
             // Two encodings meet here: "sr <level>+ E <base>" (std::is_signed<T>::value) and GCC's older
             // "sr <class> <base>" without the E. An E is the levels' terminator only if a name follows.
             type = null;
+            Node firstName = null;
+            int firstSubs = -1;
+            int levels = 0;
             while (true) {
-                Node level = sourceName();
+                Node name = sourceName();
+                Node level = name;
                 if (peek() == 'I') {
-                    level = new Node.Template(level, templateArgs(false));
+                    level = new Node.Template(name, templateArgs(false));
+                }
+                if (levels++ == 0) {
+                    firstName = name;
+                    firstSubs = subs.size();
                 }
                 if (peek() == 'E' && (isDigit(peek(1)) || (peek(1) == 'o' && peek(2) == 'n'))) {
                     pos++;
@@ -1373,7 +1381,22 @@ final class ItaniumParser {
                     break;
                 }
                 if (!isDigit(peek())) {
-                    return type == null ? level : new Node.Qualified(type, level);
+                    if (type == null) {
+                        return level;
+                    }
+                    if (levels == 2) {
+                        // The older form parsed its class as a type, which made it a substitution candidate.
+                        if (subs.size() + 2 > MAX_SUBSTITUTIONS) {
+                            fail();
+                        }
+                        if (type instanceof Node.Template) {
+                            subs.add(firstSubs, firstName);
+                            subs.add(firstSubs + 1, type);
+                        } else {
+                            subs.add(firstSubs, type);
+                        }
+                    }
+                    return new Node.Qualified(type, level);
                 }
                 type = type == null ? level : new Node.Qualified(type, level);
             }
