@@ -685,7 +685,9 @@ final class ItaniumParser {
             }
             pos++;
             if (inheriting) {
+                // c++filt names an inheriting constructor after the base it inherits from.
                 type();
+                return new Node.CtorDtor(lastName, false);
             }
             return new Node.CtorDtor(name, false);
         }
