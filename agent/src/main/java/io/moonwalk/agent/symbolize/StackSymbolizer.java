@@ -9,6 +9,7 @@ import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.symbolizer.demangle.Demangler;
 import io.moonwalk.symbolizer.kernel.KernelSymbols;
 import io.moonwalk.symbolizer.symbols.ProcessSymbols;
 import io.moonwalk.symbolizer.symbols.Resolved;
@@ -105,7 +106,9 @@ public final class StackSymbolizer {
             unknownNative++;
             return intern(new Frame(FrameKind.NATIVE, "[unknown] 0x" + Long.toHexString(address), ""));
         }
-        String name = r.symbol() != null ? r.symbol() : r.module() + "+0x" + Long.toHexString(r.fileOffset());
+        // C++ and Rust names are shown without their parameter lists: flame-graph labels stay short
+        String name = r.symbol() != null ? Demangler.demangle(r.symbol(), false)
+                : r.module() + "+0x" + Long.toHexString(r.fileOffset());
         if (r.symbol() == null) {
             unknownNative++;
         }
