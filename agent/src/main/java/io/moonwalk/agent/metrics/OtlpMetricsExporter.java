@@ -163,8 +163,9 @@ public final class OtlpMetricsExporter implements AutoCloseable {
         sender.close();
     }
 
+    /** {@link #close(boolean)} with a final push unless the receiver failed the last one (no wait on a dead peer). */
     @Override
     public void close() {
-        close(true);
+        close(!failing);
     }
 }
