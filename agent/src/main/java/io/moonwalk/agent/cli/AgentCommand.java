@@ -19,6 +19,10 @@ import io.moonwalk.agent.export.otlp.OtlpProfileEncoder;
 import io.moonwalk.agent.export.otlp.OtlpSender;
 import io.moonwalk.agent.export.otlp.RetryPolicy;
 import io.moonwalk.agent.metrics.AgentMetrics;
+import io.moonwalk.agent.metrics.MetricsPushSettings;
+import io.moonwalk.agent.metrics.OtlpMetricsEncoder;
+import io.moonwalk.agent.metrics.OtlpMetricsExporter;
+import io.moonwalk.agent.metrics.OtlpMetricsSender;
 import io.moonwalk.agent.store.ProfileStore;
 import io.moonwalk.agent.web.AgentHttpServer;
 import java.io.IOException;
@@ -102,6 +106,16 @@ public final class AgentCommand implements Callable<Integer> {
             description = "gzip or none. Overrides OTEL_EXPORTER_OTLP_[PROFILES_]COMPRESSION. Default: none.")
     String otlpCompression;
 
+    @Option(names = "--otlp-metrics", paramLabel = "MODE",
+            description = "Push the agent's metrics over OTLP to the collector: on or off. Overrides "
+                    + "OTEL_METRICS_EXPORTER (otlp|none). Default: on when an OTLP endpoint is configured.")
+    String otlpMetrics;
+
+    @Option(names = "--metrics-interval", paramLabel = "D", converter = DurationConverter.class,
+            description = "Time between OTLP metrics pushes (at least 1s). Overrides OTEL_METRIC_EXPORT_INTERVAL (ms). "
+                    + "Default: 30s.")
+    Duration metricsInterval;
+
     @Option(names = "--export-queue-size", paramLabel = "SIZE", defaultValue = "16M", converter = SizeConverter.class,
             description = "Bound on encoded windows waiting for the receiver; the oldest are dropped beyond it. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -167,6 +181,19 @@ public final class AgentCommand implements Callable<Integer> {
                 throw new UsageProblem(e.getMessage());
             }
         }
+        MetricsPushSettings push;
+        OtlpConfig metricsConfig = null;
+        try {
+            push = MetricsPushSettings.resolve(
+                    new MetricsPushSettings.Option<>(otlpMetrics, fromFile("--otlp-metrics")),
+                    new MetricsPushSettings.Option<>(metricsInterval, fromFile("--metrics-interval")), env,
+                    otlp.endpointConfigured() || !env.getOrDefault("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "").isBlank());
+            if (push.enabled()) {
+                metricsConfig = OtlpConfig.fromEnvironment(otlp.variables(), OtlpConfig.Signal.METRICS);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageProblem(e.getMessage());
+        }
         boolean storing = storeMode.equals("on") || (storeMode.equals("auto") && otlpConfig == null);
         if (otlpConfig == null && !storing) {
             throw new UsageProblem("--store off needs an OTLP endpoint (--otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT): "
@@ -174,6 +201,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         Privileges.requireProfilingCapabilities();
 
+        long startEpochNanos = System.currentTimeMillis() * 1_000_000L;
         AgentMetrics metrics = new AgentMetrics();
         List<WindowSink> sinks = new ArrayList<>();
         ProfileStore store = null;
@@ -203,6 +231,16 @@ public final class AgentCommand implements Callable<Integer> {
         Agent agent = new Agent(options, worker);
         metrics.bindAgent(agent);
         Readiness readiness = new Readiness(agent);
+        OtlpMetricsExporter metricsPush = null;
+        if (metricsConfig != null) {
+            Map<String, String> resource = new LinkedHashMap<>(KubernetesAttributes.from(env));
+            resource.putAll(metricsConfig.resourceAttributes());
+            resource.putIfAbsent("service.name", "moonwalk");
+            resource.put("host.name", hostName());
+            metricsPush = new OtlpMetricsExporter(metrics.registry(),
+                    new OtlpMetricsEncoder(resource, version(), startEpochNanos), OtlpMetricsSender.create(metricsConfig),
+                    push.interval(), metricsConfig.endpoint().toString(), Clock.systemUTC()).start();
+        }
 
         AgentHttpServer http = null;
         if (listenAddress != null) {
@@ -216,13 +254,18 @@ public final class AgentCommand implements Callable<Integer> {
         AgentHttpServer finalHttp = http;
         String where = (otlpConfig != null ? "exporting OTLP (" + otlpConfig.protocol().envValue() + ") to "
                 + otlpConfig.endpoint() : "") + (otlpConfig != null && storing ? " and " : "")
-                + (storing ? "storing windows in " + finalStore.directory() : "");
+                + (storing ? "storing windows in " + finalStore.directory() : "")
+                + (metricsConfig != null ? "; pushing metrics (" + metricsConfig.protocol().envValue() + ") every "
+                + RecordCommand.format(push.interval()) + " to " + metricsConfig.endpoint() : "");
         try {
             agent.run(() -> System.err.printf("moonwalk: agent sampling %s at %d Hz, %s windows; %s%s%n",
                     pids.isEmpty() ? "the whole host" : "pid " + pids, hz, RecordCommand.format(interval), where,
                     finalHttp == null ? "" : "; http://" + finalHttp.address().getHostString() + ":"
                             + finalHttp.address().getPort() + "/"));
         } finally {
+            if (metricsPush != null) {
+                metricsPush.close();
+            }
             if (http != null) {
                 http.close();
             }
@@ -239,6 +282,11 @@ public final class AgentCommand implements Callable<Integer> {
         put("--otlp-protocol", "PROTOCOL", otlpProtocol, high, low);
         put("--otlp-compression", "COMPRESSION", otlpCompression, high, low);
         return OtlpSettings.merge(env, high, low);
+    }
+
+    private boolean fromFile(String option) {
+        return !spec.commandLine().getParseResult().hasMatchedOption(option) && defaults != null
+                && defaults.fromFile(option);
     }
 
     private void put(String option, String suffix, String value, Map<String, String> high, Map<String, String> low) {

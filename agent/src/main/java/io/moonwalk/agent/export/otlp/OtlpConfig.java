@@ -13,12 +13,19 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Where and how to send OTLP profiles, read from the OpenTelemetry standard environment variables.
+ * Where and how to send one OTLP signal (profiles or metrics), read from the OpenTelemetry standard
+ * environment variables.
  *
- * <p>Every {@code OTEL_EXPORTER_OTLP_X} setting has a profiles-specific twin
- * {@code OTEL_EXPORTER_OTLP_PROFILES_X} that wins when set. For {@code http/protobuf} the generic
- * endpoint gets the signal path {@value #HTTP_SIGNAL_PATH} appended, while the signal-specific
- * endpoint is used exactly as given (as the OTLP exporter specification prescribes).
+ * <p>Every {@code OTEL_EXPORTER_OTLP_X} setting has a signal-specific twin
+ * ({@code OTEL_EXPORTER_OTLP_PROFILES_X}, {@code OTEL_EXPORTER_OTLP_METRICS_X}) that wins when set.
+ * For {@code http/protobuf} the generic endpoint gets the signal path appended, while the
+ * signal-specific endpoint is used exactly as given (as the OTLP exporter specification prescribes).
+ *
+ * <p>Metrics fall back to the profiles settings last ({@code METRICS_X} &gt; {@code X} &gt;
+ * {@code PROFILES_X}): the agent's own {@code --otlp-*} flags are carried as profiles settings, and
+ * its metrics belong at the same collector unless told otherwise. A profiles HTTP endpoint becomes a
+ * metrics one by swapping its {@value #HTTP_SIGNAL_PATH} suffix for {@value #HTTP_METRICS_PATH} (or, for
+ * any other path, by putting {@value #HTTP_METRICS_PATH} on its scheme, host and port).
  *
  * <p>The default protocol is {@code grpc}: it is what the OpenTelemetry eBPF profiler and the
  * collector's profiles receiver path use most, and the one transport every profiles-capable
@@ -40,6 +47,32 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
 
     /** Path of the profiles signal on an OTLP/HTTP receiver (collector {@code otlphttp}, v1development). */
     public static final String HTTP_SIGNAL_PATH = "/v1development/profiles";
+    /** Path of the metrics signal on an OTLP/HTTP receiver. */
+    public static final String HTTP_METRICS_PATH = "/v1/metrics";
+
+    /** The telemetry signal a configuration is for: its variable infix and OTLP/HTTP path. */
+    public enum Signal {
+        PROFILES("PROFILES", HTTP_SIGNAL_PATH), METRICS("METRICS", HTTP_METRICS_PATH);
+
+        private final String infix;
+        private final String httpPath;
+
+        Signal(String infix, String httpPath) {
+            this.infix = infix;
+            this.httpPath = httpPath;
+        }
+
+        public String httpPath() {
+            return httpPath;
+        }
+
+        /** Variable prefixes in precedence order. */
+        private String[] prefixes() {
+            return this == PROFILES
+                    ? new String[] {"OTEL_EXPORTER_OTLP_PROFILES_", "OTEL_EXPORTER_OTLP_"}
+                    : new String[] {"OTEL_EXPORTER_OTLP_METRICS_", "OTEL_EXPORTER_OTLP_", "OTEL_EXPORTER_OTLP_PROFILES_"};
+        }
+    }
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -84,28 +117,46 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
     }
 
     /**
-     * Parses the OpenTelemetry exporter variables from {@code env}.
+     * Parses the OpenTelemetry exporter variables of the profiles signal from {@code env}.
      *
      * @throws IllegalArgumentException naming the variable when a value is invalid
      */
     public static OtlpConfig fromEnvironment(Map<String, String> env) {
-        Setting protocolSetting = setting(env, "PROTOCOL");
+        return fromEnvironment(env, Signal.PROFILES);
+    }
+
+    /**
+     * Parses the OpenTelemetry exporter variables of {@code signal} from {@code env}.
+     *
+     * @throws IllegalArgumentException naming the variable when a value is invalid
+     */
+    public static OtlpConfig fromEnvironment(Map<String, String> env, Signal signal) {
+        String[] prefixes = signal.prefixes();
+        Setting protocolSetting = setting(env, prefixes, "PROTOCOL");
         Protocol protocol = protocolSetting == null ? Protocol.GRPC : parseProtocol(protocolSetting);
 
-        URI endpoint;
-        Setting specific = nonBlank(env, "OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT");
-        Setting generic = nonBlank(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
-        if (specific != null) {
-            endpoint = parseEndpoint(specific, protocol, false);
-        } else if (generic != null) {
-            endpoint = parseEndpoint(generic, protocol, true);
-        } else {
+        URI endpoint = null;
+        for (String prefix : prefixes) {
+            Setting s = nonBlank(env, prefix + "ENDPOINT");
+            if (s == null) {
+                continue;
+            }
+            if (prefix.equals("OTEL_EXPORTER_OTLP_")) {
+                endpoint = parseEndpoint(s, protocol, signal.httpPath);
+            } else if (prefix.contains(signal.infix)) {
+                endpoint = parseEndpoint(s, protocol, null);
+            } else {
+                endpoint = profilesToMetrics(parseEndpoint(s, protocol, null), protocol);
+            }
+            break;
+        }
+        if (endpoint == null) {
             endpoint = protocol == Protocol.GRPC
                     ? URI.create("http://localhost:4317")
-                    : URI.create("http://localhost:4318" + HTTP_SIGNAL_PATH);
+                    : URI.create("http://localhost:4318" + signal.httpPath);
         }
 
-        Setting headersSetting = setting(env, "HEADERS");
+        Setting headersSetting = setting(env, prefixes, "HEADERS");
         Map<String, String> headers = headersSetting == null ? Map.of() : parseKeyValues(headersSetting);
         for (String key : headers.keySet()) {
             if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != ':')) {
@@ -113,18 +164,18 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
             }
         }
 
-        Setting compressionSetting = setting(env, "COMPRESSION");
+        Setting compressionSetting = setting(env, prefixes, "COMPRESSION");
         Compression compression = compressionSetting == null ? Compression.NONE : parseCompression(compressionSetting);
 
-        Setting timeoutSetting = setting(env, "TIMEOUT");
+        Setting timeoutSetting = setting(env, prefixes, "TIMEOUT");
         Duration timeout = timeoutSetting == null ? DEFAULT_TIMEOUT : parseTimeout(timeoutSetting);
 
-        Path certificate = path(setting(env, "CERTIFICATE"));
-        Path clientKey = path(setting(env, "CLIENT_KEY"));
-        Path clientCertificate = path(setting(env, "CLIENT_CERTIFICATE"));
+        Path certificate = path(setting(env, prefixes, "CERTIFICATE"));
+        Path clientKey = path(setting(env, prefixes, "CLIENT_KEY"));
+        Path clientCertificate = path(setting(env, prefixes, "CLIENT_CERTIFICATE"));
         if ((clientKey == null) != (clientCertificate == null)) {
             throw new IllegalArgumentException("OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
-                    + " (or their _PROFILES_ forms) must be set together for mutual TLS; only one of them is set");
+                    + " (or their _" + signal.infix + "_ forms) must be set together for mutual TLS; only one of them is set");
         }
 
         Map<String, String> resource = new LinkedHashMap<>();
@@ -144,9 +195,27 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
     private record Setting(String name, String value) {
     }
 
-    private static Setting setting(Map<String, String> env, String suffix) {
-        Setting specific = nonBlank(env, "OTEL_EXPORTER_OTLP_PROFILES_" + suffix);
-        return specific != null ? specific : nonBlank(env, "OTEL_EXPORTER_OTLP_" + suffix);
+    private static Setting setting(Map<String, String> env, String[] prefixes, String suffix) {
+        for (String prefix : prefixes) {
+            Setting s = nonBlank(env, prefix + suffix);
+            if (s != null) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** The metrics URL at the collector a profiles endpoint names (gRPC: the same target). */
+    private static URI profilesToMetrics(URI profiles, Protocol protocol) {
+        if (protocol == Protocol.GRPC) {
+            return profiles;
+        }
+        String s = profiles.toString();
+        if (profiles.getRawQuery() == null && profiles.getRawFragment() == null && s.endsWith(HTTP_SIGNAL_PATH)) {
+            return URI.create(s.substring(0, s.length() - HTTP_SIGNAL_PATH.length()) + HTTP_METRICS_PATH);
+        }
+        String port = profiles.getPort() == -1 ? "" : ":" + profiles.getPort();
+        return URI.create(profiles.getScheme() + "://" + hostForUri(profiles.getHost()) + port + HTTP_METRICS_PATH);
     }
 
     private static Setting nonBlank(Map<String, String> env, String name) {
@@ -168,7 +237,7 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
             }
         }
         if (v.equals("http/json")) {
-            throw invalid(s, "http/json is not supported for profiles; use grpc or http/protobuf");
+            throw invalid(s, "http/json is not supported by moonwalk; use grpc or http/protobuf");
         }
         throw invalid(s, "expected grpc or http/protobuf");
     }
@@ -198,7 +267,8 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
         return s == null ? null : Path.of(s.value().trim());
     }
 
-    private static URI parseEndpoint(Setting s, Protocol protocol, boolean appendSignalPath) {
+    /** @param appendPath the signal path to put after a generic endpoint's path, or null to use it as given */
+    private static URI parseEndpoint(Setting s, Protocol protocol, String appendPath) {
         URI uri;
         try {
             uri = new URI(s.value().trim());
@@ -220,14 +290,14 @@ public record OtlpConfig(Protocol protocol, URI endpoint, Map<String, String> he
             int port = uri.getPort() == -1 ? (scheme.equalsIgnoreCase("https") ? 443 : 80) : uri.getPort();
             return URI.create(scheme.toLowerCase(Locale.ROOT) + "://" + hostForUri(uri.getHost()) + ":" + port);
         }
-        if (!appendSignalPath) {
+        if (appendPath == null) {
             return uri;
         }
         String base = uri.toString();
         if (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }
-        return URI.create(base + HTTP_SIGNAL_PATH);
+        return URI.create(base + appendPath);
     }
 
     private static String hostForUri(String host) {

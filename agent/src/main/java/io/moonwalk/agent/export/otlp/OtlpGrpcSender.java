@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
 import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -47,8 +48,29 @@ public final class OtlpGrpcSender implements OtlpSender {
         if (config.protocol() != OtlpConfig.Protocol.GRPC) {
             throw new IllegalArgumentException("OtlpGrpcSender needs protocol grpc, got " + config.protocol().envValue());
         }
+        this.endpoint = config.endpoint().toString();
+        this.channel = channel(config);
+        ProfilesServiceGrpc.ProfilesServiceBlockingStub s = ProfilesServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(headerInterceptor(config))
+                .withMaxOutboundMessageSize(MAX_REQUEST_BYTES);
+        if (config.compression() == OtlpConfig.Compression.GZIP) {
+            s = s.withCompression("gzip");
+        }
+        this.stub = s;
+        this.timeout = config.timeout();
+        this.partial = new PartialSuccessLog(endpoint);
+    }
+
+    /**
+     * A channel to {@code config}'s endpoint: plaintext for {@code http://}, TLS with the configured CA
+     * and client certificate for {@code https://}. Shared with the metrics push so both signals
+     * connect the same way.
+     */
+    public static ManagedChannel channel(OtlpConfig config) {
+        if (config.protocol() != OtlpConfig.Protocol.GRPC) {
+            throw new IllegalArgumentException("a gRPC channel needs protocol grpc, got " + config.protocol().envValue());
+        }
         URI uri = config.endpoint();
-        this.endpoint = uri.toString();
         ChannelCredentials creds;
         if (config.tls()) {
             TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
@@ -65,24 +87,20 @@ public final class OtlpGrpcSender implements OtlpSender {
             creds = InsecureChannelCredentials.create();
         }
         String host = uri.getHost();
-        this.channel = Grpc.newChannelBuilderForAddress(host.startsWith("[") ? host.substring(1, host.length() - 1) : host,
+        return Grpc.newChannelBuilderForAddress(host.startsWith("[") ? host.substring(1, host.length() - 1) : host,
                         uri.getPort(), creds)
                 .maxInboundMessageSize(MAX_RESPONSE_BYTES)
                 .userAgent("moonwalk")
                 .build();
+    }
+
+    /** Attaches {@code config}'s headers as gRPC metadata to every call. */
+    public static ClientInterceptor headerInterceptor(OtlpConfig config) {
         Metadata headers = new Metadata();
         for (Map.Entry<String, String> h : config.headers().entrySet()) {
             headers.put(Metadata.Key.of(h.getKey().toLowerCase(Locale.ROOT), Metadata.ASCII_STRING_MARSHALLER), h.getValue());
         }
-        ProfilesServiceGrpc.ProfilesServiceBlockingStub s = ProfilesServiceGrpc.newBlockingStub(channel)
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withMaxOutboundMessageSize(MAX_REQUEST_BYTES);
-        if (config.compression() == OtlpConfig.Compression.GZIP) {
-            s = s.withCompression("gzip");
-        }
-        this.stub = s;
-        this.timeout = config.timeout();
-        this.partial = new PartialSuccessLog(endpoint);
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
     }
 
     @Override
@@ -91,7 +109,7 @@ public final class OtlpGrpcSender implements OtlpSender {
         try {
             response = stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS).export(request);
         } catch (StatusRuntimeException e) {
-            throw classify(e);
+            throw classify(endpoint, e);
         }
         if (response.hasPartialSuccess()) {
             partial.record(response.getPartialSuccess());
@@ -102,7 +120,7 @@ public final class OtlpGrpcSender implements OtlpSender {
      * OTLP/gRPC retryable codes: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE,
      * DATA_LOSS, and RESOURCE_EXHAUSTED (throttling; we always back off on it, honouring RetryInfo).
      */
-    private ExportException classify(StatusRuntimeException e) {
+    public static ExportException classify(String endpoint, StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         boolean retryable = switch (code) {
             case CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS, RESOURCE_EXHAUSTED -> true;

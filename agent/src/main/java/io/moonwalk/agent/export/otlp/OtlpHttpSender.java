@@ -1,6 +1,7 @@
 package io.moonwalk.agent.export.otlp;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceResponse;
 
@@ -51,15 +52,27 @@ public final class OtlpHttpSender implements OtlpSender {
         this.endpoint = config.endpoint().toString();
         this.timeout = config.timeout();
         this.gzip = config.compression() == OtlpConfig.Compression.GZIP;
+        this.client = client(config);
+        this.template = requestTemplate(config);
+        this.partial = new PartialSuccessLog(endpoint);
+    }
+
+    /** An HTTP client with {@code config}'s connect timeout and TLS material; shared with the metrics push. */
+    public static HttpClient client(OtlpConfig config) {
         HttpClient.Builder b = HttpClient.newBuilder()
-                .connectTimeout(timeout)
+                .connectTimeout(config.timeout())
                 .followRedirects(HttpClient.Redirect.NEVER);
         if (config.tls()) {
             b.sslContext(TlsMaterial.sslContext(config));
         }
-        this.client = b.build();
+        return b.build();
+    }
+
+    /** A POST template to {@code config}'s endpoint with its timeout, content type, headers and encoding. */
+    public static HttpRequest.Builder requestTemplate(OtlpConfig config) {
+        boolean gzip = config.compression() == OtlpConfig.Compression.GZIP;
         HttpRequest.Builder t = HttpRequest.newBuilder(config.endpoint())
-                .timeout(timeout)
+                .timeout(config.timeout())
                 .header("Content-Type", "application/x-protobuf")
                 .header("User-Agent", "moonwalk");
         for (Map.Entry<String, String> h : config.headers().entrySet()) {
@@ -73,8 +86,7 @@ public final class OtlpHttpSender implements OtlpSender {
         if (gzip) {
             t.header("Content-Encoding", "gzip");
         }
-        this.template = t;
-        this.partial = new PartialSuccessLog(endpoint);
+        return t;
     }
 
     @Override
@@ -122,7 +134,8 @@ public final class OtlpHttpSender implements OtlpSender {
                 + errorText(response), retryable, retryAfter(response), null);
     }
 
-    private static byte[] gzip(ExportProfilesServiceRequest request) {
+    /** The request serialized and gzip-compressed. */
+    public static byte[] gzip(MessageLite request) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream(request.getSerializedSize() / 4 + 64);
         try (OutputStream out = new GZIPOutputStream(buf)) {
             request.writeTo(out);
@@ -133,7 +146,7 @@ public final class OtlpHttpSender implements OtlpSender {
     }
 
     /** The error detail: OTLP receivers answer with a google.rpc.Status; others with text. */
-    private static String errorText(HttpResponse<byte[]> response) {
+    public static String errorText(HttpResponse<byte[]> response) {
         byte[] body = response.body();
         if (body == null || body.length == 0) {
             return "";

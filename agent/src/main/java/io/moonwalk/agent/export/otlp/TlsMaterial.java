@@ -25,7 +25,7 @@ import java.util.Collection;
  * {@code _CLIENT_CERTIFICATE} and {@code _CLIENT_KEY}; shared by the gRPC and HTTP senders so both
  * accept the same files and fail with the same messages.
  */
-final class TlsMaterial {
+public final class TlsMaterial {
 
     private static final String[] KEY_ALGORITHMS = {"RSA", "EC", "Ed25519", "Ed448"};
 
@@ -33,7 +33,7 @@ final class TlsMaterial {
     }
 
     /** Trust managers for the CA file, or null to use the JDK's default trust store. */
-    static TrustManager[] trustManagers(Path caFile) {
+    public static TrustManager[] trustManagers(Path caFile) {
         if (caFile == null) {
             return null;
         }
@@ -58,7 +58,7 @@ final class TlsMaterial {
     }
 
     /** Key managers for mutual TLS, or null when no client certificate is configured. */
-    static KeyManager[] keyManagers(Path certFile, Path keyFile) {
+    public static KeyManager[] keyManagers(Path certFile, Path keyFile) {
         if (certFile == null || keyFile == null) {
             return null;
         }
@@ -87,7 +87,7 @@ final class TlsMaterial {
         }
     }
 
-    static SSLContext sslContext(OtlpConfig config) {
+    public static SSLContext sslContext(OtlpConfig config) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(keyManagers(config.clientCertificate(), config.clientKey()),

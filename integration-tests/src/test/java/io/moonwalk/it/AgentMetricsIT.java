@@ -1,0 +1,159 @@
+package io.moonwalk.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
+import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
+import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceResponse;
+import io.opentelemetry.proto.collector.profiles.v1development.ProfilesServiceGrpc;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.metrics.v1.AggregationTemporality;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
+import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
+import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code moonwalk agent} against one real gRPC collector stand-in serving both the profiles and the
+ * metrics service: with only {@code OTEL_EXPORTER_OTLP_ENDPOINT} set, the agent pushes its own
+ * metrics there every {@code --metrics-interval} while it profiles a LuaJIT workload.
+ */
+class AgentMetricsIT {
+
+    @Test
+    void pushesItsMetricsOverGrpcEverySecondWithGrowingSampleCounts() throws Exception {
+        assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
+        List<ExportMetricsServiceRequest> metrics = new CopyOnWriteArrayList<>();
+        List<Long> arrivals = new CopyOnWriteArrayList<>();
+        List<ExportProfilesServiceRequest> profiles = new CopyOnWriteArrayList<>();
+        int port = ProfilesReceiver.freePort();
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
+                        InsecureServerCredentials.create())
+                .maxInboundMessageSize(64 << 20)
+                .addService(new MetricsServiceGrpc.MetricsServiceImplBase() {
+                    @Override
+                    public void export(ExportMetricsServiceRequest r, StreamObserver<ExportMetricsServiceResponse> out) {
+                        metrics.add(r);
+                        arrivals.add(System.nanoTime());
+                        out.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+                        out.onCompleted();
+                    }
+                })
+                .addService(new ProfilesServiceGrpc.ProfilesServiceImplBase() {
+                    @Override
+                    public void export(ExportProfilesServiceRequest r, StreamObserver<ExportProfilesServiceResponse> out) {
+                        profiles.add(r);
+                        out.onNext(ExportProfilesServiceResponse.getDefaultInstance());
+                        out.onCompleted();
+                    }
+                }).build().start();
+        Process luajit = new ProcessBuilder("luajit", "-e", AgentIT.LUA_LOOP).start();
+        try {
+            Map<String, String> env = Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + port,
+                    "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=it", "K8S_NODE_NAME", "node-m");
+            try (RunningAgent agent = RunningAgent.start(env, "--pid", String.valueOf(luajit.pid()), "--hz", "99",
+                    "--interval", "1s", "--metrics-interval", "1s")) {
+                assertThat(agent.stderr()).contains("pushing metrics (grpc) every 1s to http://127.0.0.1:" + port);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (metrics.size() < 5 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(metrics).as("metrics pushes within 30 s").hasSizeGreaterThanOrEqualTo(5);
+                double scraped = agent.metric("moonwalk_metrics_export_requests_total{result=\"sent\"}");
+                assertThat(scraped).as("the push counts itself").isGreaterThanOrEqualTo(1);
+                agent.terminate();
+            }
+            // pushes come every second: the steady gaps (after JVM warm-up) are close to 1 s
+            List<Long> gaps = new java.util.ArrayList<>();
+            for (int i = 2; i < arrivals.size() - 1; i++) {
+                gaps.add(TimeUnit.NANOSECONDS.toMillis(arrivals.get(i) - arrivals.get(i - 1)));
+            }
+            gaps.sort(null);
+            long median = gaps.get(gaps.size() / 2);
+            System.out.printf("agent metrics: %d pushes, median gap %d ms, %d metrics in the last, %d profile requests%n",
+                    metrics.size(), median, metricCount(metrics.getLast()), profiles.size());
+            assertThat(median).isBetween(700L, 1500L);
+
+            ResourceMetrics rm = metrics.getLast().getResourceMetrics(0);
+            Map<String, String> resource = attributes(rm.getResource().getAttributesList());
+            assertThat(resource).containsEntry("deployment.environment", "it").containsEntry("k8s.node.name", "node-m")
+                    .containsEntry("service.name", "moonwalk").containsKey("host.name");
+            assertThat(resource.get("host.name")).isNotBlank();
+            ScopeMetrics sm = rm.getScopeMetrics(0);
+            assertThat(sm.getScope().getName()).isEqualTo("moonwalk");
+
+            double first = samples(metrics.get(1));
+            double last = samples(metrics.getLast());
+            assertThat(last).as("moonwalk.samples grows between pushes").isGreaterThan(first).isGreaterThan(0);
+            Metric kernel = metric(metrics.getLast(), "moonwalk.kernel.samples");
+            assertThat(kernel.getSum().getIsMonotonic()).isTrue();
+            assertThat(kernel.getSum().getDataPoints(0).getAsDouble()).isGreaterThan(0);
+            Metric attached = metric(metrics.get(2), "moonwalk.sampler.attached");
+            assertThat(attached.getDataCase()).isEqualTo(Metric.DataCase.GAUGE);
+            assertThat(attached.getGauge().getDataPoints(0).getAsDouble()).isEqualTo(1.0);
+            Metric windows = metric(metrics.getLast(), "moonwalk.windows");
+            Map<String, Double> byOutcome = new HashMap<>();
+            for (NumberDataPoint p : windows.getSum().getDataPointsList()) {
+                byOutcome.put(attributes(p.getAttributesList()).get("outcome"), p.getAsDouble());
+            }
+            assertThat(byOutcome.get("delivered")).isGreaterThan(0);
+            assertThat(byOutcome).containsKey("dropped");
+            Metric duration = metric(metrics.getLast(), "moonwalk.window.duration");
+            assertThat(duration.getDataCase()).isEqualTo(Metric.DataCase.HISTOGRAM);
+            assertThat(duration.getUnit()).isEqualTo("s");
+            assertThat(duration.getHistogram().getDataPoints(0).getCount()).isGreaterThan(0);
+            assertThat(duration.getHistogram().getDataPoints(0).getSum()).isGreaterThan(0.5);
+            Metric exports = metric(metrics.getLast(), "moonwalk.export.requests");
+            assertThat(exports.getSum().getAggregationTemporality())
+                    .isEqualTo(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE);
+            assertThat(profiles).as("profiles still go to the same collector").isNotEmpty();
+        } finally {
+            luajit.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static double samples(ExportMetricsServiceRequest r) {
+        Metric m = metric(r, "moonwalk.samples");
+        assertThat(m.getDataCase()).isEqualTo(Metric.DataCase.SUM);
+        return m.getSum().getDataPoints(0).getAsDouble();
+    }
+
+    private static Metric metric(ExportMetricsServiceRequest r, String name) {
+        for (ResourceMetrics rm : r.getResourceMetricsList()) {
+            for (ScopeMetrics sm : rm.getScopeMetricsList()) {
+                for (Metric m : sm.getMetricsList()) {
+                    if (m.getName().equals(name)) {
+                        return m;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no metric " + name + " in the push");
+    }
+
+    private static int metricCount(ExportMetricsServiceRequest r) {
+        return r.getResourceMetrics(0).getScopeMetrics(0).getMetricsCount();
+    }
+
+    private static Map<String, String> attributes(List<KeyValue> kvs) {
+        Map<String, String> out = new HashMap<>();
+        for (KeyValue kv : kvs) {
+            out.put(kv.getKey(), kv.getValue().getStringValue());
+        }
+        return out;
+    }
+}
