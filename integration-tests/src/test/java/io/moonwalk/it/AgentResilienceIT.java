@@ -15,7 +15,7 @@ class AgentResilienceIT {
     @BeforeAll
     static void workload() throws Exception {
         assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
-        luajit = new ProcessBuilder("luajit", "-e", AgentIT.LUA_LOOP).start();
+        luajit = new ProcessBuilder("luajit", "-joff", "-e", AgentIT.LUA_LOOP).start();
     }
 
     @AfterAll

@@ -21,7 +21,7 @@ class AgentStoreIT {
         assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
         Path dir = Moonwalk.WORK.resolve("store-" + ProcessHandle.current().pid());
         AgentIT.delete(dir);
-        Process luajit = new ProcessBuilder("luajit", "-e", AgentIT.LUA_LOOP).start();
+        Process luajit = new ProcessBuilder("luajit", "-joff", "-e", AgentIT.LUA_LOOP).start();
         try (RunningAgent agent = RunningAgent.start(Map.of(), "--hz", "99", "--interval", "1s", "--store-dir",
                 dir.toString(), "--store-max-size", "600K", "--store-max-age", "1h")) {
             long maxBytes = 0;
