@@ -105,8 +105,9 @@ class NativeUnwindIT {
         return out;
     }
 
+    /** A native symbol (perf names no Lua frames, so Lua labels {@code name (chunk:line)} do not count). */
     private static boolean named(String frame) {
-        return !frame.contains("+0x") && !frame.startsWith("[") && !frame.endsWith("_[k]");
+        return !frame.contains("+0x") && !frame.startsWith("[") && !frame.endsWith("_[k]") && !frame.endsWith(")");
     }
 
     private static List<String> top(Map<String, Long> m, int n) {

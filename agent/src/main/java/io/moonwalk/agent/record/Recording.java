@@ -106,6 +106,11 @@ public final class Recording {
         return collector.endWindow(startEpochNanos, elapsedNanos);
     }
 
+    /** Lua frame naming counters (null before {@link #profile()}). */
+    public io.moonwalk.agent.symbolize.LuaFrameSymbolizer luaFrames() {
+        return collector.luaFrames();
+    }
+
     public boolean targetsGone() {
         return collector.targetsGone();
     }

@@ -36,6 +36,8 @@ public final class LuaFrameSymbolizer {
     private final IntFunction<LuajitBinary> binaries;
     private final MemoryReader memory;
     private final Map<LuajitLayout, Reader> readers = new HashMap<>();
+    /** The symbols of the process being named, for C functions (set per call, used by the namers). */
+    private LongFunction<String> current = a -> null;
     private long named;
     private long stale;
     private long invalid;
@@ -109,8 +111,6 @@ public final class LuaFrameSymbolizer {
             return new Reader(pr, new LuaFrameNamer(pr, FastFunctionNames.forLayout(l), a -> current.apply(a)));
         });
     }
-
-    private LongFunction<String> current = a -> null;
 
     /** Lua frames named since creation. */
     public long named() {
