@@ -50,6 +50,7 @@ struct mw_lua_walk {
 	__u64 f;        /* next frame link slot of L, or MW_LUA_F_NONE / MW_LUA_F_DONE */
 	__u64 pc;       /* PC (BCIns *) the frame at f runs at, 0 unknown */
 	__u64 stack, maxstack; /* L->stack, L->maxstack */
+	__u64 link_fix; /* the leaf frame's link while the interpreter is between setting BASE and writing it */
 	__u32 frames;   /* Lua frames emitted in this sample */
 	__u32 errors;
 	struct mw_luajit_file lj;

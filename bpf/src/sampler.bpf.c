@@ -231,6 +231,7 @@ static __always_inline void mw_lua_begin(struct bpf_perf_event_data *ctx, struct
 	lw->f = MW_LUA_F_NONE;
 	lw->pc = 0;
 	lw->frames = 0;
+	lw->link_fix = 0;
 	lw->errors = 0;
 	if (!mw_interrupted_kernel(ctx)) {
 		lw->rdx = ctx->regs.dx;

@@ -49,6 +49,9 @@
 /* how far below the leaf's cframe rsp may be while the interpreter runs a subroutine or stub */
 #define MW_LJ_LEAF_CFRAME_SLACK 256
 
+/* cframe candidates tried at a non-leaf interpreter frame: rsp, rsp + 8, rsp + 16 */
+#define MW_LJ_CFRAME_PROBES 3
+
 /* Lua frames per sample; deeper Lua stacks end in MW_ERR_DEPTH_LIMIT */
 #define MW_MAX_LUA_FRAMES 200
 
@@ -181,6 +184,72 @@ MW_INLINE int mw_lj_is_thread_of(const struct mw_luajit_file *lj, __u64 L, __u64
 	return mw_lj_ref(lj, L + lj->l_glref) == g;
 }
 
+/* Does the Lua function fn's bytecode hold the instruction at p? */
+MW_INLINE int mw_lj_bc_holds(const struct mw_luajit_file *lj, __u64 fn, __u64 p)
+{
+	__u8 fhead[2] = {};
+	__u32 sizebc = 0;
+	__u64 bc;
+
+	if (MW_READ_USER(fhead, sizeof(fhead), fn + lj->gc_gct) || fhead[0] != MW_LJ_GCT_FUNC)
+		return 0;
+	if (lj->fn_ffid != lj->gc_gct + 1 && MW_READ_USER(&fhead[1], 1, fn + lj->fn_ffid))
+		return 0;
+	if (fhead[1] != 0)
+		return 0;
+	bc = mw_lj_ref(lj, fn + lj->fn_pc);
+	if (!bc || MW_READ_USER(&sizebc, sizeof(sizebc), bc - lj->pt_size + lj->pt_sizebc))
+		return 0;
+	return p >= bc && p < bc + 4 * (__u64)sizebc;
+}
+
+/*
+ * A call sets BASE to the callee's frame a few instructions before it writes the callee's frame link
+ * (BC_CALL: lea BASE, ...; ...; mov [BASE-8], PC). A leaf in that window has PC (rbx) still in the
+ * caller, just past a CALL whose operand A puts the caller's frame exactly below BASE: when all of
+ * that holds, the link is PC. Otherwise the stored link stands (and garbage there fails the walk).
+ */
+MW_INLINE void mw_lua_leaf_link(struct mw_lua_walk *lw)
+{
+	const struct mw_luajit_file *lj = &lw->lj;
+	__u64 f = lw->f, pc = lw->pc, fn = 0, link = 0, caller_f, caller_fn = 0;
+	__u32 ins = 0;
+
+	lw->link_fix = 0;
+	if (!pc || (pc & 3))
+		return;
+	if (lj->gc64) {
+		__u64 pair[2];
+
+		if (MW_READ_USER(pair, sizeof(pair), f - 8))
+			return;
+		fn = pair[0] & MW_LJ_GCPTR_MASK;
+		link = pair[1];
+	} else {
+		__u64 v;
+
+		if (MW_READ_USER(&v, sizeof(v), f))
+			return;
+		fn = v & 0xffffffffULL;
+		link = v >> 32;
+	}
+	if (link == pc || mw_lj_bc_holds(lj, fn, pc - 4))
+		return;
+	if (MW_READ_USER(&ins, sizeof(ins), pc - 4))
+		return;
+	caller_f = f - (((ins >> 8) & 0xff) + 1 + (lj->gc64 ? 1 : 0)) * 8;
+	if (lj->gc64) {
+		if (MW_READ_USER(&caller_fn, 8, caller_f - 8))
+			return;
+		caller_fn &= MW_LJ_GCPTR_MASK;
+	} else {
+		if (MW_READ_USER(&caller_fn, 4, caller_f))
+			return;
+	}
+	if (caller_f < f && mw_lj_bc_holds(lj, caller_fn, pc - 4))
+		lw->link_fix = pc;
+}
+
 /*
  * Sets up the walk of the segment on the interpreter frame at st->rsp: finds L and g, validates them,
  * and positions lw->f / lw->pc. Returns 0, MW_LUA_NATIVE when this lua_State has nothing left to
@@ -205,15 +274,30 @@ MW_INLINE int mw_lua_enter(struct mw_walk_state *st, struct mw_lua_walk *lw, str
 			L = cur_l;
 	}
 	if (!L) {
-		if (!save_l)
+		int k;
+
+		/*
+		 * rsp is the cframe when the interpreter body called out; one or two words below it when a
+		 * subroutine of the interpreter (vm_mod, vm_exp2, ...) did, or at an interrupted point
+		 */
+		for (k = 0; k < MW_LJ_CFRAME_PROBES; k++) {
+			__u64 cand = st->rsp + 8 * k;
+
+			save_l = mw_lj_ref(lj, cand + lj->cf_l);
+			g = save_l ? mw_lj_ref(lj, save_l + lj->l_glref) : 0;
+			if (g && mw_lj_is_thread_of(lj, save_l, g)) {
+				cur_l = mw_lj_ref(lj, g + lj->g_cur_l);
+				if (mw_lj_is_thread_of(lj, cur_l, g)) {
+					L = save_l;
+					cframe = cand;
+					lw->cframe = cand;
+					save_pc = mw_lj_ref(lj, cand + lj->cf_pc);
+					break;
+				}
+			}
+		}
+		if (!L)
 			return MW_ERR_LUA_NO_VM;
-		g = mw_lj_ref(lj, save_l + lj->l_glref);
-		if (!mw_lj_is_thread_of(lj, save_l, g))
-			return MW_ERR_LUA_NO_VM;
-		cur_l = mw_lj_ref(lj, g + lj->g_cur_l);
-		if (!mw_lj_is_thread_of(lj, cur_l, g))
-			return MW_ERR_LUA_NO_VM;
-		L = save_l;
 	}
 	if (leaf) {
 		/*
@@ -258,6 +342,9 @@ MW_INLINE int mw_lua_enter(struct mw_walk_state *st, struct mw_lua_walk *lw, str
 		lw->pc = save_pc != save_l ? save_pc : 0;
 	}
 	lw->f = base - 8;
+	lw->link_fix = 0;
+	if (leaf)
+		mw_lua_leaf_link(lw);
 	return 0;
 }
 
@@ -345,6 +432,10 @@ MW_INLINE int mw_lua_frames(struct mw_walk_state *st, struct mw_lua_walk *lw, __
 			fn = v & 0xffffffffULL;
 			/* ftsz is an int32: deltas are positive, PCs live below 2 GB */
 			link = v >> 32;
+		}
+		if (lw->link_fix) {
+			link = lw->link_fix;
+			lw->link_fix = 0;
 		}
 		type = link & 3;
 		delta = link & ~7ULL;

@@ -36,8 +36,9 @@ class NativeUnwindIT {
         return l.frames().subList(1, l.frames().size());
     }
 
+    /** A native unwind error (the Lua walk's own errors, "[unwind error: lua: ...]", are LuajitWalkIT's subject). */
     private static boolean hasError(Folded.Line l) {
-        return l.frames().stream().anyMatch(f -> f.startsWith(ERROR));
+        return l.frames().stream().anyMatch(f -> f.startsWith(ERROR) && !f.startsWith(ERROR + ": lua:"));
     }
 
     /** The stack starts at the program's start: _start and libc's start function, then main. */
@@ -76,7 +77,10 @@ class NativeUnwindIT {
                     perfPairs);
             // libc's start function is named differently (perf shows libc6-dbg's inlined __libc_start_main_impl):
             // compare the pairs from main on
-            List<String> topOurs = top(ourPairs, 4).stream().filter(k -> !k.startsWith("_start->")).toList();
+            // (pairs seen in under 5 % of samples are sampling noise that a 3 s perf run may miss; Lua frames sit
+            // between most native pairs since the Lua walk replaced the interpreter's native frames)
+            List<String> topOurs = top(ourPairs, 4).stream().filter(k -> !k.startsWith("_start->"))
+                    .filter(k -> ourPairs.get(k) * 20 >= p.total()).toList();
             assertThat(topOurs).isNotEmpty();
             assertThat(perfPairs.keySet()).as("perf --call-graph dwarf sees moonwalk's most common pairs")
                     .containsAll(topOurs);
@@ -97,7 +101,8 @@ class NativeUnwindIT {
         for (Folded.Line l : p.lines()) {
             List<String> f = frames(l);
             for (int i = 0; i + 1 < f.size(); i++) {
-                if (named(f.get(i)) && named(f.get(i + 1))) {
+                // perf names no Lua frames: moonwalk's Lua labels, "name (chunk:line)", do not count
+                if (named(f.get(i)) && named(f.get(i + 1)) && !f.get(i).endsWith(")") && !f.get(i + 1).endsWith(")")) {
                     out.merge(f.get(i) + "->" + f.get(i + 1), l.count(), Long::sum);
                 }
             }
@@ -105,9 +110,8 @@ class NativeUnwindIT {
         return out;
     }
 
-    /** A native symbol (perf names no Lua frames, so Lua labels {@code name (chunk:line)} do not count). */
     private static boolean named(String frame) {
-        return !frame.contains("+0x") && !frame.startsWith("[") && !frame.endsWith("_[k]") && !frame.endsWith(")");
+        return !frame.contains("+0x") && !frame.startsWith("[") && !frame.endsWith("_[k]");
     }
 
     private static List<String> top(Map<String, Long> m, int n) {
