@@ -8,6 +8,7 @@
 
 #include "moonwalk.h"
 #include "unwind.h"
+#include "luajit.h"
 
 /* Up to this many tgids can be selected with a PID filter; the agent reports E2BIG beyond it. */
 #define MW_PID_FILTER_ENTRIES 4096
@@ -97,6 +98,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mw_walk_state);
 } walk_state SEC(".maps");
+
+/* ---- LuaJIT walker (docs/luajit-walk.md); filled by io.moonwalk.agent.luajit.LuajitFiles ---- */
+
+/* file id (as in mw_mapping.file_id) -> the LuaJIT binary's interpreter range and offsets */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MW_LUAJIT_FILES_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct mw_luajit_file);
+} luajit_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_lua_walk);
+} lua_walk SEC(".maps");
 
 static __always_inline void mw_count(__u32 stat)
 {

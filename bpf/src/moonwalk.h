@@ -25,7 +25,11 @@ enum mw_event_type {
  * NATIVE/KERNEL payload: bits 47..0 the address (kernel addresses are sign-extended back from
  * bit 47), bit 48 set when the address is a return address (symbolize at address - 1).
  * ERROR payload: enum mw_error_reason.
- * LUA/LUA_JIT (later): payload = GCproto address, extra words = bytecode pc, fingerprint.
+ * LUA: payload = GCproto address; extra word 1 = bytecode index (0xffffffff: unknown), extra word
+ * 2 = the proto's fingerprint (io.moonwalk.luajit.proto.ProtoFingerprint).
+ * LUA_C (a C function or built-in on the Lua stack): payload = GCfunc address; extra word 1 = the
+ * C entry point (bits 47..0) | ffid << 48.
+ * LUA_JIT (later): trace frames.
  */
 enum mw_frame_kind {
 	MW_FRAME_KERNEL = 1,
@@ -54,6 +58,8 @@ enum mw_error_reason {
 	MW_ERR_BAD_CFA = 8,           /* the rule gave a CFA at or below the current rsp, or needed a lost rbp */
 	MW_ERR_UNSUPPORTED_CFI = 9,   /* CFI exists at the PC but the walker cannot evaluate it */
 	MW_ERR_WALKER_UNAVAILABLE = 10, /* the walker program could not be entered (tail call failed) */
+	MW_ERR_LUA_NO_VM = 11,        /* an interpreter frame whose lua_State / global_State did not validate */
+	MW_ERR_LUA_BAD_FRAME = 12,    /* a Lua frame chain out of bounds, looping, or not a function */
 };
 
 #define MW_MAX_KERNEL_FRAMES 127
@@ -119,7 +125,9 @@ enum mw_stat {
 	MW_STAT_WALKER_FAILED = 10,  /* tail call into the walker failed */
 	MW_STAT_UNWIND_ERRORS = 11,  /* user stacks that ended in an error frame (walker only) */
 	MW_STAT_UNWIND_COMPLETE = 12, /* user stacks the walker followed to the end */
-	MW_STAT_EXECS = 13,          /* execs of processes the walker had maps for (marker dropped) */
+	MW_STAT_LUA_SEGMENTS = 13,   /* interpreter frames the Lua walker entered */
+	MW_STAT_LUA_ERRORS = 14,     /* ... that ended in a Lua error frame */
+	MW_STAT_EXECS = 15,          /* execs of processes the walker had maps for (marker dropped) */
 	MW_STAT_MAX = 16,
 };
 

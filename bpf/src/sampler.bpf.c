@@ -27,20 +27,26 @@
 #include "maps.h"
 
 static void mw_pid_event(__u32 type, __u32 pid, __u64 pc);
+#include "unwind_luajit.h"
+#define MW_INTERP_HOOK(m, pc) mw_luajit_interp_hook((m), (pc))
 #include "unwind_native.h"
 
 int mw_walk(struct bpf_perf_event_data *ctx);
+int mw_lua_walk(struct bpf_perf_event_data *ctx);
+
+#define MW_PROG_WALK 0
+#define MW_PROG_LUA_WALK 1
 
 /* The walker, entered by tail call so that each program stays small for the verifier and the
  * walk can exceed one program's frame budget. libbpf fills slot 0 at load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	/* sizes, not BTF types: the kernel refuses BTF key/value types on program arrays */
 	__uint(key_size, sizeof(__u32));
 	__array(values, int(struct bpf_perf_event_data *));
 } walker_progs SEC(".maps") = {
-	.values = { [0] = (void *)&mw_walk },
+	.values = { [MW_PROG_WALK] = (void *)&mw_walk, [MW_PROG_LUA_WALK] = (void *)&mw_lua_walk },
 };
 
 #define MW_SAMPLE_HEADER_BYTES __builtin_offsetof(struct mw_sample, frames)
@@ -208,6 +214,39 @@ static __always_inline int mw_user_regs(struct bpf_perf_event_data *ctx, struct 
 	return 0;
 }
 
+/* Resets the Lua walk state and keeps the leaf registers the interpreter walk needs (BASE, PC, DISPATCH). */
+static __always_inline void mw_lua_begin(struct bpf_perf_event_data *ctx, struct mw_walk_state *st)
+{
+	struct mw_lua_walk *lw;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+
+	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	if (!lw)
+		return;
+	lw->leaf_rip = st->rip;
+	lw->leaf_rsp = st->rsp;
+	lw->cframe = 0;
+	lw->L = 0;
+	lw->f = MW_LUA_F_NONE;
+	lw->pc = 0;
+	lw->frames = 0;
+	lw->link_fix = 0;
+	lw->errors = 0;
+	if (!mw_interrupted_kernel(ctx)) {
+		lw->rdx = ctx->regs.dx;
+		lw->rbx = ctx->regs.bx;
+		lw->r14 = ctx->regs.r14;
+		return;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return;
+	lw->rdx = BPF_CORE_READ(regs, dx);
+	lw->rbx = BPF_CORE_READ(regs, bx);
+	lw->r14 = BPF_CORE_READ(regs, r14);
+}
+
 /* Ends the walk: the error word if any, counters, the record. */
 static __always_inline void mw_finish_walk(struct mw_sample *s, struct mw_walk_state *st, int result)
 {
@@ -290,7 +329,8 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	st->rbp_valid = 1;
 	st->return_addr = 0;
 	st->reserved = 0;
-	bpf_tail_call(ctx, &walker_progs, 0);
+	mw_lua_begin(ctx, st);
+	bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
 
 	mw_count(MW_STAT_WALKER_FAILED);
 	words += mw_fp_user_stack(ctx, s, words, MW_ERR_WALKER_UNAVAILABLE);
@@ -313,10 +353,42 @@ int mw_walk(struct bpf_perf_event_data *ctx)
 		return 0;
 	r = mw_walk_frames(st, s->frames);
 	if (r == MW_STEP_CONTINUE) {
-		bpf_tail_call(ctx, &walker_progs, 0);
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
 		/* the kernel's tail-call budget (33) is spent */
 		r = MW_ERR_DEPTH_LIMIT;
+	} else if (r == MW_STEP_LUAJIT) {
+		mw_count(MW_STAT_LUA_SEGMENTS);
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_LUA_WALK);
+		r = MW_ERR_DEPTH_LIMIT;
 	}
+	mw_finish_walk(s, st, r);
+	return 0;
+}
+
+/* The LuaJIT interpreter walk (unwind_luajit.h): one interpreter frame's Lua frames, then back to mw_walk. */
+SEC("perf_event")
+int mw_lua_walk(struct bpf_perf_event_data *ctx)
+{
+	struct mw_walk_state *st;
+	struct mw_lua_walk *lw;
+	struct mw_sample *s;
+	__u32 zero = 0;
+	int r;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	st = bpf_map_lookup_elem(&walk_state, &zero);
+	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	if (!s || !st || !lw)
+		return 0;
+	r = mw_lua_segment(st, lw, s);
+	if (r == MW_LUA_MORE)
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_LUA_WALK);
+	else if (r == MW_LUA_NATIVE)
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
+	if (r == MW_LUA_MORE || r == MW_LUA_NATIVE)
+		r = MW_ERR_DEPTH_LIMIT;
+	if (r > 0 && r != MW_ERR_DEPTH_LIMIT)
+		mw_count(MW_STAT_LUA_ERRORS);
 	mw_finish_walk(s, st, r);
 	return 0;
 }

@@ -27,6 +27,11 @@
 #define MW_INLINE static __always_inline
 #endif
 
+/* Interpreter hand-over (unwind_luajit.h): returns MW_STEP_CONTINUE or a value that ends the step. */
+#ifndef MW_INTERP_HOOK
+#define MW_INTERP_HOOK(m, pc) 0
+#endif
+
 /* Keys are big-endian; both targets (x86_64, arm64) are little-endian. */
 #define MW_BE32(x) __builtin_bswap32(x)
 #define MW_BE64(x) __builtin_bswap64(x)
@@ -172,12 +177,16 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	__u32 rule_index;
 	__u8 rbp_kind;
 	long idx;
+	int hook;
 
 	m = mw_find_mapping(st->pid, pc);
 	if (!m || m->kind != MW_MAP_NATIVE) {
 		mw_pid_event(MW_EVENT_UNKNOWN_PC, st->pid, pc);
 		return MW_ERR_NO_MAPPING;
 	}
+	hook = MW_INTERP_HOOK(m, pc);
+	if (hook != MW_STEP_CONTINUE)
+		return hook;
 	file_id = m->file_id;
 	if (file_id == 0)
 		return mw_fp_step(st);

@@ -36,8 +36,9 @@ class NativeUnwindIT {
         return l.frames().subList(1, l.frames().size());
     }
 
+    /** A native unwind error (the Lua walk's own errors, "[unwind error: lua: ...]", are LuajitWalkIT's subject). */
     private static boolean hasError(Folded.Line l) {
-        return l.frames().stream().anyMatch(f -> f.startsWith(ERROR));
+        return l.frames().stream().anyMatch(f -> f.startsWith(ERROR) && !f.startsWith(ERROR + ": lua:"));
     }
 
     /** The stack starts at the program's start: _start and libc's start function, then main. */
@@ -101,7 +102,8 @@ class NativeUnwindIT {
         for (Folded.Line l : p.lines()) {
             List<String> f = frames(l);
             for (int i = 0; i + 1 < f.size(); i++) {
-                if (named(f.get(i)) && named(f.get(i + 1))) {
+                // perf names no Lua frames: moonwalk's Lua labels, "name (chunk:line)", do not count
+                if (named(f.get(i)) && named(f.get(i + 1)) && !f.get(i).endsWith(")") && !f.get(i + 1).endsWith(")")) {
                     out.merge(f.get(i) + "->" + f.get(i + 1), l.count(), Long::sum);
                 }
             }

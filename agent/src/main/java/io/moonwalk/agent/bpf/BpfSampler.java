@@ -66,6 +66,7 @@ public final class BpfSampler implements AutoCloseable {
     public static final String EXEC_PROGRAM = "mw_process_exec";
     /** The native walker, entered from mw_sample by tail call. */
     public static final String WALK_PROGRAM = "mw_walk";
+    public static final String LUA_WALK_PROGRAM = "mw_lua_walk";
     static final String CONFIG_MAP = "config_map";
     static final String PID_FILTER_MAP = "pid_filter";
     static final String STATS_MAP = "stats";

@@ -50,6 +50,8 @@ public final class RecordLayout {
     public static final int ERR_BAD_CFA = 8;
     public static final int ERR_UNSUPPORTED_CFI = 9;
     public static final int ERR_WALKER_UNAVAILABLE = 10;
+    public static final int ERR_LUA_NO_VM = 11;
+    public static final int ERR_LUA_BAD_FRAME = 12;
 
     public static final int MAX_KERNEL_FRAMES = 127;
     public static final int MAX_USER_FRAMES = 256;
@@ -75,7 +77,9 @@ public final class RecordLayout {
     public static final int STAT_WALKER_FAILED = 10;
     public static final int STAT_UNWIND_ERRORS = 11;
     public static final int STAT_UNWIND_COMPLETE = 12;
-    public static final int STAT_EXECS = 13;
+    public static final int STAT_LUA_SEGMENTS = 13;
+    public static final int STAT_LUA_ERRORS = 14;
+    public static final int STAT_EXECS = 15;
     public static final int STAT_MAX = 16;
 
     /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */
@@ -159,6 +163,52 @@ public final class RecordLayout {
             JAVA_SHORT.withName("rbp_offset"),
             JAVA_INT.withName("cfa_offset")
     ).withName("mw_unwind_rule");
+
+    // ---- bpf/src/luajit.h: the LuaJIT walker's maps ----
+
+    public static final int LUAJIT_FILES_ENTRIES = 256;
+    /** mw_mapping.flags bit: the mapping's file is LuaJIT (luajit_files[file_id] exists) */
+    public static final int MAPPING_LUAJIT = 0x1;
+    public static final int LJ_HDR_BYTES = 128;
+    /** LUA frame word 1 when the frame's bytecode index is unknown */
+    public static final long LUA_PC_UNKNOWN = 0xffff_ffffL;
+
+    /** struct mw_luajit_file (luajit_files value) */
+    public static final StructLayout LUAJIT_FILE = MemoryLayout.structLayout(
+            JAVA_LONG.withName("interp_start"),
+            JAVA_LONG.withName("interp_end"),
+            JAVA_INT.withName("g2disp"),
+            JAVA_SHORT.withName("interp_cfa"),
+            JAVA_BYTE.withName("gc64"),
+            JAVA_BYTE.withName("reserved"),
+            JAVA_SHORT.withName("cf_l"),
+            JAVA_SHORT.withName("cf_pc"),
+            JAVA_SHORT.withName("l_glref"),
+            JAVA_SHORT.withName("l_base"),
+            JAVA_SHORT.withName("l_stack"),
+            JAVA_SHORT.withName("l_maxstack"),
+            JAVA_SHORT.withName("l_cframe"),
+            JAVA_SHORT.withName("reserved2"),
+            JAVA_SHORT.withName("g_vmstate"),
+            JAVA_SHORT.withName("g_cur_l"),
+            JAVA_SHORT.withName("gc_gct"),
+            JAVA_SHORT.withName("fn_ffid"),
+            JAVA_SHORT.withName("fn_pc"),
+            JAVA_SHORT.withName("fn_cf"),
+            JAVA_SHORT.withName("pt_size"),
+            JAVA_SHORT.withName("pt_sizebc"),
+            JAVA_SHORT.withName("pt_sizept"),
+            JAVA_SHORT.withName("pt_sizekgc"),
+            JAVA_SHORT.withName("pt_sizekn"),
+            JAVA_SHORT.withName("pt_numparams"),
+            JAVA_SHORT.withName("pt_framesize"),
+            JAVA_SHORT.withName("pt_sizeuv"),
+            JAVA_SHORT.withName("pt_firstline"),
+            JAVA_SHORT.withName("pt_numline"),
+            JAVA_SHORT.withName("pt_chunkname"),
+            JAVA_SHORT.withName("pt_lineinfo"),
+            JAVA_INT.withName("reserved3")
+    ).withName("mw_luajit_file");
 
     /** struct mw_walk_state (per-CPU, kernel only; mirrored so the layout test covers it) */
     public static final StructLayout WALK_STATE = MemoryLayout.structLayout(

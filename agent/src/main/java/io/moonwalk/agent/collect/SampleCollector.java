@@ -10,7 +10,14 @@ import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
 import io.moonwalk.symbolizer.kernel.KernelSymbols;
 import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
+import io.moonwalk.agent.luajit.LuajitFiles;
+import io.moonwalk.agent.luajit.VmLabels;
+import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
+import io.moonwalk.luajit.detect.LuajitBinary;
+import io.moonwalk.symbolizer.process.ProcessMemory;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,10 +38,16 @@ public final class SampleCollector implements RecordHandler {
     private final ProcessRegistry processes;
     private final Set<Integer> targets;
     private final Set<Integer> exitedTargets = new HashSet<>();
+    private final Set<Integer> exitedInWindow = new HashSet<>();
     private final long[] scratch = new long[RecordLayout.MAX_FRAME_WORDS];
     private final long periodNanos;
     private KernelSymbols kernelSymbols;
     private MapSyncWorker mapSync;
+    private final VmLabels vmLabels = new VmLabels();
+    private final Map<Integer, LuajitBinary> luajitBinaries = new HashMap<>();
+    private LuajitFiles luajitFiles;
+    private ProcessMemory processMemory;
+    private LuaFrameSymbolizer luaSymbolizer;
     private long samples;
     private long droppedSamples;
 
@@ -61,7 +74,16 @@ public final class SampleCollector implements RecordHandler {
             p = processes.get(pid, r.comm());
         }
         samples++;
-        if (!table.add(pid, p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), 0L, 1L)) {
+        long vm = r.vm();
+        long labelKey = 0;
+        if (vm != 0) {
+            labelKey = vmLabels.key(pid, vm, r.vmstate());
+            if (luajitFiles != null && !luajitBinaries.containsKey(pid)) {
+                // captured while the process is alive: its samples are named after the map sync forgot it
+                luajitFiles.binaryOf(pid).ifPresent(b -> luajitBinaries.put(pid, b));
+            }
+        }
+        if (!table.add(pid, p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), labelKey, 1L)) {
             droppedSamples++;
         }
     }
@@ -72,6 +94,11 @@ public final class SampleCollector implements RecordHandler {
      */
     public void useMapSync(MapSyncWorker worker) {
         this.mapSync = worker;
+    }
+
+    /** Where the LuaJIT binaries of processes are learned (from the map sync); null: Lua frames stay unnamed. */
+    public void useLuajit(LuajitFiles files) {
+        this.luajitFiles = files;
     }
 
     @Override
@@ -106,6 +133,9 @@ public final class SampleCollector implements RecordHandler {
             mapSync.exited(pid);
         }
         processes.exited(pid);
+        if (luajitBinaries.containsKey(pid)) {
+            exitedInWindow.add(pid);
+        }
         if (targets.contains(pid)) {
             exitedTargets.add(pid);
         }
@@ -121,12 +151,29 @@ public final class SampleCollector implements RecordHandler {
      * processes.
      */
     public Profile endWindow(long startEpochNanos, long durationNanos) {
-        StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes);
-        Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos,
-                StackSymbolizer.LabelDecoder.NONE);
+        StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, luaSymbolizer());
+        Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos, vmLabels::labels);
         table.clear();
+        for (int pid : exitedInWindow) {
+            luajitBinaries.remove(pid);
+            vmLabels.forget(pid);
+        }
+        exitedInWindow.clear();
         processes.forgetExited();
         return profile;
+    }
+
+    private LuaFrameSymbolizer luaSymbolizer() {
+        if (luaSymbolizer == null) {
+            processMemory = new ProcessMemory();
+            luaSymbolizer = new LuaFrameSymbolizer(luajitBinaries::get, processMemory);
+        }
+        return luaSymbolizer;
+    }
+
+    /** Lua frame naming counters (null before the first window). */
+    public LuaFrameSymbolizer luaFrames() {
+        return luaSymbolizer;
     }
 
     private KernelSymbols kernelSymbols() {

@@ -10,6 +10,7 @@ public interface BpfMaps {
     String UNWIND_FILES = "unwind_files";
     String UNWIND_ENTRIES = "unwind_entries";
     String UNWIND_RULES = "unwind_rules";
+    String LUAJIT_FILES = "luajit_files";
 
     /** @throws IllegalArgumentException no map of that name */
     BpfMap map(String name);

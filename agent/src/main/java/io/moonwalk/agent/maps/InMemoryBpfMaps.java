@@ -35,7 +35,8 @@ public final class InMemoryBpfMaps implements BpfMaps {
                 .add(PID_MAPS, Type.LPM_TRIE, 16, 24, pidMapEntries)
                 .add(UNWIND_FILES, Type.HASH, 8, 16, files)
                 .add(UNWIND_ENTRIES, Type.ARRAY, 4, 8, entries)
-                .add(UNWIND_RULES, Type.ARRAY, 4, 8, rules);
+                .add(UNWIND_RULES, Type.ARRAY, 4, 8, rules)
+                .add(LUAJIT_FILES, Type.HASH, 8, 80, 256);
     }
 
     @Override

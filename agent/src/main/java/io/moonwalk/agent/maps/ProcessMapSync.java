@@ -45,7 +45,8 @@ public final class ProcessMapSync {
     private static final int BATCH = 8192;
 
     /** One executable mapping as installed: its prefixes and the table reference it holds (or null). */
-    private record Installed(int[] prefixLengths, long[] addresses, int prefixes, FileIdentity table) {
+    private record Installed(int[] prefixLengths, long[] addresses, int prefixes, FileIdentity table,
+            FileIdentity extended, int extensionFlags) {
     }
 
     /** Identity of a mapping line: a changed mapping at the same range is a different key. */
@@ -67,6 +68,7 @@ public final class ProcessMapSync {
     private final UnwindTableCache cache;
     private final FailureLog failures;
     private final Path procRoot;
+    private final MappingExtension extension;
     private final Map<Integer, ProcessState> processes = new HashMap<>();
     private final Set<Long> publishedFiles = new HashSet<>();
     private final int[] splitLengths = new int[LpmPrefixes.MAX_PREFIXES];
@@ -90,6 +92,13 @@ public final class ProcessMapSync {
 
     /** @param procRoot where {@code PID/maps} and {@code PID/map_files} are read (tests point it elsewhere) */
     public ProcessMapSync(BpfMaps maps, UnwindTableCache cache, FailureLog failures, Path procRoot) {
+        this(maps, cache, failures, procRoot, MappingExtension.NONE);
+    }
+
+    /** @param extension per-file additions (LuaJIT interpreters), consulted for every executable file mapping */
+    public ProcessMapSync(BpfMaps maps, UnwindTableCache cache, FailureLog failures, Path procRoot,
+            MappingExtension extension) {
+        this.extension = extension;
         this.pidMaps = maps.map(BpfMaps.PID_MAPS);
         this.files = maps.map(BpfMaps.UNWIND_FILES);
         this.entries = maps.map(BpfMaps.UNWIND_ENTRIES);
@@ -152,7 +161,7 @@ public final class ProcessMapSync {
         }
         if (!state.marker) {
             encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
-            int rc = pidMaps.update(key, mappingValue(0, 0, RecordLayout.MAP_PID_MARKER));
+            int rc = pidMaps.update(key, mappingValue(0, 0, RecordLayout.MAP_PID_MARKER, 0));
             if (rc != 0) {
                 pidMapFull(pid, rc);
                 remove(pid);
@@ -181,6 +190,7 @@ public final class ProcessMapSync {
         for (Installed inst : state.mappings.values()) {
             uninstall(pid, inst);
         }
+        extension.processRemoved(pid);
     }
 
     /**
@@ -244,8 +254,9 @@ public final class ProcessMapSync {
         FileIdentity table = null;
         long fileId = 0;
         long bias = 0;
+        TableRef ref = null;
         if (m.isFileBacked() || m.isVdso()) {
-            TableRef ref = m.isVdso() ? vdsoTable(m) : fileTable(pid, m);
+            ref = m.isVdso() ? vdsoTable(m) : fileTable(pid, m);
             if (ref != null) {
                 table = ref.identity;
                 fileId = ref.published ? table.fileId() : 0;
@@ -255,8 +266,10 @@ public final class ProcessMapSync {
         if (fileId == 0) {
             fallbackMappings++;
         }
+        FileIdentity extended = ref != null && ref.extensionFlags != 0 ? ref.identity : null;
+        int flags = extended != null ? ref.extensionFlags : 0;
         int n = LpmPrefixes.split(m.start(), m.end(), splitLengths, splitAddresses);
-        byte[] v = mappingValue(fileId, bias, RecordLayout.MAP_NATIVE);
+        byte[] v = mappingValue(fileId, bias, RecordLayout.MAP_NATIVE, flags);
         for (int i = 0; i < n; i++) {
             encodeKey(pid, splitLengths[i], splitAddresses[i]);
             int rc = pidMaps.update(key, v);
@@ -271,6 +284,9 @@ public final class ProcessMapSync {
                 if (table != null) {
                     release(table);
                 }
+                if (extended != null) {
+                    extension.uninstall(pid, extended, flags);
+                }
                 return null;
             }
             pidMapEntries++;
@@ -279,7 +295,7 @@ public final class ProcessMapSync {
         long[] addrs = new long[n];
         System.arraycopy(splitLengths, 0, lens, 0, n);
         System.arraycopy(splitAddresses, 0, addrs, 0, n);
-        return new Installed(lens, addrs, n, table);
+        return new Installed(lens, addrs, n, table, extended, flags);
     }
 
     private void uninstall(int pid, Installed inst) {
@@ -291,6 +307,9 @@ public final class ProcessMapSync {
         }
         if (inst.table() != null) {
             release(inst.table());
+        }
+        if (inst.extended() != null) {
+            extension.uninstall(pid, inst.extended(), inst.extensionFlags());
         }
     }
 
@@ -304,13 +323,14 @@ public final class ProcessMapSync {
     // ---- tables ----
 
     /** A reference on a file's table; {@code published}: its entries are in the kernel maps. */
-    private record TableRef(FileIdentity identity, long bias, boolean published) {
+    private record TableRef(FileIdentity identity, long bias, boolean published, int extensionFlags) {
     }
 
     private TableRef fileTable(int pid, Mapping m) {
         Path path = procRoot.resolve(Integer.toString(pid)).resolve("map_files").resolve(m.mapFilesName());
         FileIdentity identity;
         long bias;
+        int flags;
         try (ElfFile elf = ElfFile.open(path)) {
             identity = FileIdentity.of(elf, path);
             OptionalLong b = MappingBias.of(m, elf);
@@ -320,6 +340,7 @@ public final class ProcessMapSync {
                 return null;
             }
             bias = b.getAsLong();
+            flags = extension.install(pid, m, identity, elf);
         } catch (NoSuchFileException e) {
             return null; // the mapping (or process) went away meanwhile
         } catch (IOException | RuntimeException e) {
@@ -328,7 +349,14 @@ public final class ProcessMapSync {
             return null;
         }
         Path debugLookup = Path.of(m.filePath());
-        return acquire(identity, bias, debugLookup, () -> ElfFile.open(path), m.filePath());
+        TableRef ref = acquire(identity, bias, debugLookup, () -> ElfFile.open(path), m.filePath());
+        if (ref == null) {
+            if (flags != 0) {
+                extension.uninstall(pid, identity, flags);
+            }
+            return null;
+        }
+        return new TableRef(ref.identity, ref.bias, ref.published, flags);
     }
 
     private TableRef vdsoTable(Mapping m) {
@@ -361,7 +389,7 @@ public final class ProcessMapSync {
         UnwindTableCache.Acquisition a = cache.acquire(identity, debugLookup, opener);
         switch (a) {
             case UnwindTableCache.Installed inst -> {
-                return new TableRef(identity, bias, publish(inst, what));
+                return new TableRef(identity, bias, publish(inst, what), 0);
             }
             case UnwindTableCache.Failed f -> {
                 failures.report("cfi:" + identity, what + ": no unwind table (" + f.reason()
@@ -463,9 +491,9 @@ public final class ProcessMapSync {
         LpmPrefixes.encodeKey(pid, prefixLength, address, key, 0);
     }
 
-    private byte[] mappingValue(long fileId, long bias, int kind) {
+    private byte[] mappingValue(long fileId, long bias, int kind, int flags) {
         value.clear();
-        value.putLong(fileId).putLong(bias).putInt(kind).putInt(0);
+        value.putLong(fileId).putLong(bias).putInt(kind).putInt(flags);
         return value.array();
     }
 }

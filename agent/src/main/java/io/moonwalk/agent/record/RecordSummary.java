@@ -3,6 +3,7 @@ package io.moonwalk.agent.record;
 import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.profile.ProcessIdentity;
+import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -37,6 +38,12 @@ public final class RecordSummary {
             sb.append(String.format("  user stacks: %d complete, %d ended in an error frame, %d before their process"
                     + " was synced (frame pointers only)%n", k[RecordLayout.STAT_UNWIND_COMPLETE],
                     k[RecordLayout.STAT_UNWIND_ERRORS], k[RecordLayout.STAT_NOT_SYNCED]));
+        }
+        if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
+            LuaFrameSymbolizer lua = recording.luaFrames();
+            sb.append(String.format("  lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
+                    + " stale %d, invalid %d%n", k[RecordLayout.STAT_LUA_SEGMENTS], k[RecordLayout.STAT_LUA_ERRORS],
+                    lua == null ? 0 : lua.named(), lua == null ? 0 : lua.stale(), lua == null ? 0 : lua.invalid()));
         }
         if (!recording.mapFill().isEmpty()) {
             sb.append("  unwinder maps:");

@@ -6,10 +6,12 @@ import io.moonwalk.agent.collect.SampleCollector;
 import io.moonwalk.agent.maps.FailureLog;
 import io.moonwalk.agent.maps.MapFill;
 import io.moonwalk.agent.maps.MapSyncWorker;
+import io.moonwalk.agent.luajit.LuajitFiles;
 import io.moonwalk.agent.maps.ProcessMapSync;
 import io.moonwalk.symbolizer.unwind.RuleDictionary;
 import io.moonwalk.symbolizer.unwind.UnwindTableCache;
 import io.moonwalk.agent.profile.Profile;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +56,12 @@ public final class Recording {
     public void run(Listener listener) throws InterruptedException {
         UnwindTableCache tables = new UnwindTableCache(new RuleDictionary());
         ProcessMapSync[] sync = new ProcessMapSync[1];
+        LuajitFiles[] luajit = new LuajitFiles[1];
         // the --pid targets are synced before sampling starts, so that even a short recording has complete
         // stacks from its first sample; other processes are synced when their first sample asks for it
         try (BpfSampler s = BpfSampler.open(options, Map.of(), loaded -> {
-                    sync[0] = new ProcessMapSync(loaded.maps(), tables, failures);
+                    luajit[0] = new LuajitFiles(loaded.maps(), failures);
+                    sync[0] = new ProcessMapSync(loaded.maps(), tables, failures, Path.of("/proc"), luajit[0]);
                     for (int pid : options.pids()) {
                         sync[0].sync(pid);
                     }
@@ -65,6 +69,7 @@ public final class Recording {
                 MapSyncWorker worker = new MapSyncWorker(sync[0])) {
             sampler = s;
             collector.useMapSync(worker);
+            collector.useLuajit(luajit[0]);
             startEpochNanos = System.currentTimeMillis() * 1_000_000L;
             long start = System.nanoTime();
             long end = start + duration.toNanos();
@@ -80,7 +85,8 @@ public final class Recording {
             s.drain(collector);
             elapsedNanos = System.nanoTime() - start;
             kernelStats = s.stats();
-            mapFill = sync[0].fill();
+            mapFill = new java.util.ArrayList<>(sync[0].fill());
+            mapFill.add(luajit[0].fill());
         } finally {
             collector.useMapSync(null);
             sampler = null;
@@ -98,6 +104,11 @@ public final class Recording {
     /** Names every frame of the recording. Call after {@link #run}. */
     public Profile profile() {
         return collector.endWindow(startEpochNanos, elapsedNanos);
+    }
+
+    /** Lua frame naming counters (null before {@link #profile()}). */
+    public io.moonwalk.agent.symbolize.LuaFrameSymbolizer luaFrames() {
+        return collector.luaFrames();
     }
 
     public boolean targetsGone() {

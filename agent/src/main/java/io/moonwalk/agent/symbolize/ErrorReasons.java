@@ -19,6 +19,8 @@ final class ErrorReasons {
             case RecordLayout.ERR_BAD_CFA -> "bad CFA";
             case RecordLayout.ERR_UNSUPPORTED_CFI -> "unsupported CFI";
             case RecordLayout.ERR_WALKER_UNAVAILABLE -> "walker unavailable";
+            case RecordLayout.ERR_LUA_NO_VM -> "lua: no valid VM";
+            case RecordLayout.ERR_LUA_BAD_FRAME -> "lua: bad frame";
             default -> "reason " + reason;
         };
     }

@@ -30,15 +30,28 @@ public final class StackSymbolizer {
     private final Map<Frame, Frame> interned = new HashMap<>();
     private final Map<Long, Frame> kernelFrames = new HashMap<>();
     private final Map<PidAddress, Frame> nativeFrames = new HashMap<>();
+    private final Map<LuaKey, Frame> luaFrames = new HashMap<>();
+    private final LuaFrameSymbolizer lua;
     private long unknownNative;
     private long unknownKernel;
 
     private record PidAddress(int pid, int image, long word) {
     }
 
+    /** A Lua frame as the kernel saw it, with its caller (the name depends on both). */
+    private record LuaKey(int pid, long word, long pc, long fingerprint, long callerWord, long callerPc,
+            long callerFingerprint) {
+    }
+
     public StackSymbolizer(KernelSymbols kernel, ProcessRegistry processes) {
+        this(kernel, processes, null);
+    }
+
+    /** @param lua names Lua frames; null leaves them as {@code [lua frame]} markers */
+    public StackSymbolizer(KernelSymbols kernel, ProcessRegistry processes, LuaFrameSymbolizer lua) {
         this.kernel = kernel;
         this.processes = processes;
+        this.lua = lua;
     }
 
     /** Builds the profile of a window from its raw table. */
@@ -56,7 +69,24 @@ public final class StackSymbolizer {
             for (int i = 0; i < n; i++) {
                 long w = table.word(e, i);
                 int extra = SampleRecord.extraWords(w);
-                leafFirst[frames++] = frame(pid, table.image(e), proc, w);
+                int kind = SampleRecord.kind(w);
+                if (i + extra >= n) {
+                    leafFirst[frames++] = intern(new Frame(FrameKind.ERROR, "[truncated frame]", ""));
+                    break;
+                }
+                if (kind == RecordLayout.FRAME_LUA) {
+                    leafFirst[frames++] = luaFrame(table, e, i, pid, proc);
+                } else if (kind == RecordLayout.FRAME_LUA_C) {
+                    long extraWord = table.word(e, i + 1);
+                    // a plain C function called from Lua is also on the native stack, right inside its
+                    // Lua-stack frame (named there, or not at all in a stripped binary): show it once
+                    boolean plainC = (extraWord >>> 48 & 0xff) == 1;
+                    if (!plainC || frames == 0 || leafFirst[frames - 1].kind() != FrameKind.NATIVE) {
+                        leafFirst[frames++] = luaCFrame(pid, proc, extraWord);
+                    }
+                } else {
+                    leafFirst[frames++] = frame(pid, table.image(e), proc, w);
+                }
                 i += extra;
             }
             List<Frame> rootFirst = new ArrayList<>(frames);
@@ -79,6 +109,48 @@ public final class StackSymbolizer {
                     "[unwind error: " + ErrorReasons.describe(SampleRecord.errorReason(w)) + "]", ""));
             default -> intern(new Frame(FrameKind.ERROR, "[unknown frame kind " + kind + "]", ""));
         };
+    }
+
+    private Frame luaFrame(RawStackTable table, int e, int i, int pid, TrackedProcess proc) {
+        long w = table.word(e, i);
+        long pc = table.word(e, i + 1) & 0xffff_ffffL;
+        long fp = table.word(e, i + 2);
+        long cw = 0;
+        long cpc = RecordLayout.LUA_PC_UNKNOWN;
+        long cfp = 0;
+        int j = i + 1 + SampleRecord.extraWords(w);
+        int n = table.wordCount(e);
+        if (j + 2 < n && SampleRecord.kind(table.word(e, j)) == RecordLayout.FRAME_LUA) {
+            cw = table.word(e, j);
+            cpc = table.word(e, j + 1) & 0xffff_ffffL;
+            cfp = table.word(e, j + 2);
+        }
+        if (lua == null) {
+            return intern(new Frame(FrameKind.LUA, "[lua frame]", ""));
+        }
+        LuaKey key = new LuaKey(pid, w, pc, fp, cw, cpc, cfp);
+        Frame f = luaFrames.get(key);
+        if (f == null) {
+            f = intern(lua.luaFrame(pid, SampleRecord.address(w), pc, fp, cw == 0 ? 0 : SampleRecord.address(cw), cpc,
+                    cfp, a -> cSymbol(proc, a)));
+            luaFrames.put(key, f);
+        }
+        return f;
+    }
+
+    private Frame luaCFrame(int pid, TrackedProcess proc, long extra) {
+        long cfunc = extra & RecordLayout.FRAME_ADDR_MASK;
+        int ffid = (int) (extra >>> 48) & 0xff;
+        if (lua == null) {
+            return intern(new Frame(FrameKind.LUA, "[lua C function]", ""));
+        }
+        return intern(lua.cFrame(pid, ffid, cfunc, a -> cSymbol(proc, a)));
+    }
+
+    private static String cSymbol(TrackedProcess proc, long address) {
+        ProcessSymbols symbols = proc == null ? null : proc.symbols();
+        Resolved r = symbols == null ? null : symbols.resolve(address, false);
+        return r == null ? null : r.symbol();
     }
 
     private Frame kernelFrame(long w) {
@@ -123,6 +195,7 @@ public final class StackSymbolizer {
     /** Clears the per-window address caches (process maps can change between windows). */
     public void endWindow() {
         nativeFrames.clear();
+        luaFrames.clear();
         if (interned.size() > 1_000_000) {
             interned.clear();
         }

@@ -102,6 +102,13 @@ class BpfSamplerTest {
             assertThat(sampler.sampledCpus()).isEqualTo(OnlineCpus.read().length);
             // headroom for the weaker state pruning of older (5.15) verifiers; the limit is 1M
             assertThat(sampler.verifiedInstructions(BpfSampler.SAMPLE_PROGRAM)).isBetween(1, 100_000);
+            int walk = sampler.verifiedInstructions(BpfSampler.WALK_PROGRAM);
+            int luaWalk = sampler.verifiedInstructions(BpfSampler.LUA_WALK_PROGRAM);
+            System.out.printf("verified instructions: %s %d, %s %d, %s %d%n", BpfSampler.SAMPLE_PROGRAM,
+                    sampler.verifiedInstructions(BpfSampler.SAMPLE_PROGRAM), BpfSampler.WALK_PROGRAM, walk,
+                    BpfSampler.LUA_WALK_PROGRAM, luaWalk);
+            assertThat(walk).isBetween(1, 300_000);
+            assertThat(luaWalk).isBetween(1, 300_000);
             programIds = sampler.programIds();
             assertThat(bpftoolProgs()).contains("name " + BpfSampler.SAMPLE_PROGRAM, "name " + BpfSampler.EXIT_PROGRAM);
             Thread.sleep(100); // let the dynamic loader settle before reading /proc/PID/maps

@@ -97,6 +97,28 @@ class RecordLayoutTest {
         assertMatches(RecordLayout.WALK_STATE);
     }
 
+    @Test
+    void luajitFileMatchesBtf() {
+        assertMatches(RecordLayout.LUAJIT_FILE);
+    }
+
+    /** The #defines of luajit.h that the agent uses have RecordLayout twins with the same value. */
+    @Test
+    void luajitConstantsMatchTheHeader() throws Exception {
+        String header = Files.readString(Path.of("../bpf/src/luajit.h"));
+        Matcher d = Pattern.compile("(?m)^#define MW_(\\w+)\\s+(\\w+)").matcher(header);
+        int seen = 0;
+        while (d.find()) {
+            if (d.group(1).endsWith("_H")) {
+                continue;
+            }
+            Field f = RecordLayout.class.getField(d.group(1));
+            assertThat(((Number) f.get(null)).longValue()).as(d.group(1)).isEqualTo(parse(d.group(2)).longValue());
+            seen++;
+        }
+        assertThat(seen).isEqualTo(3);
+    }
+
     /** The map kinds of unwind.h, which the agent writes into pid_maps values. */
     @Test
     void mapKindsMatchTheUnwindHeader() throws Exception {

@@ -1,0 +1,39 @@
+package io.moonwalk.agent.maps;
+
+import io.moonwalk.symbolizer.elf.ElfFile;
+import io.moonwalk.symbolizer.process.Mapping;
+import io.moonwalk.symbolizer.unwind.FileIdentity;
+
+/**
+ * A per-file addition to what {@link ProcessMapSync} installs for an executable file mapping: it looks at the
+ * mapped ELF and may install per-file data of its own (e.g. a LuaJIT interpreter's range and offsets) and set
+ * {@code mw_mapping.flags} bits that tell the kernel walker to look there. Called on the sync thread.
+ */
+public interface MappingExtension {
+    /**
+     * An executable mapping of {@code elf} is being installed for {@code pid}. Returns the flags for its
+     * {@code pid_maps} value (0: nothing to add); a non-zero result is paired with one {@link #uninstall}.
+     */
+    int install(int pid, Mapping mapping, FileIdentity identity, ElfFile elf);
+
+    /** The mapping that {@link #install} returned {@code flags} for is gone. */
+    void uninstall(int pid, FileIdentity identity, int flags);
+
+    /** Everything of {@code pid} was removed (exit, or a failed sync). */
+    void processRemoved(int pid);
+
+    MappingExtension NONE = new MappingExtension() {
+        @Override
+        public int install(int pid, Mapping mapping, FileIdentity identity, ElfFile elf) {
+            return 0;
+        }
+
+        @Override
+        public void uninstall(int pid, FileIdentity identity, int flags) {
+        }
+
+        @Override
+        public void processRemoved(int pid) {
+        }
+    };
+}

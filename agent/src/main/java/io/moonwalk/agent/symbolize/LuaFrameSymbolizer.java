@@ -1,0 +1,129 @@
+package io.moonwalk.agent.symbolize;
+
+import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.luajit.detect.LuajitBinary;
+import io.moonwalk.luajit.layout.LuajitLayout;
+import io.moonwalk.luajit.naming.ChunkNames;
+import io.moonwalk.luajit.naming.FastFunctionNames;
+import io.moonwalk.luajit.naming.LuaFrameNamer;
+import io.moonwalk.luajit.proto.BytecodeSet;
+import io.moonwalk.luajit.proto.ProtoFailure;
+import io.moonwalk.luajit.proto.ProtoInfo;
+import io.moonwalk.luajit.proto.ProtoReader;
+import io.moonwalk.luajit.proto.ProtoResult;
+import io.moonwalk.symbolizer.process.MemoryReader;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.function.LongFunction;
+
+/**
+ * Names the Lua frames the kernel walker emitted ({@code MW_FRAME_LUA}: proto, bytecode index, fingerprint;
+ * {@code MW_FRAME_LUA_C}: function object, ffid, C entry point). Protos are read from the live process with
+ * the validity checks of {@link ProtoReader} and cached by (pid, proto, fingerprint) across windows; a frame
+ * whose proto changed since the sample or fails a check becomes {@link LuaFrameNamer#STALE} /
+ * {@link LuaFrameNamer#INVALID} and is counted, never another function's name.
+ *
+ * <p>A Lua frame's name comes from its caller's instruction (the next Lua frame outward in the same stack).
+ * Not thread-safe: one symbolizing thread.
+ */
+public final class LuaFrameSymbolizer {
+    /** Marks a Lua frame of a process whose LuaJIT binary is not known (nothing to read its protos with). */
+    public static final String UNKNOWN_BINARY = "[lua frame: unknown LuaJIT binary]";
+
+    private final IntFunction<LuajitBinary> binaries;
+    private final MemoryReader memory;
+    private final Map<LuajitLayout, Reader> readers = new HashMap<>();
+    /** The symbols of the process being named, for C functions (set per call, used by the namers). */
+    private LongFunction<String> current = a -> null;
+    private long named;
+    private long stale;
+    private long invalid;
+
+    private record Reader(ProtoReader protos, LuaFrameNamer namer) {
+    }
+
+    /**
+     * @param binaries the LuaJIT binary a pid uses, or null
+     * @param memory   reads target memory (process_vm_readv)
+     */
+    public LuaFrameSymbolizer(IntFunction<LuajitBinary> binaries, MemoryReader memory) {
+        this.binaries = binaries;
+        this.memory = memory;
+    }
+
+    /**
+     * The frame of a Lua function: {@code pt} running at bytecode index {@code pc} ({@link
+     * RecordLayout#LUA_PC_UNKNOWN} when unknown), called from {@code callerPt} at {@code callerPc} (callerPt 0:
+     * the caller is not a Lua function).
+     */
+    public Frame luaFrame(int pid, long pt, long pc, long fingerprint, long callerPt, long callerPc,
+            long callerFingerprint, LongFunction<String> nativeSymbols) {
+        Reader r = reader(pid, nativeSymbols);
+        if (r == null) {
+            invalid++;
+            return new Frame(FrameKind.LUA, UNKNOWN_BINARY, "");
+        }
+        ProtoResult callee = r.protos.lookup(pid, pt, fingerprint);
+        if (!(callee instanceof ProtoInfo info)) {
+            if (callee == ProtoFailure.STALE) {
+                stale++;
+                return new Frame(FrameKind.LUA, LuaFrameNamer.STALE, "");
+            }
+            invalid++;
+            return new Frame(FrameKind.LUA, LuaFrameNamer.INVALID, "");
+        }
+        ProtoInfo caller = null;
+        if (callerPt != 0 && callerPc != RecordLayout.LUA_PC_UNKNOWN
+                && r.protos.lookup(pid, callerPt, callerFingerprint) instanceof ProtoInfo c) {
+            caller = c;
+        }
+        named++;
+        String label = r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
+        return new Frame(FrameKind.LUA, label, ChunkNames.display(info.chunkname()));
+    }
+
+    /** The frame of a built-in (ffid > 1) or C function (ffid 1) on the Lua stack. */
+    public Frame cFrame(int pid, int ffid, long cfunc, LongFunction<String> nativeSymbols) {
+        Reader r = reader(pid, nativeSymbols);
+        if (ffid == 1 || r == null) {
+            String s = nativeSymbols.apply(cfunc);
+            return new Frame(FrameKind.LUA, s != null ? s : "C function 0x" + Long.toHexString(cfunc), "");
+        }
+        return new Frame(FrameKind.LUA, r.namer.fastFunctionLabel(ffid), "");
+    }
+
+    private static int pcIndex(long pc) {
+        return pc == RecordLayout.LUA_PC_UNKNOWN || pc < 0 || pc > Integer.MAX_VALUE ? -1 : (int) pc;
+    }
+
+    private Reader reader(int pid, LongFunction<String> nativeSymbols) {
+        LuajitBinary b = binaries.apply(pid);
+        if (b == null) {
+            return null;
+        }
+        // the namer's C-function callback is per call: the process's symbols
+        current = nativeSymbols;
+        return readers.computeIfAbsent(b.layout(), l -> {
+            ProtoReader pr = new ProtoReader(memory, l, BytecodeSet.LUAJIT_2_1);
+            return new Reader(pr, new LuaFrameNamer(pr, FastFunctionNames.forLayout(l), a -> current.apply(a)));
+        });
+    }
+
+    /** Lua frames named since creation. */
+    public long named() {
+        return named;
+    }
+
+    /** Lua frames whose proto changed between the sample and its reading (freed and reused). */
+    public long stale() {
+        return stale;
+    }
+
+    /** Lua frames whose proto failed a validity check or could not be read. */
+    public long invalid() {
+        return invalid;
+    }
+}
