@@ -3,7 +3,9 @@ package io.moonwalk.agent.daemon;
 import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.bpf.SamplerOptions;
+import io.moonwalk.agent.collect.AttachedSampler;
 import io.moonwalk.agent.collect.SampleCollector;
+import io.moonwalk.agent.maps.FailureLog;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ public final class Agent {
 
     private final AgentOptions options;
     private final SampleCollector collector;
+    private final FailureLog failures = new FailureLog();
     private final ProcessFilter filter;
     private final WindowWorker worker;
     private final Semaphore stop = new Semaphore(0);
@@ -90,7 +93,8 @@ public final class Agent {
     public void run(Runnable onAttached) {
         SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true);
         Profile last;
-        try (BpfSampler s = BpfSampler.open(so)) {
+        try (AttachedSampler attachedSampler = AttachedSampler.open(so, collector, failures)) {
+            BpfSampler s = attachedSampler.sampler();
             sampler = s;
             attached = true;
             onAttached.run();
@@ -129,7 +133,7 @@ public final class Agent {
             // the programs go before the last window is delivered: nothing is sampled after SIGTERM
             sampler = null;
             attached = false;
-            s.close();
+            attachedSampler.close();
             last = window(windowStartEpoch, end - windowStartNanos);
         } finally {
             sampler = null;

@@ -51,6 +51,21 @@ public final class ProcessFilter implements RecordHandler {
         next.onExit(pid, ktimeNanos);
     }
 
+    @Override
+    public void onPidEvent(int type, int pid, long pc) {
+        if (type == io.moonwalk.agent.bpf.RecordLayout.EVENT_EXEC) {
+            // a new image: the executable (and so the decision) may have changed
+            int slot = find(pid);
+            if (slot >= 0) {
+                state[slot] = REMOVED;
+            }
+        }
+        // only processes we keep are worth syncing unwind tables for
+        if (selector.acceptsAll() || accepted(pid)) {
+            next.onPidEvent(type, pid, pc);
+        }
+    }
+
     private boolean accepted(int pid) {
         int slot = find(pid);
         if (slot >= 0) {

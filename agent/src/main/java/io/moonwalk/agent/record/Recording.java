@@ -2,19 +2,13 @@ package io.moonwalk.agent.record;
 
 import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.SamplerOptions;
+import io.moonwalk.agent.collect.AttachedSampler;
 import io.moonwalk.agent.collect.SampleCollector;
 import io.moonwalk.agent.maps.FailureLog;
 import io.moonwalk.agent.maps.MapFill;
-import io.moonwalk.agent.maps.MapSyncWorker;
-import io.moonwalk.agent.luajit.LuajitFiles;
-import io.moonwalk.agent.maps.ProcessMapSync;
-import io.moonwalk.symbolizer.unwind.RuleDictionary;
-import io.moonwalk.symbolizer.unwind.UnwindTableCache;
 import io.moonwalk.agent.profile.Profile;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -54,22 +48,9 @@ public final class Recording {
 
     /** Samples until the duration elapsed, a stop was requested, or every target process exited. */
     public void run(Listener listener) throws InterruptedException {
-        UnwindTableCache tables = new UnwindTableCache(new RuleDictionary());
-        ProcessMapSync[] sync = new ProcessMapSync[1];
-        LuajitFiles[] luajit = new LuajitFiles[1];
-        // the --pid targets are synced before sampling starts, so that even a short recording has complete
-        // stacks from its first sample; other processes are synced when their first sample asks for it
-        try (BpfSampler s = BpfSampler.open(options, Map.of(), loaded -> {
-                    luajit[0] = new LuajitFiles(loaded.maps(), failures);
-                    sync[0] = new ProcessMapSync(loaded.maps(), tables, failures, Path.of("/proc"), luajit[0]);
-                    for (int pid : options.pids()) {
-                        sync[0].sync(pid);
-                    }
-                });
-                MapSyncWorker worker = new MapSyncWorker(sync[0])) {
+        try (AttachedSampler a = AttachedSampler.open(options, collector, failures)) {
+            BpfSampler s = a.sampler();
             sampler = s;
-            collector.useMapSync(worker);
-            collector.useLuajit(luajit[0]);
             startEpochNanos = System.currentTimeMillis() * 1_000_000L;
             long start = System.nanoTime();
             long end = start + duration.toNanos();
@@ -80,15 +61,13 @@ public final class Recording {
                     break;
                 }
                 Thread.sleep(Math.max(1, Math.min(DRAIN_INTERVAL.toMillis(), (end - now) / 1_000_000)));
-                s.drain(collector);
+                a.drain(collector);
             }
-            s.drain(collector);
+            a.drain(collector);
             elapsedNanos = System.nanoTime() - start;
             kernelStats = s.stats();
-            mapFill = new java.util.ArrayList<>(sync[0].fill());
-            mapFill.add(luajit[0].fill());
+            mapFill = a.mapFill();
         } finally {
-            collector.useMapSync(null);
             sampler = null;
         }
     }

@@ -1,0 +1,91 @@
+package io.moonwalk.agent.collect;
+
+import io.moonwalk.agent.bpf.BpfSampler;
+import io.moonwalk.agent.bpf.RecordHandler;
+import io.moonwalk.agent.bpf.SamplerOptions;
+import io.moonwalk.agent.luajit.LuajitFiles;
+import io.moonwalk.agent.maps.FailureLog;
+import io.moonwalk.agent.maps.MapFill;
+import io.moonwalk.agent.maps.MapSyncWorker;
+import io.moonwalk.agent.maps.ProcessMapSync;
+import io.moonwalk.symbolizer.unwind.RuleDictionary;
+import io.moonwalk.symbolizer.unwind.UnwindTableCache;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The kernel side of a profiling run, shared by {@code record} and {@code agent}: the loaded and
+ * attached sampler, plus what keeps its unwinder maps in sync with the processes (unwind tables,
+ * LuaJIT binaries), wired into a {@link SampleCollector}. The given target PIDs are synced before
+ * the perf events attach, so their stacks are complete from the first sample; other processes are
+ * synced when their first sample asks for it.
+ */
+public final class AttachedSampler implements AutoCloseable {
+    private final BpfSampler sampler;
+    private final MapSyncWorker worker;
+    private final ProcessMapSync sync;
+    private final LuajitFiles luajit;
+    private final SampleCollector collector;
+
+    private AttachedSampler(BpfSampler sampler, MapSyncWorker worker, ProcessMapSync sync, LuajitFiles luajit,
+                            SampleCollector collector) {
+        this.sampler = sampler;
+        this.worker = worker;
+        this.sync = sync;
+        this.luajit = luajit;
+        this.collector = collector;
+    }
+
+    /** Loads, syncs {@code options.pids()}, attaches, and connects the map sync to {@code collector}. */
+    public static AttachedSampler open(SamplerOptions options, SampleCollector collector, FailureLog failures) {
+        UnwindTableCache tables = new UnwindTableCache(new RuleDictionary());
+        ProcessMapSync[] sync = new ProcessMapSync[1];
+        LuajitFiles[] luajit = new LuajitFiles[1];
+        BpfSampler s = BpfSampler.open(options, Map.of(), loaded -> {
+            luajit[0] = new LuajitFiles(loaded.maps(), failures);
+            sync[0] = new ProcessMapSync(loaded.maps(), tables, failures, Path.of("/proc"), luajit[0]);
+            for (int pid : options.pids()) {
+                sync[0].sync(pid);
+            }
+        });
+        MapSyncWorker worker;
+        try {
+            worker = new MapSyncWorker(sync[0]);
+        } catch (RuntimeException | Error e) {
+            s.close();
+            throw e;
+        }
+        collector.useMapSync(worker);
+        collector.useLuajit(luajit[0]);
+        return new AttachedSampler(s, worker, sync[0], luajit[0], collector);
+    }
+
+    public BpfSampler sampler() {
+        return sampler;
+    }
+
+    /** Drains the ring buffer into {@code handler} (the collector, or a filter in front of it). */
+    public int drain(RecordHandler handler) {
+        return sampler.drain(handler);
+    }
+
+    /** Fill of the unwinder's kernel maps (pid_maps, unwind tables, LuaJIT files). */
+    public List<MapFill> mapFill() {
+        List<MapFill> fill = new ArrayList<>(sync.fill());
+        fill.add(luajit.fill());
+        return fill;
+    }
+
+    /** Detaches: no sample is taken after this returns. Idempotent. */
+    @Override
+    public void close() {
+        try {
+            collector.useMapSync(null);
+            worker.close();
+        } finally {
+            sampler.close();
+        }
+    }
+}
