@@ -60,6 +60,7 @@ enum mw_error_reason {
 	MW_ERR_WALKER_UNAVAILABLE = 10, /* the walker program could not be entered (tail call failed) */
 	MW_ERR_LUA_NO_VM = 11,        /* an interpreter frame whose lua_State / global_State did not validate */
 	MW_ERR_LUA_BAD_FRAME = 12,    /* a Lua frame chain out of bounds, looping, or not a function */
+	MW_ERR_LUA_READ_FAULT = 13,   /* the Lua walker could not read the target's memory (a frame being built or torn down) */
 };
 
 #define MW_MAX_KERNEL_FRAMES 127

@@ -338,7 +338,7 @@ MW_INLINE int mw_lua_enter(struct mw_walk_state *st, struct mw_lua_walk *lw, str
 		base = 0;
 		/* TValue *, a native pointer in every build */
 		if (MW_READ_USER(&base, sizeof(base), L + lj->l_base))
-			return MW_ERR_READ_FAULT;
+			return MW_ERR_LUA_READ_FAULT;
 		lw->pc = save_pc != save_l ? save_pc : 0;
 	}
 	lw->f = base - 8;
@@ -379,7 +379,7 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 	if (!bc || sz > MW_LJ_HDR_BYTES || sz < 16)
 		return MW_ERR_LUA_BAD_FRAME;
 	if (MW_READ_USER(lw->hdr, sz, pt))
-		return MW_ERR_READ_FAULT;
+		return MW_ERR_LUA_READ_FAULT;
 	sizebc = mw_hdr32(lw->hdr, lj->pt_sizebc);
 	if (lw->pc > bc && !((lw->pc - bc) & 3)) {
 		idx = ((lw->pc - bc) >> 2) - 1;
@@ -421,14 +421,14 @@ MW_INLINE int mw_lua_frames(struct mw_walk_state *st, struct mw_lua_walk *lw, __
 			__u64 pair[2];
 
 			if (MW_READ_USER(pair, sizeof(pair), f - 8))
-				return MW_ERR_READ_FAULT;
+				return MW_ERR_LUA_READ_FAULT;
 			fn = pair[0] & MW_LJ_GCPTR_MASK;
 			link = pair[1];
 		} else {
 			__u64 v;
 
 			if (MW_READ_USER(&v, sizeof(v), f))
-				return MW_ERR_READ_FAULT;
+				return MW_ERR_LUA_READ_FAULT;
 			fn = v & 0xffffffffULL;
 			/* ftsz is an int32: deltas are positive, PCs live below 2 GB */
 			link = v >> 32;
@@ -462,7 +462,7 @@ MW_INLINE int mw_lua_frames(struct mw_walk_state *st, struct mw_lua_walk *lw, __
 
 			/* the link is the return PC; operand A of the CALL before it is the callee's slot */
 			if (MW_READ_USER(&ins, sizeof(ins), link - 4))
-				return MW_ERR_READ_FAULT;
+				return MW_ERR_LUA_READ_FAULT;
 			next = f - (((ins >> 8) & 0xff) + 1 + (lj->gc64 ? 1 : 0)) * 8;
 			lw->pc = link;
 		} else {
@@ -474,12 +474,12 @@ MW_INLINE int mw_lua_frames(struct mw_walk_state *st, struct mw_lua_walk *lw, __
 				/* the caller's PC sits below the continuation (lj_frame.h frame_contpc/contv) */
 				if (lj->gc64) {
 					if (MW_READ_USER(&cont, 8, f - 24) || MW_READ_USER(&pc, 8, f - 16))
-						return MW_ERR_READ_FAULT;
+						return MW_ERR_LUA_READ_FAULT;
 				} else {
 					__u64 v;
 
 					if (MW_READ_USER(&v, 8, f - 8))
-						return MW_ERR_READ_FAULT;
+						return MW_ERR_LUA_READ_FAULT;
 					cont = v & 0xffffffffULL;
 					pc = v >> 32;
 				}
@@ -515,7 +515,7 @@ MW_INLINE int mw_lua_leave(struct mw_walk_state *st, struct mw_lua_walk *lw)
 	__u64 regs[2];
 
 	if (MW_READ_USER(regs, sizeof(regs), cfa - 16))
-		return MW_ERR_READ_FAULT;
+		return MW_ERR_LUA_READ_FAULT;
 	st->rsp = cfa;
 	st->rbp = regs[0];
 	st->rbp_valid = 1;

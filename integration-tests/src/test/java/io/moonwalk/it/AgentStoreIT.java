@@ -36,7 +36,8 @@ class AgentStoreIT {
                     closed, windows, evicted, maxBytes, BOUND);
             assertThat(evicted).as("the size bound made the store rotate").isPositive();
             assertThat(maxBytes).isLessThanOrEqualTo(BOUND);
-            assertThat(windows * 2).isEqualTo(fileCount(dir));
+            // two files (pprof + folded) per kept window; a window may be written or evicted between the two reads
+            assertThat(Math.abs(windows * 2 - fileCount(dir))).as("files vs kept windows").isLessThanOrEqualTo(2);
 
             String index = agent.get("/");
             assertThat(index).contains("luajit (pid " + luajit.pid() + ")");

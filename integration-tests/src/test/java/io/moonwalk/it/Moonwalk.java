@@ -17,6 +17,15 @@ final class Moonwalk {
     static final Path ROOT = Paths.get(System.getProperty("moonwalk.root", "..")).toAbsolutePath().normalize();
     static final Path WORK = Paths.get(System.getProperty("moonwalk.work", "target/it-work")).toAbsolutePath();
 
+    static {
+        try {
+            // every test may put files here, whichever runs first
+            Files.createDirectories(WORK);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot create the integration-test work directory " + WORK, e);
+        }
+    }
+
     private Moonwalk() {
     }
 

@@ -197,7 +197,9 @@ class NativeUnwindIT {
         long inHandler = p.countMatching(l -> l.frames().stream().anyMatch(f -> handler.matcher(f).find()));
         long ordered = p.countMatching(l -> {
             List<String> f = l.frames();
-            int resume = f.indexOf("lua_resume");
+            // ngx_lua resumes the request's coroutine from ngx_http_lua_run_thread (lua_resume runs inside the
+            // interpreter, whose native frames the Lua frames replace)
+            int resume = f.indexOf("ngx_http_lua_run_thread");
             int lua = -1;
             for (int i = 0; i < f.size(); i++) {
                 if (handler.matcher(f.get(i)).find()) {
@@ -205,13 +207,13 @@ class NativeUnwindIT {
                     break;
                 }
             }
-            return lua > 0 && resume >= 0 && resume < lua
-                    && f.indexOf("ngx_http_lua_content_handler") >= 0 && f.indexOf("ngx_http_lua_content_handler") < resume;
+            return lua > 0 && resume >= 0 && resume < lua && f.indexOf("ngx_http_core_content_phase") >= 0
+                    && f.indexOf("ngx_http_core_content_phase") < resume;
         });
         long badLua = p.countMatching(l -> l.frames().stream().anyMatch(f -> f.contains("[invalid lua frame]")
                 || f.contains("[stale lua frame]")));
         System.out.printf("nginx JIT off: %d of %d samples in the content_by_lua handler, %d of them ordered"
-                + " ngx_http_lua_content_handler > lua_resume > handler, %d with invalid/stale Lua frames%n",
+                + " ngx_http_core_content_phase > ngx_http_lua_run_thread > handler, %d with invalid/stale Lua frames%n",
                 inHandler, p.total(), ordered, badLua);
         assertThat(100.0 * inHandler / p.total()).as("share of worker samples in the Lua handler").isGreaterThan(30.0);
         assertThat(ordered).as("handler frames in true C > Lua order").isEqualTo(inHandler);

@@ -52,6 +52,7 @@ public final class RecordLayout {
     public static final int ERR_WALKER_UNAVAILABLE = 10;
     public static final int ERR_LUA_NO_VM = 11;
     public static final int ERR_LUA_BAD_FRAME = 12;
+    public static final int ERR_LUA_READ_FAULT = 13;
 
     public static final int MAX_KERNEL_FRAMES = 127;
     public static final int MAX_USER_FRAMES = 256;

@@ -21,6 +21,7 @@ final class ErrorReasons {
             case RecordLayout.ERR_WALKER_UNAVAILABLE -> "walker unavailable";
             case RecordLayout.ERR_LUA_NO_VM -> "lua: no valid VM";
             case RecordLayout.ERR_LUA_BAD_FRAME -> "lua: bad frame";
+            case RecordLayout.ERR_LUA_READ_FAULT -> "lua: read fault";
             default -> "reason " + reason;
         };
     }
