@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /** Without an endpoint: the local store rotates within its bounds and the web view draws the flame graph. */
 class AgentStoreIT {
-    static final long BOUND = 600 * 1024;
+    // a few windows of a quiet host (10-30 KB each): 20 windows must make the store rotate
+    static final long BOUND = 64 * 1024;
 
     @Test
     void storeRotatesWithinBoundsAndTheWebViewShowsTheLuaProcess() throws Exception {
@@ -23,7 +24,7 @@ class AgentStoreIT {
         AgentIT.delete(dir);
         Process luajit = new ProcessBuilder("luajit", "-joff", "-e", AgentIT.LUA_LOOP).start();
         try (RunningAgent agent = RunningAgent.start(Map.of(), "--hz", "99", "--interval", "1s", "--store-dir",
-                dir.toString(), "--store-max-size", "600K", "--store-max-age", "1h")) {
+                dir.toString(), "--store-max-size", "64K", "--store-max-age", "1h")) {
             long maxBytes = 0;
             for (int s = 0; s < 20; s++) {
                 Thread.sleep(1000);
