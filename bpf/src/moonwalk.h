@@ -29,7 +29,11 @@ enum mw_event_type {
  * 2 = the proto's fingerprint (io.moonwalk.luajit.proto.ProtoFingerprint).
  * LUA_C (a C function or built-in on the Lua stack): payload = GCfunc address; extra word 1 = the
  * C entry point (bits 47..0) | ffid << 48.
- * LUA_JIT (later): trace frames.
+ * LUA_JIT (a Lua frame running in a compiled trace, the leaf Lua frame of a JIT segment): payload =
+ * GCproto of the function whose frame the trace runs in (g->jit_base); extra word 1 = bytecode index
+ * (low 32 bits, the trace's start pc when the trace started in this function, else 0xffffffff) |
+ * trace number << 32 (0: vmstate named no trace holding the PC) | 1 << 48 for a side trace; word 2 =
+ * the proto's fingerprint; word 3 = the trace's start GCproto (0 unknown); word 4 = its fingerprint.
  */
 enum mw_frame_kind {
 	MW_FRAME_KERNEL = 1,
@@ -128,7 +132,10 @@ enum mw_stat {
 	MW_STAT_LUA_SEGMENTS = 13,   /* interpreter frames the Lua walker entered */
 	MW_STAT_LUA_ERRORS = 14,     /* ... that ended in a Lua error frame */
 	MW_STAT_EXECS = 15,          /* execs of processes the walker had maps for (marker dropped) */
-	MW_STAT_MAX = 16,
+	MW_STAT_JIT_SEGMENTS = 16,   /* mcode-area PCs the Lua walker entered */
+	MW_STAT_JIT_UNMATCHED = 17,  /* ... where g->vmstate named no trace whose mcode holds the PC */
+	MW_STAT_JIT_CFA_DISAGREE = 18, /* ... matched, but rsp + spadjust + 96 != the VM's cframe + 80 */
+	MW_STAT_MAX = 19,
 };
 
 #endif

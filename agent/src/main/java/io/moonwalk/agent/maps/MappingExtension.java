@@ -22,6 +22,15 @@ public interface MappingExtension {
     /** Everything of {@code pid} was removed (exit, or a failed sync). */
     void processRemoved(int pid);
 
+    /**
+     * Whether anonymous executable mappings of {@code pid} are routed by someone else (LuaJIT mcode areas, per
+     * area and VM): {@link ProcessMapSync} then installs none for it, so that JIT code of unknown origin is an
+     * unknown PC (which triggers a re-sync) rather than a frame-pointer guess. Asked after the file mappings.
+     */
+    default boolean ownsAnonymous(int pid) {
+        return false;
+    }
+
     MappingExtension NONE = new MappingExtension() {
         @Override
         public int install(int pid, Mapping mapping, FileIdentity identity, ElfFile elf) {
