@@ -15,6 +15,9 @@ enum mw_event_type {
 	MW_EVENT_NEW_PID = 3,  /* struct mw_pid_event: first sample of a PID not yet synced */
 	MW_EVENT_UNKNOWN_PC = 4,
 	MW_EVENT_EXEC = 5,     /* struct mw_pid_event (pc 0): the process replaced its image (execve) */
+	/* struct mw_pid_event, pc = the leaf's r14: a leaf PC in no mapping, which may be LuaJIT trace code
+	 * of a VM the agent does not know yet (in GC64 traces r14 = DISPATCH = g + G2DISP) */
+	MW_EVENT_UNKNOWN_LEAF = 6,
 };
 
 /*

@@ -352,6 +352,13 @@ int mw_walk(struct bpf_perf_event_data *ctx)
 	if (!s || !st)
 		return 0;
 	r = mw_walk_frames(st, s->frames);
+	if (r == MW_ERR_NO_MAPPING && st->user_frames == 1) {
+		struct mw_lua_walk *lw = bpf_map_lookup_elem(&lua_walk, &zero);
+
+		/* lets the agent find the VM of JIT code it has not routed yet (validated there) */
+		if (lw)
+			mw_pid_event(MW_EVENT_UNKNOWN_LEAF, st->pid, lw->r14);
+	}
 	if (r == MW_STEP_CONTINUE) {
 		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
 		/* the kernel's tail-call budget (33) is spent */

@@ -23,6 +23,7 @@ public final class RecordLayout {
     public static final int EVENT_NEW_PID = 3;
     public static final int EVENT_UNKNOWN_PC = 4;
     public static final int EVENT_EXEC = 5;
+    public static final int EVENT_UNKNOWN_LEAF = 6;
 
     // enum mw_frame_kind
     public static final int FRAME_KERNEL = 1;

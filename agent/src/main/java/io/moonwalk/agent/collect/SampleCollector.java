@@ -137,7 +137,12 @@ public final class SampleCollector implements RecordHandler {
                 jit.processGone(pid);
             } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
                 jit.unknownPc(pid);
+            } else if (type == RecordLayout.EVENT_UNKNOWN_LEAF) {
+                jit.leafDispatch(pid, pc);
             }
+        }
+        if (type == RecordLayout.EVENT_UNKNOWN_LEAF) {
+            return;
         }
         if (type == RecordLayout.EVENT_EXEC) {
             // records after this one belong to the new image (the exec'ing thread emitted it before running any of

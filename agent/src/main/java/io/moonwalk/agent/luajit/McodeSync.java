@@ -52,6 +52,8 @@ public final class McodeSync implements AutoCloseable {
         JitSnapshot last;
         int failures;
         long flushedAt;
+        /** found from a register, not yet read successfully: dropped silently at its first failed read */
+        boolean candidate;
 
         Vm(long g) {
             this.g = g;
@@ -90,6 +92,7 @@ public final class McodeSync implements AutoCloseable {
     private long syncs;
     private long readFailures;
     private long lastFlushNanos;
+    private long rejectedCandidates;
 
     public McodeSync(BpfMap pidMaps, LuajitFiles files, MemoryReader memory, FailureLog failures) {
         this.pidMaps = pidMaps;
@@ -123,6 +126,35 @@ public final class McodeSync implements AutoCloseable {
         p.resync = true;
         wake = true;
         notifyAll();
+    }
+
+    /**
+     * A sample's leaf PC was in no mapping of {@code pid} and its r14 was {@code dispatch}: in GC64 trace code that
+     * is the VM's DISPATCH ({@code g + G2DISP}), which finds a VM before any sample ran in its interpreter. A
+     * candidate that does not read as a VM is forgotten at its first read (counted in {@link #rejectedCandidates}).
+     */
+    public void leafDispatch(int pid, long dispatch) {
+        LuajitLayout l = files.binaryOf(pid).map(b -> b.layout()).orElse(null);
+        if (l == null || !l.gc64()) {
+            return; // non-GC64 traces allocate r14 like any register
+        }
+        long g = dispatch - l.g2disp();
+        if (dispatch == 0 || (g & 7) != 0 || Long.compareUnsigned(g, 1L << 47) >= 0) {
+            return;
+        }
+        synchronized (this) {
+            Proc p = procs.get(pid);
+            if (p != null && p.vms.containsKey(g)) {
+                unknownPc(pid);
+                return;
+            }
+            vmSeen(pid, g);
+            p = procs.get(pid);
+            Vm vm = p == null ? null : p.vms.get(g);
+            if (vm != null && vm.last == null) {
+                vm.candidate = true;
+            }
+        }
     }
 
     /** The kernel met a PC outside every route of {@code pid}: re-read its VMs now (rate-limited per process). */
@@ -222,6 +254,13 @@ public final class McodeSync implements AutoCloseable {
                     removeProcess(pid);
                     return;
                 }
+                if (vm.candidate && e.reason() != JitReadException.Reason.UNSTABLE) {
+                    synchronized (this) {
+                        rejectedCandidates++;
+                    }
+                    dead.add(vm.g);
+                    continue;
+                }
                 if (e.reason() != JitReadException.Reason.UNSTABLE && ++vm.failures >= MAX_READ_FAILURES) {
                     failures.report("jit-vm:" + e.reason(), "pid " + pid + ": dropping LuaJIT VM 0x"
                             + Long.toHexString(vm.g) + " (" + e.getMessage() + "); its JIT frames are no longer routed");
@@ -231,6 +270,7 @@ public final class McodeSync implements AutoCloseable {
                 continue;
             }
             vm.failures = 0;
+            vm.candidate = false;
             FlushDetector.Change c = vm.detector.observe(s);
             synchronized (this) {
                 vm.last = s;
@@ -248,9 +288,10 @@ public final class McodeSync implements AutoCloseable {
                 return;
             }
             for (long g : dead) {
-                if (p.vms.remove(g) != null) {
+                Vm gone = p.vms.remove(g);
+                if (gone != null) {
                     vmCount--;
-                    droppedVms++;
+                    droppedVms += gone.candidate ? 0 : 1;
                 }
             }
             if (!changed && p.fileId == fileId) {
@@ -387,6 +428,11 @@ public final class McodeSync implements AutoCloseable {
     /** VMs refused because {@link #MAX_VMS} or {@link #MAX_VMS_PER_PROCESS} were reached. */
     public synchronized long refusedVms() {
         return refusedVms;
+    }
+
+    /** Register-derived VM candidates that were not VMs. */
+    public synchronized long rejectedCandidates() {
+        return rejectedCandidates;
     }
 
     public synchronized long droppedVms() {
