@@ -62,7 +62,7 @@ struct mw_lua_walk {
 	__u64 jit_start_fp; /* its fingerprint */
 	__u64 jit_startpc;  /* BCIns * the trace starts at */
 	__u32 jit_leaf;     /* the next emitted Lua frame is the trace's frame: traceno | side << 16 | 1 << 31 */
-	__u32 reserved4;
+	__u32 jit_boot;     /* jit_g came from r14 of an unrouted leaf: accept only a matching trace */
 	struct mw_luajit_file lj;
 	__u8 hdr[MW_LJ_HDR_BYTES];
 };

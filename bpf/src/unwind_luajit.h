@@ -165,6 +165,7 @@ MW_INLINE int mw_luajit_interp_hook(struct mw_mapping *m, __u64 pc)
 		lw->lj = *lj;
 		lw->cframe = 0;
 		lw->jit_g = m->bias;
+		lw->jit_boot = 0;
 		return MW_STEP_LUAJIT;
 	}
 	if (!(m->flags & MW_MAPPING_LUAJIT))
@@ -589,16 +590,12 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 	__s32 vmstate = 0;
 	int matched = 0;
 
-	mw_count(MW_STAT_JIT_SEGMENTS);
 	L = mw_lj_ref(lj, g + lj->g_cur_l);
 	if (!mw_lj_is_thread_of(lj, L, g))
-		return MW_ERR_LUA_NO_VM;
+		return lw->jit_boot ? MW_ERR_NO_MAPPING : MW_ERR_LUA_NO_VM;
+	mw_count(MW_STAT_JIT_SEGMENTS);
 	if (MW_READ_USER(&vmstate, sizeof(vmstate), g + lj->g_vmstate))
 		return MW_ERR_READ_FAULT;
-	if (!s->vm) {
-		s->vm = g;
-		s->vmstate = (__u32)vmstate;
-	}
 	if (vmstate > 0 && !MW_READ_USER(&sizetrace, sizeof(sizetrace), g + lj->g_j_sizetrace) &&
 	    (__u32)vmstate < sizetrace && sizetrace <= 65536 &&
 	    !MW_READ_USER(&tarr, sizeof(tarr), g + lj->g_j_trace)) {
@@ -616,6 +613,12 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 			matched = traceno == (__u32)vmstate && pc >= mcode && pc < mcode + szmcode;
 		}
 	}
+	if (!matched && lw->jit_boot)
+		return MW_ERR_NO_MAPPING;
+	if (!s->vm) {
+		s->vm = g;
+		s->vmstate = (__u32)vmstate;
+	}
 	/* the interpreter frame the trace was entered from: the VM's current cframe */
 	if (MW_READ_USER(&cf, sizeof(cf), L + lj->l_cframe))
 		return MW_ERR_READ_FAULT;
@@ -632,6 +635,8 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 		}
 		jl = MW_LJ_JIT_LEAF | traceno | (root ? MW_LJ_JIT_SIDE : 0);
 	} else {
+		if (lw->jit_boot)
+			return MW_ERR_NO_MAPPING;
 		mw_count(MW_STAT_JIT_UNMATCHED);
 		jl = MW_LJ_JIT_LEAF;
 		startpt = 0;

@@ -125,6 +125,12 @@ public final class LuajitFiles implements MappingExtension {
     }
 
     @Override
+    public long[] marker(int pid) {
+        long id = fileIdOf(pid);
+        return new long[] {id, id == 0 ? 0 : RecordLayout.MAPPING_LUAJIT};
+    }
+
+    @Override
     public boolean ownsAnonymous(int pid) {
         return isLuajit(pid);
     }

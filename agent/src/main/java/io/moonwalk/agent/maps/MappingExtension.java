@@ -31,6 +31,14 @@ public interface MappingExtension {
         return false;
     }
 
+    /**
+     * The {@code (file_id, flags)} for {@code pid}'s marker entry, asked after the file mappings: lets the walker
+     * reach per-process data without a mapping (LuaJIT: trace code of areas not routed yet). {@code {0, 0}}: none.
+     */
+    default long[] marker(int pid) {
+        return new long[] {0, 0};
+    }
+
     MappingExtension NONE = new MappingExtension() {
         @Override
         public int install(int pid, Mapping mapping, FileIdentity identity, ElfFile elf) {

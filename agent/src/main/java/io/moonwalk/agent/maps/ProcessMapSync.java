@@ -169,7 +169,8 @@ public final class ProcessMapSync {
         }
         if (!state.marker) {
             encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
-            int rc = pidMaps.update(key, mappingValue(0, 0, RecordLayout.MAP_PID_MARKER, 0));
+            long[] mark = extension.marker(pid);
+            int rc = pidMaps.update(key, mappingValue(mark[0], 0, RecordLayout.MAP_PID_MARKER, (int) mark[1]));
             if (rc != 0) {
                 pidMapFull(pid, rc);
                 remove(pid);
