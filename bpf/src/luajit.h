@@ -38,7 +38,10 @@ struct mw_luajit_file {
 	/* GCproto */
 	__u16 pt_size, pt_sizebc, pt_sizept, pt_sizekgc, pt_sizekn, pt_numparams, pt_framesize, pt_sizeuv;
 	__u16 pt_firstline, pt_numline, pt_chunkname, pt_lineinfo;
-	__u32 reserved3;
+	/* JIT (unwind_luajit.h, mcode areas): global_State -> jit_base, J->trace, J->sizetrace; GCtrace fields */
+	__u16 g_jit_base, g_j_trace, g_j_sizetrace;
+	__u16 t_mcode, t_szmcode, t_spadjust, t_traceno, t_root, t_startpt, t_startpc;
+	__u32 reserved3, reserved4;
 };
 
 /* Lua walk state of the current sample (per CPU), carried across tail calls. */
@@ -53,6 +56,13 @@ struct mw_lua_walk {
 	__u64 link_fix; /* the leaf frame's link while the interpreter is between setting BASE and writing it */
 	__u32 frames;   /* Lua frames emitted in this sample */
 	__u32 errors;
+	/* set by the hook when the PC is in an mcode area (pid_maps kind MW_MAP_LUAJIT_MCODE) */
+	__u64 jit_g;        /* the area's VM (from the LPM value); 0: interpreter frame */
+	__u64 jit_startpt;  /* GCproto the matched trace started in, 0 unknown */
+	__u64 jit_start_fp; /* its fingerprint */
+	__u64 jit_startpc;  /* BCIns * the trace starts at */
+	__u32 jit_leaf;     /* the next emitted Lua frame is the trace's frame: traceno | side << 16 | 1 << 31 */
+	__u32 jit_boot;     /* jit_g came from r14 of an unrouted leaf: accept only a matching trace */
 	struct mw_luajit_file lj;
 	__u8 hdr[MW_LJ_HDR_BYTES];
 };

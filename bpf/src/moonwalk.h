@@ -15,6 +15,9 @@ enum mw_event_type {
 	MW_EVENT_NEW_PID = 3,  /* struct mw_pid_event: first sample of a PID not yet synced */
 	MW_EVENT_UNKNOWN_PC = 4,
 	MW_EVENT_EXEC = 5,     /* struct mw_pid_event (pc 0): the process replaced its image (execve) */
+	/* struct mw_pid_event, pc = the leaf's r14: a leaf PC in no mapping, which may be LuaJIT trace code
+	 * of a VM the agent does not know yet (in GC64 traces r14 = DISPATCH = g + G2DISP) */
+	MW_EVENT_UNKNOWN_LEAF = 6,
 };
 
 /*
@@ -29,7 +32,11 @@ enum mw_event_type {
  * 2 = the proto's fingerprint (io.moonwalk.luajit.proto.ProtoFingerprint).
  * LUA_C (a C function or built-in on the Lua stack): payload = GCfunc address; extra word 1 = the
  * C entry point (bits 47..0) | ffid << 48.
- * LUA_JIT (later): trace frames.
+ * LUA_JIT (a Lua frame running in a compiled trace, the leaf Lua frame of a JIT segment): payload =
+ * GCproto of the function whose frame the trace runs in (g->jit_base); extra word 1 = bytecode index
+ * (low 32 bits, the trace's start pc when the trace started in this function, else 0xffffffff) |
+ * trace number << 32 (0: vmstate named no trace holding the PC) | 1 << 48 for a side trace; word 2 =
+ * the proto's fingerprint; word 3 = the trace's start GCproto (0 unknown); word 4 = its fingerprint.
  */
 enum mw_frame_kind {
 	MW_FRAME_KERNEL = 1,
@@ -129,7 +136,10 @@ enum mw_stat {
 	MW_STAT_LUA_SEGMENTS = 13,   /* interpreter frames the Lua walker entered */
 	MW_STAT_LUA_ERRORS = 14,     /* ... that ended in a Lua error frame */
 	MW_STAT_EXECS = 15,          /* execs of processes the walker had maps for (marker dropped) */
-	MW_STAT_MAX = 16,
+	MW_STAT_JIT_SEGMENTS = 16,   /* mcode-area PCs the Lua walker entered */
+	MW_STAT_JIT_UNMATCHED = 17,  /* ... where g->vmstate named no trace whose mcode holds the PC */
+	MW_STAT_JIT_CFA_DISAGREE = 18, /* ... matched, but rsp + spadjust + 96 != the VM's cframe + 80 */
+	MW_STAT_MAX = 19,
 };
 
 #endif

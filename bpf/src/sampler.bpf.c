@@ -31,6 +31,31 @@ static void mw_pid_event(__u32 type, __u32 pid, __u64 pc);
 #define MW_INTERP_HOOK(m, pc) mw_luajit_interp_hook((m), (pc))
 #include "unwind_native.h"
 
+/*
+ * A leaf PC in no mapping of a LuaJIT process (its PID marker carries the LuaJIT file): maybe trace code of an
+ * area not routed yet. In GC64 trace code r14 is DISPATCH, so g = r14 - G2DISP; mw_lua_enter_jit then accepts
+ * the sample only if g validates and g->vmstate's trace holds the PC (lw->jit_boot), so other JIT code (PCRE)
+ * never passes.
+ */
+MW_INLINE int mw_luajit_boot_hook(__u32 pid, struct mw_lua_walk *lw)
+{
+	struct mw_luajit_file *lj;
+	struct mw_mapping *marker = mw_find_mapping(pid, 0);
+	__u64 file_id;
+
+	if (!marker || marker->kind != MW_MAP_PID_MARKER || !(marker->flags & MW_MAPPING_LUAJIT))
+		return MW_STEP_CONTINUE;
+	file_id = marker->file_id;
+	lj = MW_LOOKUP(&luajit_files, &file_id);
+	if (!lj || !lj->gc64 || lw->r14 <= lj->g2disp)
+		return MW_STEP_CONTINUE;
+	lw->lj = *lj;
+	lw->cframe = 0;
+	lw->jit_g = lw->r14 - lj->g2disp;
+	lw->jit_boot = 1;
+	return MW_STEP_LUAJIT;
+}
+
 int mw_walk(struct bpf_perf_event_data *ctx);
 int mw_lua_walk(struct bpf_perf_event_data *ctx);
 
@@ -352,6 +377,17 @@ int mw_walk(struct bpf_perf_event_data *ctx)
 	if (!s || !st)
 		return 0;
 	r = mw_walk_frames(st, s->frames);
+	if (r == MW_ERR_NO_MAPPING && st->user_frames == 1 && !st->return_addr) {
+		struct mw_lua_walk *lw = bpf_map_lookup_elem(&lua_walk, &zero);
+
+		/* lets the agent find the VM of JIT code it has not routed yet (validated there) */
+		if (lw) {
+			mw_pid_event(MW_EVENT_UNKNOWN_LEAF, st->pid, lw->r14);
+			/* meanwhile a GC64 VM's trace code is walked from r14 if vmstate's trace holds the PC */
+			if (mw_luajit_boot_hook(st->pid, lw) == MW_STEP_LUAJIT)
+				r = MW_STEP_LUAJIT;
+		}
+	}
 	if (r == MW_STEP_CONTINUE) {
 		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
 		/* the kernel's tail-call budget (33) is spent */

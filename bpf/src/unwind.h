@@ -34,6 +34,8 @@
 enum mw_map_kind {
 	MW_MAP_NATIVE = 1,     /* file-backed (or anonymous) executable code: unwind_files[file_id] or frame pointers */
 	MW_MAP_PID_MARKER = 2, /* (pid, address 0), full length: this pid's mappings are installed */
+	/* a LuaJIT mcode area (one VM's): file_id = the LuaJIT binary's luajit_files key, bias = the VM's g */
+	MW_MAP_LUAJIT_MCODE = 3,
 };
 
 /*

@@ -52,6 +52,14 @@
 /* cframe candidates tried at a non-leaf interpreter frame: rsp, rsp + 8, rsp + 16 */
 #define MW_LJ_CFRAME_PROBES 3
 
+/* JIT: CFA = rsp + spadjust + this (the interpreter's 80 plus the 16 bytes the trace entry saves r12/r13 in) */
+#define MW_LJ_JIT_CFRAME_EXTRA 16
+/* bytes of GCtrace read (every field the walker uses lies below, in both GC modes) */
+#define MW_LJ_TRACE_BYTES 112
+#define MW_LJ_GCT_TRACE 9
+#define MW_LJ_JIT_LEAF 0x80000000U
+#define MW_LJ_JIT_SIDE 0x10000U
+
 /* Lua frames per sample; deeper Lua stacks end in MW_ERR_DEPTH_LIMIT */
 #define MW_MAX_LUA_FRAMES 200
 
@@ -147,6 +155,19 @@ MW_INLINE int mw_luajit_interp_hook(struct mw_mapping *m, __u64 pc)
 	__u64 file_id, vaddr;
 	__u32 zero = 0;
 
+	if (m->kind == MW_MAP_LUAJIT_MCODE) {
+		/* an mcode area of the VM in m->bias: the agent routes only areas from J->mcarea here */
+		file_id = m->file_id;
+		lj = MW_LOOKUP(&luajit_files, &file_id);
+		lw = MW_LOOKUP(&lua_walk, &zero);
+		if (!lj || !lw || !m->bias)
+			return MW_STEP_CONTINUE;
+		lw->lj = *lj;
+		lw->cframe = 0;
+		lw->jit_g = m->bias;
+		lw->jit_boot = 0;
+		return MW_STEP_LUAJIT;
+	}
 	if (!(m->flags & MW_MAPPING_LUAJIT))
 		return MW_STEP_CONTINUE;
 	file_id = m->file_id;
@@ -161,6 +182,7 @@ MW_INLINE int mw_luajit_interp_hook(struct mw_mapping *m, __u64 pc)
 		return MW_STEP_CONTINUE;
 	lw->lj = *lj;
 	lw->cframe = 0;
+	lw->jit_g = 0;
 	return MW_STEP_LUAJIT;
 }
 
@@ -366,6 +388,7 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 		/* a C function or a built-in: (GCfunc, ffid, C entry point) */
 		__u64 cf = 0;
 
+		lw->jit_leaf = 0;
 		if (MW_READ_USER(&cf, 8, fn + lj->fn_cf))
 			cf = 0;
 		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_C, 1, fn), 2);
@@ -386,6 +409,31 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 		/* past the bytecode: a PC inside a trace's startins (after a JLOOP exit) or garbage */
 		if (idx >= sizebc)
 			idx = MW_LUA_PC_UNKNOWN;
+	}
+	if (lw->jit_leaf) {
+		__u32 jl = lw->jit_leaf;
+		__u64 w1;
+
+		lw->jit_leaf = 0;
+		idx = MW_LUA_PC_UNKNOWN;
+		/* the trace's start pc names a line only in the function it started in */
+		if (lw->jit_startpt == pt && lw->jit_startpc >= bc && ((lw->jit_startpc - bc) & 3) == 0 &&
+		    ((lw->jit_startpc - bc) >> 2) < sizebc)
+			idx = (lw->jit_startpc - bc) >> 2;
+		w1 = idx | (__u64)(jl & 0xffff) << 32 | ((jl & MW_LJ_JIT_SIDE) ? 1ULL << 48 : 0);
+		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_JIT, 4, pt), 5);
+		if (r)
+			return r;
+		r = mw_lua_put(st, frames, w1, 4);
+		if (r)
+			return r;
+		r = mw_lua_put(st, frames, mw_proto_fingerprint(lj, lw->hdr, pt), 3);
+		if (r)
+			return r;
+		r = mw_lua_put(st, frames, lw->jit_startpt, 2);
+		if (r)
+			return r;
+		return mw_lua_put(st, frames, lw->jit_start_fp, 1);
 	}
 	r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA, 2, pt), 3);
 	if (r)
@@ -525,6 +573,100 @@ MW_INLINE int mw_lua_leave(struct mw_walk_state *st, struct mw_lua_walk *lw)
 }
 
 /*
+ * Sets up the walk of a JIT segment: the PC (st->rip) lies in an mcode area of VM lw->jit_g. The running
+ * lua_State is g->cur_L; g->vmstate names the running trace, whose mcode must hold the PC; the trace frame
+ * sits right below the interpreter frame it was entered from (L->cframe), so its CFA is rsp + spadjust + 96
+ * and also cframe + 80. The Lua frames start at g->jit_base (inlined callees are not on the Lua stack);
+ * the first one is emitted as the trace's frame (MW_FRAME_LUA_JIT).
+ */
+MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw, struct mw_sample *s)
+{
+	const struct mw_luajit_file *lj = &lw->lj;
+	__u64 g = lw->jit_g, pc = st->return_addr ? st->rip - 1 : st->rip;
+	__u64 L, cf = 0, cframe, cfa, cfa_vm, base, tarr, T;
+	__u64 mcode = 0, startpt = 0, startpc = 0;
+	__u32 sizetrace = 0, szmcode = 0, traceno = 0, jl = 0;
+	__u16 spadjust = 0, root = 0;
+	__s32 vmstate = 0;
+	int matched = 0;
+
+	L = mw_lj_ref(lj, g + lj->g_cur_l);
+	if (!mw_lj_is_thread_of(lj, L, g))
+		return lw->jit_boot ? MW_ERR_NO_MAPPING : MW_ERR_LUA_NO_VM;
+	mw_count(MW_STAT_JIT_SEGMENTS);
+	if (MW_READ_USER(&vmstate, sizeof(vmstate), g + lj->g_vmstate))
+		return MW_ERR_READ_FAULT;
+	if (vmstate > 0 && !MW_READ_USER(&sizetrace, sizeof(sizetrace), g + lj->g_j_sizetrace) &&
+	    (__u32)vmstate < sizetrace && sizetrace <= 65536 &&
+	    !MW_READ_USER(&tarr, sizeof(tarr), g + lj->g_j_trace)) {
+		T = mw_lj_ref(lj, tarr + (__u64)(__u32)vmstate * (lj->gc64 ? 8 : 4));
+		if (T && !MW_READ_USER(lw->hdr, MW_LJ_TRACE_BYTES, T) &&
+		    mw_hdr8(lw->hdr, lj->gc_gct) == MW_LJ_GCT_TRACE) {
+			traceno = mw_hdr32(lw->hdr, lj->t_traceno) & 0xffff;
+			root = mw_hdr32(lw->hdr, lj->t_root) & 0xffff;
+			spadjust = mw_hdr32(lw->hdr, lj->t_spadjust) & 0xffff;
+			szmcode = mw_hdr32(lw->hdr, lj->t_szmcode);
+			/* MCode * is a native pointer in both GC modes */
+			mcode = mw_hdr32(lw->hdr, lj->t_mcode) | (__u64)mw_hdr32(lw->hdr, lj->t_mcode + 4) << 32;
+			startpt = mw_hdr_ref(lj, lw->hdr, lj->t_startpt);
+			startpc = mw_hdr_ref(lj, lw->hdr, lj->t_startpc);
+			matched = traceno == (__u32)vmstate && pc >= mcode && pc < mcode + szmcode;
+		}
+	}
+	if (!matched && lw->jit_boot)
+		return MW_ERR_NO_MAPPING;
+	if (!s->vm) {
+		s->vm = g;
+		s->vmstate = (__u32)vmstate;
+	}
+	/* the interpreter frame the trace was entered from: the VM's current cframe */
+	if (MW_READ_USER(&cf, sizeof(cf), L + lj->l_cframe))
+		return MW_ERR_READ_FAULT;
+	cframe = cf & ~3ULL;
+	cfa_vm = cframe + lj->interp_cfa;
+	cfa = cfa_vm;
+	if (matched) {
+		cfa = st->rsp + spadjust + lj->interp_cfa + MW_LJ_JIT_CFRAME_EXTRA;
+		if (cfa != cfa_vm) {
+			mw_count(MW_STAT_JIT_CFA_DISAGREE);
+			/* trace entry before `sub rsp, spadjust`, or in a stub: the VM's cframe is the truth when sane */
+			if (cframe > st->rsp && cfa_vm - st->rsp <= 0x10000 + lj->interp_cfa + MW_LJ_JIT_CFRAME_EXTRA)
+				cfa = cfa_vm;
+		}
+		jl = MW_LJ_JIT_LEAF | traceno | (root ? MW_LJ_JIT_SIDE : 0);
+	} else {
+		if (lw->jit_boot)
+			return MW_ERR_NO_MAPPING;
+		mw_count(MW_STAT_JIT_UNMATCHED);
+		jl = MW_LJ_JIT_LEAF;
+		startpt = 0;
+		startpc = 0;
+	}
+	if (cfa <= st->rsp || cfa - st->rsp > 0x10000 + lj->interp_cfa + MW_LJ_JIT_CFRAME_EXTRA)
+		return MW_ERR_BAD_CFA;
+	lw->cframe = cfa - lj->interp_cfa;
+	lw->jit_startpt = startpt;
+	lw->jit_startpc = startpc;
+	lw->jit_start_fp = 0;
+	if (startpt && lj->pt_size <= MW_LJ_HDR_BYTES && lj->pt_size >= 16 &&
+	    !MW_READ_USER(lw->hdr, MW_LJ_HDR_BYTES, startpt))
+		lw->jit_start_fp = mw_proto_fingerprint(lj, lw->hdr, startpt);
+	lw->stack = mw_lj_ref(lj, L + lj->l_stack);
+	lw->maxstack = mw_lj_ref(lj, L + lj->l_maxstack);
+	if (!lw->stack || lw->maxstack <= lw->stack)
+		return MW_ERR_LUA_BAD_FRAME;
+	base = mw_lj_ref(lj, g + lj->g_jit_base);
+	if (!base && MW_READ_USER(&base, sizeof(base), L + lj->l_base))
+		return MW_ERR_READ_FAULT;
+	lw->L = L;
+	lw->f = base - 8;
+	lw->pc = 0;
+	lw->link_fix = 0;
+	lw->jit_leaf = jl;
+	return 0;
+}
+
+/*
  * One run of the Lua walker program. On the first run for an interpreter frame it replaces the
  * frame's native word (already written by the native walk) with the segment's Lua frames.
  * Returns MW_LUA_MORE (run again), MW_LUA_NATIVE (continue natively from st), MW_STEP_END, or an
@@ -539,7 +681,8 @@ MW_INLINE int mw_lua_segment(struct mw_walk_state *st, struct mw_lua_walk *lw, s
 			st->words--;
 			st->user_frames--;
 		}
-		r = mw_lua_enter(st, lw, s);
+		lw->jit_leaf = 0;
+		r = lw->jit_g ? mw_lua_enter_jit(st, lw, s) : mw_lua_enter(st, lw, s);
 		if (r == MW_LUA_NATIVE)
 			return mw_lua_leave(st, lw);
 		if (r) {

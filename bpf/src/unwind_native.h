@@ -180,13 +180,16 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	int hook;
 
 	m = mw_find_mapping(st->pid, pc);
-	if (!m || m->kind != MW_MAP_NATIVE) {
+	if (!m || (m->kind != MW_MAP_NATIVE && m->kind != MW_MAP_LUAJIT_MCODE)) {
 		mw_pid_event(MW_EVENT_UNKNOWN_PC, st->pid, pc);
 		return MW_ERR_NO_MAPPING;
 	}
 	hook = MW_INTERP_HOOK(m, pc);
 	if (hook != MW_STEP_CONTINUE)
 		return hook;
+	/* JIT code whose walker is not available (LuaJIT file data gone): no rule to step with */
+	if (m->kind != MW_MAP_NATIVE)
+		return MW_ERR_NO_UNWIND_INFO;
 	file_id = m->file_id;
 	if (file_id == 0)
 		return mw_fp_step(st);

@@ -37,10 +37,10 @@ class LuajitWalkIT {
     }
 
     /** How to start one LuaJIT variant. */
-    private record Variant(String name, List<String> command, Map<String, String> env) {
+    record Variant(String name, List<String> command, Map<String, String> env) {
     }
 
-    private static Variant variant(String name) {
+    static Variant variant(String name) {
         return switch (name) {
             case "luajit2" -> new Variant(name, List.of("luajit"), Map.of());
             case "upstream" -> new Variant(name, List.of(FIXTURES.resolve("upstream-deb/usr/bin/luajit").toString()),
@@ -54,7 +54,7 @@ class LuajitWalkIT {
         };
     }
 
-    private static Process start(Variant v, String... args) throws Exception {
+    static Process start(Variant v, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(v.command());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -64,7 +64,7 @@ class LuajitWalkIT {
         return pb.start();
     }
 
-    private static Folded record(Process p, String name, int hz, int seconds) throws Exception {
+    static Folded record(Process p, String name, int hz, int seconds) throws Exception {
         Path folded = Files.createTempFile(Moonwalk.WORK, name, ".folded");
         Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(seconds + 60), "record", "--pid", String.valueOf(p.pid()),
                 "--hz", String.valueOf(hz), "--duration", seconds + "s", "--output", folded.toString());
@@ -74,11 +74,11 @@ class LuajitWalkIT {
     }
 
     /** Frames after the process name, root first. */
-    private static List<String> frames(Folded.Line l) {
+    static List<String> frames(Folded.Line l) {
         return l.frames().subList(1, l.frames().size());
     }
 
-    private static boolean isLua(String frame) {
+    static boolean isLua(String frame) {
         return LUA.matcher(frame).matches();
     }
 
@@ -101,7 +101,7 @@ class LuajitWalkIT {
     }
 
     /** Complete: the bottom Lua frame (the main chunk) is reached, the native walk reaches main, no error. */
-    private static boolean complete(Folded.Line l) {
+    static boolean complete(Folded.Line l) {
         List<String> f = frames(l);
         int main = f.indexOf("main");
         boolean mainChunk = f.stream().anyMatch(x -> x.startsWith("main chunk ("));
@@ -109,7 +109,7 @@ class LuajitWalkIT {
     }
 
     /** Percent per innermost Lua function, in jit.p's naming. */
-    private static Map<String, Double> leafLuaShares(Folded p) {
+    static Map<String, Double> leafLuaShares(Folded p) {
         Map<String, Long> counts = new TreeMap<>();
         long total = 0;
         for (Folded.Line l : p.lines()) {
@@ -133,7 +133,7 @@ class LuajitWalkIT {
     }
 
     /** jit.p's "f" output: lines of {@code NN%  name}. */
-    private static Map<String, Double> jitpShares(Path file) throws Exception {
+    static Map<String, Double> jitpShares(Path file) throws Exception {
         Map<String, Double> shares = new TreeMap<>();
         Pattern line = Pattern.compile("^\\s*(\\d+)%\\s+(.+?)\\s*$");
         for (String l : Files.readAllLines(file)) {

@@ -395,7 +395,8 @@ public final class BpfSampler implements AutoCloseable {
                     return 0;
                 }
                 handler.onSample(record);
-            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC || type == EVENT_EXEC) && size >= PID_EVENT.byteSize()) {
+            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC || type == EVENT_EXEC
+                    || type == RecordLayout.EVENT_UNKNOWN_LEAF) && size >= PID_EVENT.byteSize()) {
                 handler.onPidEvent(type, rec.get(JAVA_INT_UNALIGNED, PID_EVENT_PID),
                         rec.get(JAVA_LONG_UNALIGNED, PID_EVENT_PC));
             } else if (type == EVENT_EXIT && size >= EXIT.byteSize()) {

@@ -23,6 +23,7 @@ public final class RecordLayout {
     public static final int EVENT_NEW_PID = 3;
     public static final int EVENT_UNKNOWN_PC = 4;
     public static final int EVENT_EXEC = 5;
+    public static final int EVENT_UNKNOWN_LEAF = 6;
 
     // enum mw_frame_kind
     public static final int FRAME_KERNEL = 1;
@@ -81,7 +82,10 @@ public final class RecordLayout {
     public static final int STAT_LUA_SEGMENTS = 13;
     public static final int STAT_LUA_ERRORS = 14;
     public static final int STAT_EXECS = 15;
-    public static final int STAT_MAX = 16;
+    public static final int STAT_JIT_SEGMENTS = 16;
+    public static final int STAT_JIT_UNMATCHED = 17;
+    public static final int STAT_JIT_CFA_DISAGREE = 18;
+    public static final int STAT_MAX = 19;
 
     /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */
     public static final StructLayout SAMPLE = MemoryLayout.structLayout(
@@ -127,6 +131,8 @@ public final class RecordLayout {
     // enum mw_map_kind
     public static final int MAP_NATIVE = 1;
     public static final int MAP_PID_MARKER = 2;
+    /** a LuaJIT mcode area: file_id = the LuaJIT binary's luajit_files key, bias = the VM's global_State */
+    public static final int MAP_LUAJIT_MCODE = 3;
 
     /** struct mw_pid_key: pid and address big-endian (see LpmPrefixes.encodeKey) */
     public static final StructLayout PID_KEY = MemoryLayout.structLayout(
@@ -173,6 +179,9 @@ public final class RecordLayout {
     public static final int LJ_HDR_BYTES = 128;
     /** LUA frame word 1 when the frame's bytecode index is unknown */
     public static final long LUA_PC_UNKNOWN = 0xffff_ffffL;
+    /** LUA_JIT frame word 1: trace number at bit 32 (16 bits; 0 = no trace matched), side-trace flag at bit 48 */
+    public static final int LUA_JIT_TRACENO_SHIFT = 32;
+    public static final long LUA_JIT_SIDE = 1L << 48;
 
     /** struct mw_luajit_file (luajit_files value) */
     public static final StructLayout LUAJIT_FILE = MemoryLayout.structLayout(
@@ -208,7 +217,18 @@ public final class RecordLayout {
             JAVA_SHORT.withName("pt_numline"),
             JAVA_SHORT.withName("pt_chunkname"),
             JAVA_SHORT.withName("pt_lineinfo"),
-            JAVA_INT.withName("reserved3")
+            JAVA_SHORT.withName("g_jit_base"),
+            JAVA_SHORT.withName("g_j_trace"),
+            JAVA_SHORT.withName("g_j_sizetrace"),
+            JAVA_SHORT.withName("t_mcode"),
+            JAVA_SHORT.withName("t_szmcode"),
+            JAVA_SHORT.withName("t_spadjust"),
+            JAVA_SHORT.withName("t_traceno"),
+            JAVA_SHORT.withName("t_root"),
+            JAVA_SHORT.withName("t_startpt"),
+            JAVA_SHORT.withName("t_startpc"),
+            JAVA_INT.withName("reserved3"),
+            JAVA_INT.withName("reserved4")
     ).withName("mw_luajit_file");
 
     /** struct mw_walk_state (per-CPU, kernel only; mirrored so the layout test covers it) */

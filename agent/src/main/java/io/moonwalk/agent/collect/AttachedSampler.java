@@ -4,6 +4,9 @@ import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.luajit.LuajitFiles;
+import io.moonwalk.agent.luajit.McodeSync;
+import io.moonwalk.agent.maps.BpfMaps;
+import io.moonwalk.symbolizer.process.ProcessMemory;
 import io.moonwalk.agent.maps.FailureLog;
 import io.moonwalk.agent.maps.MapFill;
 import io.moonwalk.agent.maps.MapSyncWorker;
@@ -27,10 +30,12 @@ public final class AttachedSampler implements AutoCloseable {
     private final MapSyncWorker worker;
     private final ProcessMapSync sync;
     private final LuajitFiles luajit;
+    private final McodeSync jit;
     private final SampleCollector collector;
 
     private AttachedSampler(BpfSampler sampler, MapSyncWorker worker, ProcessMapSync sync, LuajitFiles luajit,
-                            SampleCollector collector) {
+                            McodeSync jit, SampleCollector collector) {
+        this.jit = jit;
         this.sampler = sampler;
         this.worker = worker;
         this.sync = sync;
@@ -57,9 +62,11 @@ public final class AttachedSampler implements AutoCloseable {
             s.close();
             throw e;
         }
+        McodeSync jit = new McodeSync(s.maps().map(BpfMaps.PID_MAPS), luajit[0], new ProcessMemory(), failures);
         collector.useMapSync(worker);
         collector.useLuajit(luajit[0]);
-        return new AttachedSampler(s, worker, sync[0], luajit[0], collector);
+        collector.useMcodeSync(jit);
+        return new AttachedSampler(s, worker, sync[0], luajit[0], jit, collector);
     }
 
     public BpfSampler sampler() {
@@ -75,7 +82,13 @@ public final class AttachedSampler implements AutoCloseable {
     public List<MapFill> mapFill() {
         List<MapFill> fill = new ArrayList<>(sync.fill());
         fill.add(luajit.fill());
+        fill.add(jit.fill());
         return fill;
+    }
+
+    /** The LuaJIT mcode-area routing and JIT health of the profiled processes. */
+    public McodeSync jit() {
+        return jit;
     }
 
     /** Detaches: no sample is taken after this returns. Idempotent. */
@@ -83,6 +96,8 @@ public final class AttachedSampler implements AutoCloseable {
     public void close() {
         try {
             collector.useMapSync(null);
+            collector.useMcodeSync(null);
+            jit.close();
             worker.close();
         } finally {
             sampler.close();

@@ -11,6 +11,7 @@ import io.moonwalk.agent.symbolize.StackSymbolizer;
 import io.moonwalk.symbolizer.kernel.KernelSymbols;
 import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
 import io.moonwalk.agent.luajit.LuajitFiles;
+import io.moonwalk.agent.luajit.McodeSync;
 import io.moonwalk.agent.luajit.VmLabels;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
 import io.moonwalk.luajit.detect.LuajitBinary;
@@ -46,6 +47,11 @@ public final class SampleCollector implements RecordHandler {
     private final VmLabels vmLabels = new VmLabels();
     private final Map<Integer, LuajitBinary> luajitBinaries = new HashMap<>();
     private LuajitFiles luajitFiles;
+    private McodeSync mcodeSync;
+    /** (pid, vm) pairs recently reported to the JIT sync: a direct-mapped cache, so a sample costs no lock */
+    private static final int SEEN_VMS = 256;
+    private final long[] seenVm = new long[SEEN_VMS];
+    private final int[] seenPid = new int[SEEN_VMS];
     private ProcessMemory processMemory;
     private LuaFrameSymbolizer luaSymbolizer;
     private long samples;
@@ -77,7 +83,24 @@ public final class SampleCollector implements RecordHandler {
         long vm = r.vm();
         long labelKey = 0;
         if (vm != 0) {
-            labelKey = vmLabels.key(pid, vm, r.vmstate());
+            int trace = 0;
+            boolean side = false;
+            for (int i = r.kernelFrames(); i < n; i += 1 + SampleRecord.extraWords(scratch[i])) {
+                if (SampleRecord.kind(scratch[i]) == RecordLayout.FRAME_LUA_JIT && i + 1 < n) {
+                    trace = (int) (scratch[i + 1] >>> RecordLayout.LUA_JIT_TRACENO_SHIFT) & 0xffff;
+                    side = (scratch[i + 1] & RecordLayout.LUA_JIT_SIDE) != 0;
+                    break;
+                }
+            }
+            labelKey = vmLabels.key(pid, vm, r.vmstate(), trace, side);
+            if (mcodeSync != null) {
+                int slot = (int) ((vm >>> 3) ^ pid * 0x9e3779b9L) & (SEEN_VMS - 1);
+                if (seenVm[slot] != vm || seenPid[slot] != pid) {
+                    seenVm[slot] = vm;
+                    seenPid[slot] = pid;
+                    mcodeSync.vmSeen(pid, vm);
+                }
+            }
             if (luajitFiles != null && !luajitBinaries.containsKey(pid)) {
                 // captured while the process is alive: its samples are named after the map sync forgot it
                 luajitFiles.binaryOf(pid).ifPresent(b -> luajitBinaries.put(pid, b));
@@ -101,8 +124,26 @@ public final class SampleCollector implements RecordHandler {
         this.luajitFiles = files;
     }
 
+    /** Where VMs seen in samples and unknown PCs are reported, to route their mcode areas (null: nowhere). */
+    public void useMcodeSync(McodeSync sync) {
+        this.mcodeSync = sync;
+    }
+
     @Override
     public void onPidEvent(int type, int pid, long pc) {
+        McodeSync jit = mcodeSync;
+        if (jit != null) {
+            if (type == RecordLayout.EVENT_EXEC) {
+                jit.processGone(pid);
+            } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
+                jit.unknownPc(pid);
+            } else if (type == RecordLayout.EVENT_UNKNOWN_LEAF) {
+                jit.leafDispatch(pid, pc);
+            }
+        }
+        if (type == RecordLayout.EVENT_UNKNOWN_LEAF) {
+            return;
+        }
         if (type == RecordLayout.EVENT_EXEC) {
             // records after this one belong to the new image (the exec'ing thread emitted it before running any of
             // the new code, and de_thread had already ended the other threads)
@@ -129,6 +170,9 @@ public final class SampleCollector implements RecordHandler {
 
     @Override
     public void onExit(int pid, long ktimeNanos) {
+        if (mcodeSync != null) {
+            mcodeSync.processGone(pid);
+        }
         if (mapSync != null) {
             mapSync.exited(pid);
         }

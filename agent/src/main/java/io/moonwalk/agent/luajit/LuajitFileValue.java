@@ -45,7 +45,11 @@ public final class LuajitFileValue {
                 .putShort(u16(l.ptFramesize())).putShort(u16(l.ptSizeuv()));
         v.putShort(u16(l.ptFirstline())).putShort(u16(l.ptNumline())).putShort(u16(l.ptChunkname()))
                 .putShort(u16(l.ptLineinfo()));
-        v.putInt(0);
+        v.putShort(u16(l.gJitBase())).putShort(u16(l.gJTrace())).putShort(u16(l.gJSizetrace()));
+        v.putShort(u16(l.tMcode())).putShort(u16(l.tSzmcode())).putShort(u16(l.tSpadjust()))
+                .putShort(u16(l.tTraceno())).putShort(u16(l.tRoot())).putShort(u16(l.tStartpt()))
+                .putShort(u16(l.tStartpc()));
+        v.putInt(0).putInt(0);
         if (v.position() != BYTES) {
             throw new IllegalStateException("mw_luajit_file encoded to " + v.position() + " bytes, expected " + BYTES);
         }

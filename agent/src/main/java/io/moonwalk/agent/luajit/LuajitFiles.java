@@ -49,6 +49,7 @@ public final class LuajitFiles implements MappingExtension {
     };
     private final Map<FileIdentity, Published> published = new HashMap<>();
     private final Map<Integer, LuajitBinary> byPid = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> fileIdByPid = new ConcurrentHashMap<>();
     private long examined;
     private long refused;
     private long mapDrops;
@@ -97,6 +98,7 @@ public final class LuajitFiles implements MappingExtension {
         }
         published.put(identity, new Published(p.binary(), p.refs() + 1));
         byPid.put(pid, found.binary());
+        fileIdByPid.put(pid, identity.fileId());
         return RecordLayout.MAPPING_LUAJIT;
     }
 
@@ -119,6 +121,29 @@ public final class LuajitFiles implements MappingExtension {
         // the binary stays known for naming the process's last samples (SampleCollector copies it at its
         // first sample); forget it only here, with the process
         byPid.remove(pid);
+        fileIdByPid.remove(pid);
+    }
+
+    @Override
+    public long[] marker(int pid) {
+        long id = fileIdOf(pid);
+        return new long[] {id, id == 0 ? 0 : RecordLayout.MAPPING_LUAJIT};
+    }
+
+    @Override
+    public boolean ownsAnonymous(int pid) {
+        return isLuajit(pid);
+    }
+
+    /** Whether {@code pid} maps a LuaJIT binary the walker knows (its anonymous executable memory is then JIT-routed). */
+    public boolean isLuajit(int pid) {
+        return fileIdByPid.containsKey(pid);
+    }
+
+    /** The {@code luajit_files} key of the LuaJIT binary {@code pid} maps, or 0. */
+    public long fileIdOf(int pid) {
+        Long id = fileIdByPid.get(pid);
+        return id == null ? 0 : id;
     }
 
     /** The LuaJIT binary {@code pid} maps, if any (the last one installed when a process maps several). */

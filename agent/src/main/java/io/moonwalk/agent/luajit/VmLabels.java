@@ -13,8 +13,17 @@ import java.util.Map;
 public final class VmLabels {
     public static final String VM_STATE = "luajit.vm_state";
     public static final String VM = "luajit.vm";
+    /** The compiled trace a sample ran in (its number), and whether it is a {@code root} or {@code side} trace. */
+    public static final String TRACE = "luajit.trace";
+    public static final String TRACE_KIND = "luajit.trace_kind";
+    /** Where the trace starts ({@code name (chunk:line)} of its start function); set by the symbolizer. */
+    public static final String TRACE_START = "luajit.trace_start";
     public static final int MAX_VMS = 1 << 16;
     private static final long PRESENT = 1L << 63;
+    private static final long TRACE_PRESENT = 1L << 62;
+    private static final long SIDE = 1L << 61;
+    private static final int TRACE_SHIFT = 40;
+    private static final long MAX_ID = 0xffff_ffffL;
 
     private record Vm(int pid, long g) {
     }
@@ -25,13 +34,21 @@ public final class VmLabels {
 
     /** The label key of a sample of {@code pid} in VM {@code g} (0: not in LuaJIT, no labels). */
     public long key(int pid, long g, int vmstate) {
+        return key(pid, g, vmstate, 0, false);
+    }
+
+    /**
+     * The label key of a sample of {@code pid} in VM {@code g}, running in trace {@code traceno} (0: none or
+     * unknown; {@code side}: a side trace).
+     */
+    public long key(int pid, long g, int vmstate, int traceno, boolean side) {
         if (g == 0) {
             return 0;
         }
         Vm vm = new Vm(pid, g);
         Integer id = ids.get(vm);
         if (id == null) {
-            if (ids.size() >= MAX_VMS || nextId > 0x7fff_ffff - 1) {
+            if (ids.size() >= MAX_VMS || nextId == Integer.MAX_VALUE) {
                 overflow++;
                 id = 0;
             } else {
@@ -39,9 +56,11 @@ public final class VmLabels {
                 ids.put(vm, id);
             }
         }
-        // trace numbers (vmstate >= 0) all mean "compiled": one key for them keeps stacks aggregated
+        // trace numbers (vmstate >= 0) all mean "compiled": the trace is its own label
         long state = vmstate >= 0 ? 0 : vmstate & 0xffL;
-        return PRESENT | (long) id << 8 | state;
+        long trace = traceno <= 0 ? 0 : TRACE_PRESENT | (long) (traceno & 0xffff) << TRACE_SHIFT
+                | (side ? SIDE : 0);
+        return PRESENT | trace | (long) id << 8 | state;
     }
 
     /** The labels of a key from {@link #key}. */
@@ -49,9 +68,15 @@ public final class VmLabels {
         if ((key & PRESENT) == 0) {
             return Map.of();
         }
-        int id = (int) ((key >>> 8) & 0xffff_ffffL);
+        int id = (int) ((key >>> 8) & MAX_ID);
         int state = (int) (key & 0xff);
-        return Map.of(VM_STATE, stateName(state == 0 ? 0 : (byte) state), VM, id == 0 ? "vm?" : "vm" + id);
+        String vm = id == 0 ? "vm?" : "vm" + id;
+        String stateName = stateName(state == 0 ? 0 : (byte) state);
+        if ((key & TRACE_PRESENT) == 0) {
+            return Map.of(VM_STATE, stateName, VM, vm);
+        }
+        return Map.of(VM_STATE, stateName, VM, vm, TRACE, Integer.toString((int) (key >>> TRACE_SHIFT) & 0xffff),
+                TRACE_KIND, (key & SIDE) != 0 ? "side" : "root");
     }
 
     /** jit.p's categories, spelled out. */

@@ -22,6 +22,23 @@ public interface MappingExtension {
     /** Everything of {@code pid} was removed (exit, or a failed sync). */
     void processRemoved(int pid);
 
+    /**
+     * Whether anonymous executable mappings of {@code pid} are routed by someone else (LuaJIT mcode areas, per
+     * area and VM): {@link ProcessMapSync} then installs none for it, so that JIT code of unknown origin is an
+     * unknown PC (which triggers a re-sync) rather than a frame-pointer guess. Asked after the file mappings.
+     */
+    default boolean ownsAnonymous(int pid) {
+        return false;
+    }
+
+    /**
+     * The {@code (file_id, flags)} for {@code pid}'s marker entry, asked after the file mappings: lets the walker
+     * reach per-process data without a mapping (LuaJIT: trace code of areas not routed yet). {@code {0, 0}}: none.
+     */
+    default long[] marker(int pid) {
+        return new long[] {0, 0};
+    }
+
     MappingExtension NONE = new MappingExtension() {
         @Override
         public int install(int pid, Mapping mapping, FileIdentity identity, ElfFile elf) {

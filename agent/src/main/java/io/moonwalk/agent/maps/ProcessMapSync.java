@@ -139,29 +139,38 @@ public final class ProcessMapSync {
             }
         }
         boolean changed = false;
-        for (Iterator<Map.Entry<MappingKey, Installed>> it = state.mappings.entrySet().iterator(); it.hasNext();) {
-            Map.Entry<MappingKey, Installed> e = it.next();
-            if (!wanted.containsKey(e.getKey())) {
-                uninstall(pid, e.getValue());
-                it.remove();
+        // file mappings first: they tell the extension whether this is a LuaJIT process, whose anonymous
+        // executable memory (mcode areas) is routed per area and VM by the JIT sync, not here. Stale entries go
+        // before anything is written (a changed mapping at the same range shares its trie keys).
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1 && extension.ownsAnonymous(pid)) {
+                wanted.values().removeIf(Mapping::isAnonymous);
+            }
+            for (Iterator<Map.Entry<MappingKey, Installed>> it = state.mappings.entrySet().iterator(); it.hasNext();) {
+                Map.Entry<MappingKey, Installed> e = it.next();
+                if (!wanted.containsKey(e.getKey())) {
+                    uninstall(pid, e.getValue());
+                    it.remove();
+                    changed = true;
+                }
+            }
+            for (Map.Entry<MappingKey, Mapping> e : wanted.entrySet()) {
+                if (e.getValue().isAnonymous() != (pass == 1) || state.mappings.containsKey(e.getKey())) {
+                    continue;
+                }
+                Installed inst = install(pid, e.getValue());
+                if (inst == null) {
+                    remove(pid);
+                    return Result.PID_MAPS_FULL;
+                }
+                state.mappings.put(e.getKey(), inst);
                 changed = true;
             }
         }
-        for (Map.Entry<MappingKey, Mapping> e : wanted.entrySet()) {
-            if (state.mappings.containsKey(e.getKey())) {
-                continue;
-            }
-            Installed inst = install(pid, e.getValue());
-            if (inst == null) {
-                remove(pid);
-                return Result.PID_MAPS_FULL;
-            }
-            state.mappings.put(e.getKey(), inst);
-            changed = true;
-        }
         if (!state.marker) {
             encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
-            int rc = pidMaps.update(key, mappingValue(0, 0, RecordLayout.MAP_PID_MARKER, 0));
+            long[] mark = extension.marker(pid);
+            int rc = pidMaps.update(key, mappingValue(mark[0], 0, RecordLayout.MAP_PID_MARKER, (int) mark[1]));
             if (rc != 0) {
                 pidMapFull(pid, rc);
                 remove(pid);

@@ -45,6 +45,17 @@ public final class RecordSummary {
                     + " stale %d, invalid %d%n", k[RecordLayout.STAT_LUA_SEGMENTS], k[RecordLayout.STAT_LUA_ERRORS],
                     lua == null ? 0 : lua.named(), lua == null ? 0 : lua.stale(), lua == null ? 0 : lua.invalid()));
         }
+        if (k.length > RecordLayout.STAT_JIT_CFA_DISAGREE && k[RecordLayout.STAT_JIT_SEGMENTS] > 0) {
+            sb.append(String.format("  jit: %d trace frames walked, vmstate named no trace holding the PC in %d (%.2f%%),"
+                    + " CFA disagreed in %d%n", k[RecordLayout.STAT_JIT_SEGMENTS], k[RecordLayout.STAT_JIT_UNMATCHED],
+                    100.0 * k[RecordLayout.STAT_JIT_UNMATCHED] / k[RecordLayout.STAT_JIT_SEGMENTS],
+                    k[RecordLayout.STAT_JIT_CFA_DISAGREE]));
+        }
+        for (var h : recording.jitHealth()) {
+            sb.append(String.format("  luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d areas,"
+                    + " flushes %d%n", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
+                    h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
+        }
         if (!recording.mapFill().isEmpty()) {
             sb.append("  unwinder maps:");
             recording.mapFill().forEach(f -> sb.append(" ").append(f).append(";"));

@@ -25,6 +25,8 @@ public final class Recording {
     private final SampleCollector collector;
     private long[] kernelStats = new long[0];
     private List<MapFill> mapFill = List.of();
+    private List<io.moonwalk.luajit.jit.JitHealth> jitHealth = List.of();
+    private long jitFlushes;
     private final FailureLog failures = new FailureLog();
     private volatile BpfSampler sampler;
     private long startEpochNanos;
@@ -67,6 +69,8 @@ public final class Recording {
             elapsedNanos = System.nanoTime() - start;
             kernelStats = s.stats();
             mapFill = a.mapFill();
+            jitHealth = a.jit().health();
+            jitFlushes = a.jit().flushes();
         } finally {
             sampler = null;
         }
@@ -105,6 +109,15 @@ public final class Recording {
     /** Fill of the native unwinder's maps at the end of the recording. */
     public List<MapFill> mapFill() {
         return mapFill;
+    }
+
+    /** JIT health of every LuaJIT VM seen, at the end of the recording. */
+    public List<io.moonwalk.luajit.jit.JitHealth> jitHealth() {
+        return jitHealth;
+    }
+
+    public long jitFlushes() {
+        return jitFlushes;
     }
 
     public Duration elapsed() {

@@ -3,6 +3,7 @@ package io.moonwalk.agent.symbolize;
 import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
+import io.moonwalk.agent.luajit.VmLabels;
 import io.moonwalk.agent.process.ProcessRegistry;
 import io.moonwalk.agent.process.ProcessRegistry.TrackedProcess;
 import io.moonwalk.agent.profile.Frame;
@@ -66,6 +67,7 @@ public final class StackSymbolizer {
             int n = table.wordCount(e);
             Frame[] leafFirst = new Frame[n];
             int frames = 0;
+            String traceStart = null;
             for (int i = 0; i < n; i++) {
                 long w = table.word(e, i);
                 int extra = SampleRecord.extraWords(w);
@@ -76,6 +78,12 @@ public final class StackSymbolizer {
                 }
                 if (kind == RecordLayout.FRAME_LUA) {
                     leafFirst[frames++] = luaFrame(table, e, i, pid, proc);
+                } else if (kind == RecordLayout.FRAME_LUA_JIT) {
+                    Frame f = luaFrame(table, e, i, pid, proc);
+                    leafFirst[frames++] = intern(new Frame(FrameKind.LUA_JIT, f.name(), f.module()));
+                    if (traceStart == null && extra >= 4) {
+                        traceStart = traceStart(table, e, i, pid, proc, f);
+                    }
                 } else if (kind == RecordLayout.FRAME_LUA_C) {
                     long extraWord = table.word(e, i + 1);
                     // a plain C function called from Lua is also on the native stack, right inside its
@@ -93,8 +101,13 @@ public final class StackSymbolizer {
             for (int i = frames - 1; i >= 0; i--) {
                 rootFirst.add(leafFirst[i]);
             }
-            entries.add(new Profile.Entry(identity, thread, List.copyOf(rootFirst),
-                    labels.labels(table.labelKey(e)), table.count(e)));
+            Map<String, String> sampleLabels = labels.labels(table.labelKey(e));
+            if (traceStart != null && sampleLabels.containsKey(VmLabels.TRACE)) {
+                Map<String, String> withStart = new HashMap<>(sampleLabels);
+                withStart.put(VmLabels.TRACE_START, traceStart);
+                sampleLabels = Map.copyOf(withStart);
+            }
+            entries.add(new Profile.Entry(identity, thread, List.copyOf(rootFirst), sampleLabels, table.count(e)));
         }
         return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries));
     }
@@ -136,6 +149,23 @@ public final class StackSymbolizer {
             luaFrames.put(key, f);
         }
         return f;
+    }
+
+    /**
+     * Where the trace of the LUA_JIT frame at word i starts: the frame itself when the trace started in its
+     * function, else the start proto named on its own (words 3 and 4: proto and fingerprint).
+     */
+    private String traceStart(RawStackTable table, int e, int i, int pid, TrackedProcess proc, Frame frame) {
+        long startpt = table.word(e, i + 3);
+        if (startpt == 0 || lua == null) {
+            return null;
+        }
+        if (startpt == SampleRecord.address(table.word(e, i))) {
+            return frame.name();
+        }
+        Frame f = lua.luaFrame(pid, startpt, RecordLayout.LUA_PC_UNKNOWN, table.word(e, i + 4), 0,
+                RecordLayout.LUA_PC_UNKNOWN, 0, a -> cSymbol(proc, a));
+        return f.name();
     }
 
     private Frame luaCFrame(int pid, TrackedProcess proc, long extra) {
