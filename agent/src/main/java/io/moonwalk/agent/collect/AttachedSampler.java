@@ -27,11 +27,13 @@ public final class AttachedSampler implements AutoCloseable {
     private final MapSyncWorker worker;
     private final ProcessMapSync sync;
     private final LuajitFiles luajit;
+    private final UnwindTableCache tables;
     private final SampleCollector collector;
 
     private AttachedSampler(BpfSampler sampler, MapSyncWorker worker, ProcessMapSync sync, LuajitFiles luajit,
-                            SampleCollector collector) {
+                            UnwindTableCache tables, SampleCollector collector) {
         this.sampler = sampler;
+        this.tables = tables;
         this.worker = worker;
         this.sync = sync;
         this.luajit = luajit;
@@ -59,7 +61,7 @@ public final class AttachedSampler implements AutoCloseable {
         }
         collector.useMapSync(worker);
         collector.useLuajit(luajit[0]);
-        return new AttachedSampler(s, worker, sync[0], luajit[0], collector);
+        return new AttachedSampler(s, worker, sync[0], luajit[0], tables, collector);
     }
 
     public BpfSampler sampler() {
@@ -71,7 +73,17 @@ public final class AttachedSampler implements AutoCloseable {
         return sampler.drain(handler);
     }
 
-    /** Fill of the unwinder's kernel maps (pid_maps, unwind tables, LuaJIT files). */
+    /** The unwind tables shared by every process (build, failure, refusal and cache counters). Thread-safe. */
+    public UnwindTableCache unwindTables() {
+        return tables;
+    }
+
+    /** LuaJIT detection (files examined, detected, refused). Thread-safe. */
+    public LuajitFiles luajitFiles() {
+        return luajit;
+    }
+
+    /** Fill of the unwinder's kernel maps (pid_maps, unwind tables, LuaJIT files). Thread-safe. */
     public List<MapFill> mapFill() {
         List<MapFill> fill = new ArrayList<>(sync.fill());
         fill.add(luajit.fill());
