@@ -190,6 +190,32 @@ class NativeUnwindIT {
         // (~24 % of samples sit in LuaJIT's vm_mod, the interpreter's leaf helper for `%`, whose CFA is rsp+8 while
         // the interpreter's one FDE says rsp+80: the walker's CFA_RSP_BLOB rule tells them apart)
         assertThat(share).isGreaterThanOrEqualTo(99.0);
+
+        // the request handler runs in a per-request coroutine that ngx_lua resumes from C (lua_resume): its Lua
+        // frame sits in true order between the C frames that resumed it and whatever it calls
+        java.util.regex.Pattern handler = java.util.regex.Pattern.compile("content_by_lua\\(nginx\\.conf:\\d+\\)");
+        long inHandler = p.countMatching(l -> l.frames().stream().anyMatch(f -> handler.matcher(f).find()));
+        long ordered = p.countMatching(l -> {
+            List<String> f = l.frames();
+            int resume = f.indexOf("lua_resume");
+            int lua = -1;
+            for (int i = 0; i < f.size(); i++) {
+                if (handler.matcher(f.get(i)).find()) {
+                    lua = i;
+                    break;
+                }
+            }
+            return lua > 0 && resume >= 0 && resume < lua
+                    && f.indexOf("ngx_http_lua_content_handler") >= 0 && f.indexOf("ngx_http_lua_content_handler") < resume;
+        });
+        long badLua = p.countMatching(l -> l.frames().stream().anyMatch(f -> f.contains("[invalid lua frame]")
+                || f.contains("[stale lua frame]")));
+        System.out.printf("nginx JIT off: %d of %d samples in the content_by_lua handler, %d of them ordered"
+                + " ngx_http_lua_content_handler > lua_resume > handler, %d with invalid/stale Lua frames%n",
+                inHandler, p.total(), ordered, badLua);
+        assertThat(100.0 * inHandler / p.total()).as("share of worker samples in the Lua handler").isGreaterThan(30.0);
+        assertThat(ordered).as("handler frames in true C > Lua order").isEqualTo(inHandler);
+        assertThat(badLua).isZero();
     }
 
     /**

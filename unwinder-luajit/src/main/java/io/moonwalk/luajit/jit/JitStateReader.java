@@ -92,16 +92,18 @@ public final class JitStateReader {
         String lastChange = "";
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             readExactly(pid, g + o.spanStart(), header, header.length, "jit_State");
-            Header h = parse(header, g);
+            Header h;
             List<McodeArea> areas;
             List<TraceInfo> traces = new ArrayList<>();
             int rejected;
             try {
+                h = parse(header, g);
                 areas = readAreas(pid, h);
                 rejected = readTraces(pid, h, areas, traces);
             } catch (JitReadException e) {
                 // a flush can unmap areas and free the trace array under our feet: retry unless it is final
-                boolean transient_ = e.reason() == Reason.UNREADABLE || e.reason() == Reason.BAD_AREA_CHAIN;
+                boolean transient_ = e.reason() == Reason.UNREADABLE || e.reason() == Reason.BAD_AREA_CHAIN
+                        || e.reason() == Reason.UNSTABLE;
                 if (!transient_ || attempt == ATTEMPTS - 1) {
                     throw e;
                 }
@@ -110,7 +112,16 @@ public final class JitStateReader {
             }
             int vmstate = readVmstate(pid, g);
             readExactly(pid, g + o.spanStart(), header2, header2.length, "jit_State");
-            Header after = parse(header2, g);
+            Header after;
+            try {
+                after = parse(header2, g);
+            } catch (JitReadException e) {
+                if (e.reason() != Reason.UNSTABLE || attempt == ATTEMPTS - 1) {
+                    throw e;
+                }
+                lastChange = e.getMessage();
+                continue;
+            }
             long total = 0;
             for (McodeArea a : areas) {
                 total += a.size();
@@ -201,8 +212,13 @@ public final class JitStateReader {
         Header h = new Header(flags, state, tracePtr, (int) sizetrace, params, i64(b, m),
                 i64(b, m + JitOffsets.MCTOP), i64(b, m + JitOffsets.MCBOT), i64(b, m + JitOffsets.SZMCAREA),
                 i64(b, m + JitOffsets.SZALLMCAREA));
-        if (h.szallmcarea < 0 || h.szallmcarea > MAX_AREAS * MAX_AREA_BYTES || (h.mcarea == 0) != (h.szallmcarea == 0)) {
+        if (h.szallmcarea < 0 || h.szallmcarea > MAX_AREAS * MAX_AREA_BYTES) {
             throw notJit(g, "J->mcarea 0x" + Long.toHexString(h.mcarea) + " with J->szallmcarea " + h.szallmcarea);
+        }
+        if ((h.mcarea == 0) != (h.szallmcarea == 0)) {
+            // a flush (lj_mcode_free) clears the area list and its byte count one after the other: a torn read
+            throw new JitReadException(Reason.UNSTABLE, "g 0x" + Long.toHexString(g) + ": J->mcarea 0x"
+                    + Long.toHexString(h.mcarea) + " with J->szallmcarea " + h.szallmcarea + " (mid-flush)");
         }
         return h;
     }
