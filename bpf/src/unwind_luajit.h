@@ -595,7 +595,7 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 		return lw->jit_boot ? MW_ERR_NO_MAPPING : MW_ERR_LUA_NO_VM;
 	mw_count(MW_STAT_JIT_SEGMENTS);
 	if (MW_READ_USER(&vmstate, sizeof(vmstate), g + lj->g_vmstate))
-		return MW_ERR_READ_FAULT;
+		return MW_ERR_LUA_READ_FAULT;
 	if (vmstate > 0 && !MW_READ_USER(&sizetrace, sizeof(sizetrace), g + lj->g_j_sizetrace) &&
 	    (__u32)vmstate < sizetrace && sizetrace <= 65536 &&
 	    !MW_READ_USER(&tarr, sizeof(tarr), g + lj->g_j_trace)) {
@@ -621,7 +621,7 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 	}
 	/* the interpreter frame the trace was entered from: the VM's current cframe */
 	if (MW_READ_USER(&cf, sizeof(cf), L + lj->l_cframe))
-		return MW_ERR_READ_FAULT;
+		return MW_ERR_LUA_READ_FAULT;
 	cframe = cf & ~3ULL;
 	cfa_vm = cframe + lj->interp_cfa;
 	cfa = cfa_vm;
@@ -657,7 +657,7 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 		return MW_ERR_LUA_BAD_FRAME;
 	base = mw_lj_ref(lj, g + lj->g_jit_base);
 	if (!base && MW_READ_USER(&base, sizeof(base), L + lj->l_base))
-		return MW_ERR_READ_FAULT;
+		return MW_ERR_LUA_READ_FAULT;
 	lw->L = L;
 	lw->f = base - 8;
 	lw->pc = 0;

@@ -74,6 +74,25 @@ class AgentMetricsIT {
                 assertThat(metrics).as("metrics pushes within 30 s").hasSizeGreaterThanOrEqualTo(5);
                 double scraped = agent.metric("moonwalk_metrics_export_requests_total{result=\"sent\"}");
                 assertThat(scraped).as("the push counts itself").isGreaterThanOrEqualTo(1);
+                // the unwinder's side, scraped from /metrics while the agent profiles the LuaJIT process
+                double pidMaps = agent.metric("moonwalk_bpf_map_entries{map=\"pid_maps\"}");
+                double entries = agent.metric("moonwalk_bpf_map_entries{map=\"unwind_entries\"}");
+                double builds = agent.metric("moonwalk_unwind_tables_builds_total");
+                double named = agent.metric("moonwalk_lua_frames_total{result=\"named\"}");
+                double invalid = agent.metric("moonwalk_lua_frames_total{result=\"invalid\"}");
+                System.out.printf("agent /metrics: pid_maps %.0f/%.0f, unwind_entries %.0f, %.0f table builds,"
+                        + " %.0f LuaJIT binaries, Lua frames named %.0f invalid %.0f, prefetched %.0f%n", pidMaps,
+                        agent.metric("moonwalk_bpf_map_capacity{map=\"pid_maps\"}"), entries, builds,
+                        agent.metric("moonwalk_luajit_binaries_detected_total"), named, invalid,
+                        agent.metric("moonwalk_lua_proto_prefetch_total{result=\"read\"}"));
+                assertThat(pidMaps).as("pid_maps fill").isPositive();
+                assertThat(entries).as("unwind_entries fill").isPositive()
+                        .isEqualTo(agent.metric("moonwalk_unwind_tables_live_entries"));
+                assertThat(builds).as("unwind tables built").isPositive();
+                assertThat(agent.metric("moonwalk_bpf_map_drops_total{map=\"pid_maps\"}")).isZero();
+                assertThat(agent.metric("moonwalk_luajit_binaries_detected_total")).isEqualTo(1);
+                assertThat(named).as("Lua frames named").isPositive();
+                assertThat(invalid).isZero();
                 agent.terminate();
             }
             // pushes come every second: the steady gaps (after JVM warm-up) are close to 1 s

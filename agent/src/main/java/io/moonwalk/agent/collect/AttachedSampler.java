@@ -31,12 +31,14 @@ public final class AttachedSampler implements AutoCloseable {
     private final ProcessMapSync sync;
     private final LuajitFiles luajit;
     private final McodeSync jit;
+    private final UnwindTableCache tables;
     private final SampleCollector collector;
 
     private AttachedSampler(BpfSampler sampler, MapSyncWorker worker, ProcessMapSync sync, LuajitFiles luajit,
-                            McodeSync jit, SampleCollector collector) {
+                            McodeSync jit, UnwindTableCache tables, SampleCollector collector) {
         this.jit = jit;
         this.sampler = sampler;
+        this.tables = tables;
         this.worker = worker;
         this.sync = sync;
         this.luajit = luajit;
@@ -66,7 +68,7 @@ public final class AttachedSampler implements AutoCloseable {
         collector.useMapSync(worker);
         collector.useLuajit(luajit[0]);
         collector.useMcodeSync(jit);
-        return new AttachedSampler(s, worker, sync[0], luajit[0], jit, collector);
+        return new AttachedSampler(s, worker, sync[0], luajit[0], jit, tables, collector);
     }
 
     public BpfSampler sampler() {
@@ -78,7 +80,17 @@ public final class AttachedSampler implements AutoCloseable {
         return sampler.drain(handler);
     }
 
-    /** Fill of the unwinder's kernel maps (pid_maps, unwind tables, LuaJIT files). */
+    /** The unwind tables shared by every process (build, failure, refusal and cache counters). Thread-safe. */
+    public UnwindTableCache unwindTables() {
+        return tables;
+    }
+
+    /** LuaJIT detection (files examined, detected, refused). Thread-safe. */
+    public LuajitFiles luajitFiles() {
+        return luajit;
+    }
+
+    /** Fill of the unwinder's kernel maps (pid_maps, unwind tables, LuaJIT files). Thread-safe. */
     public List<MapFill> mapFill() {
         List<MapFill> fill = new ArrayList<>(sync.fill());
         fill.add(luajit.fill());

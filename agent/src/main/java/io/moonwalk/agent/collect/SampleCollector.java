@@ -14,6 +14,7 @@ import io.moonwalk.agent.luajit.LuajitFiles;
 import io.moonwalk.agent.luajit.McodeSync;
 import io.moonwalk.agent.luajit.VmLabels;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
+import io.moonwalk.agent.symbolize.ProtoPrefetcher;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.symbolizer.process.ProcessMemory;
 import java.util.HashMap;
@@ -28,11 +29,13 @@ import java.util.Set;
  * <p>Processes are captured at their first sample while alive, so that stacks of processes that
  * exit before the window ends are still named. Not thread-safe: one drain thread owns it.
  */
-public final class SampleCollector implements RecordHandler {
+public final class SampleCollector implements RecordHandler, AutoCloseable {
     /** Distinct stacks and frame words a window may hold before samples are dropped (and counted). */
     public static final int MAX_STACKS_PER_WINDOW = 1 << 20;
     public static final int MAX_WORDS_PER_WINDOW = 64 << 20;
     public static final int MAX_PROCESSES = 8192;
+    /** How long a window's end waits for Lua protos still being prefetched. */
+    static final long PREFETCH_WAIT_NANOS = 300_000_000L;
 
     private final RawStackTable table = new RawStackTable(MAX_STACKS_PER_WINDOW, MAX_WORDS_PER_WINDOW);
     private final NativeSymbolizer nativeSymbolizer;
@@ -41,6 +44,7 @@ public final class SampleCollector implements RecordHandler {
     private final Set<Integer> exitedTargets = new HashSet<>();
     private final Set<Integer> exitedInWindow = new HashSet<>();
     private final long[] scratch = new long[RecordLayout.MAX_FRAME_WORDS];
+    private final long[] entryWords = new long[RecordLayout.MAX_FRAME_WORDS];
     private final long periodNanos;
     private KernelSymbols kernelSymbols;
     private MapSyncWorker mapSync;
@@ -54,8 +58,11 @@ public final class SampleCollector implements RecordHandler {
     private final int[] seenPid = new int[SEEN_VMS];
     private ProcessMemory processMemory;
     private LuaFrameSymbolizer luaSymbolizer;
+    private ProtoPrefetcher prefetcher;
     private long samples;
     private long droppedSamples;
+    private long unknownNativeFrames;
+    private long unknownKernelFrames;
 
     /**
      * @param targets the processes being recorded, or empty for the whole host
@@ -82,6 +89,7 @@ public final class SampleCollector implements RecordHandler {
         samples++;
         long vm = r.vm();
         long labelKey = 0;
+        boolean binaryLearned = false;
         if (vm != 0) {
             int trace = 0;
             boolean side = false;
@@ -103,11 +111,65 @@ public final class SampleCollector implements RecordHandler {
             }
             if (luajitFiles != null && !luajitBinaries.containsKey(pid)) {
                 // captured while the process is alive: its samples are named after the map sync forgot it
-                luajitFiles.binaryOf(pid).ifPresent(b -> luajitBinaries.put(pid, b));
+                LuajitBinary b = luajitFiles.binaryOf(pid).orElse(null);
+                if (b != null) {
+                    luajitBinaries.put(pid, b);
+                    binaryLearned = true;
+                }
             }
         }
+        int stacks = table.size();
         if (!table.add(pid, p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), labelKey, 1L)) {
             droppedSamples++;
+        }
+        if (prefetcher != null && vm != 0) {
+            LuajitBinary b = luajitBinaries.get(pid);
+            if (b == null) {
+                return;
+            }
+            if (binaryLearned) {
+                prefetchProcess(pid, b);
+            } else if (table.size() > stacks) {
+                prefetch(pid, b, scratch, n);
+            }
+        }
+    }
+
+    /** Stacks of {@code pid} that came in before its LuaJIT binary was known: their protos are read now. */
+    private void prefetchProcess(int pid, LuajitBinary b) {
+        for (int e = 0; e < table.size(); e++) {
+            if (table.pid(e) == pid) {
+                int n = Math.min(table.wordCount(e), entryWords.length);
+                for (int i = 0; i < n; i++) {
+                    entryWords[i] = table.word(e, i);
+                }
+                prefetch(pid, b, entryWords, n);
+            }
+        }
+    }
+
+    /** Queues the Lua frames of one stack (leaf first), each with its Lua caller, as the symbolizer pairs them. */
+    private void prefetch(int pid, LuajitBinary b, long[] words, int n) {
+        for (int i = 0; i < n; i++) {
+            long w = words[i];
+            int extra = SampleRecord.extraWords(w);
+            if (i + extra >= n) {
+                return;
+            }
+            if (SampleRecord.kind(w) == RecordLayout.FRAME_LUA) {
+                long callerPt = 0;
+                long callerPc = RecordLayout.LUA_PC_UNKNOWN;
+                long callerFp = 0;
+                int j = i + 1 + extra;
+                if (j + 2 < n && SampleRecord.kind(words[j]) == RecordLayout.FRAME_LUA) {
+                    callerPt = SampleRecord.address(words[j]);
+                    callerPc = words[j + 1] & 0xffff_ffffL;
+                    callerFp = words[j + 2];
+                }
+                prefetcher.offer(pid, b, SampleRecord.address(w), words[i + 1] & 0xffff_ffffL, words[i + 2],
+                        callerPt, callerPc, callerFp);
+            }
+            i += extra;
         }
     }
 
@@ -122,6 +184,9 @@ public final class SampleCollector implements RecordHandler {
     /** Where the LuaJIT binaries of processes are learned (from the map sync); null: Lua frames stay unnamed. */
     public void useLuajit(LuajitFiles files) {
         this.luajitFiles = files;
+        if (files != null && prefetcher == null) {
+            prefetcher = new ProtoPrefetcher(luaSymbolizer());
+        }
     }
 
     /** Where VMs seen in samples and unknown PCs are reported, to route their mcode areas (null: nowhere). */
@@ -195,8 +260,13 @@ public final class SampleCollector implements RecordHandler {
      * processes.
      */
     public Profile endWindow(long startEpochNanos, long durationNanos) {
+        if (prefetcher != null) {
+            prefetcher.awaitIdle(PREFETCH_WAIT_NANOS);
+        }
         StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, luaSymbolizer());
         Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos, vmLabels::labels);
+        unknownNativeFrames += symbolizer.unknownNativeFrames();
+        unknownKernelFrames += symbolizer.unknownKernelFrames();
         table.clear();
         for (int pid : exitedInWindow) {
             luajitBinaries.remove(pid);
@@ -215,9 +285,32 @@ public final class SampleCollector implements RecordHandler {
         return luaSymbolizer;
     }
 
-    /** Lua frame naming counters (null before the first window). */
+    /** Lua frame naming counters (null before the first window unless LuaJIT is in use). Thread-safe. */
     public LuaFrameSymbolizer luaFrames() {
         return luaSymbolizer;
+    }
+
+    /** The Lua proto prefetcher (null when LuaJIT is not in use). Its counters are thread-safe. */
+    public ProtoPrefetcher protoPrefetcher() {
+        return prefetcher;
+    }
+
+    /** Native frames of closed windows left without a symbol (per distinct address and window), since start. */
+    public long unknownNativeFrames() {
+        return unknownNativeFrames;
+    }
+
+    /** Kernel frames of closed windows outside every kallsyms symbol (per distinct address and window). */
+    public long unknownKernelFrames() {
+        return unknownKernelFrames;
+    }
+
+    /** Stops the prefetch thread. Call after the last window. */
+    @Override
+    public void close() {
+        if (prefetcher != null) {
+            prefetcher.close();
+        }
     }
 
     private KernelSymbols kernelSymbols() {

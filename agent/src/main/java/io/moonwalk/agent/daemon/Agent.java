@@ -5,7 +5,13 @@ import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.collect.AttachedSampler;
 import io.moonwalk.agent.collect.SampleCollector;
+import io.moonwalk.agent.luajit.LuajitFiles;
 import io.moonwalk.agent.maps.FailureLog;
+import io.moonwalk.agent.maps.MapFill;
+import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
+import io.moonwalk.agent.symbolize.ProtoPrefetcher;
+import io.moonwalk.symbolizer.unwind.UnwindTableCache;
+import java.util.List;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
 import java.nio.file.Path;
@@ -48,6 +54,18 @@ public final class Agent {
     private final AtomicLongArray kernelStats = new AtomicLongArray(RecordLayout.STAT_MAX);
     private volatile boolean attached;
     private volatile long lastDrainNanos;
+    private final AtomicLong unknownNativeFrames = new AtomicLong();
+    private final AtomicLong unknownKernelFrames = new AtomicLong();
+    /** Set while attached; the map fill is read through it (thread-safe, synchronized with the map sync). */
+    private volatile AttachedSampler attachedSampler;
+    /** Outlive the sampler: their counters stay readable after detach. Thread-safe objects. */
+    private volatile UnwindTableCache unwindTables;
+    private volatile LuajitFiles luajitFiles;
+    private volatile LuaFrameSymbolizer luaFrames;
+    private volatile ProtoPrefetcher protoPrefetcher;
+    private final Object fillLock = new Object();
+    private List<MapFill> fillSnapshot = List.of(); // guarded by fillLock
+    private long fillSnapshotNanos; // guarded by fillLock
 
     /** Observes each window's closing: its length and how long naming its frames took. */
     public interface WindowListener {
@@ -96,6 +114,11 @@ public final class Agent {
         try (AttachedSampler attachedSampler = AttachedSampler.open(so, collector, failures)) {
             BpfSampler s = attachedSampler.sampler();
             sampler = s;
+            unwindTables = attachedSampler.unwindTables();
+            luajitFiles = attachedSampler.luajitFiles();
+            luaFrames = collector.luaFrames();
+            protoPrefetcher = collector.protoPrefetcher();
+            this.attachedSampler = attachedSampler;
             attached = true;
             onAttached.run();
             long windowStartNanos = System.nanoTime();
@@ -133,11 +156,15 @@ public final class Agent {
             // the programs go before the last window is delivered: nothing is sampled after SIGTERM
             sampler = null;
             attached = false;
+            mapFill(0);
+            this.attachedSampler = null;
             attachedSampler.close();
             last = window(windowStartEpoch, end - windowStartNanos);
         } finally {
             sampler = null;
             attached = false;
+            this.attachedSampler = null;
+            collector.close();
         }
         worker.offer(last);
         worker.finish(options.shutdownTimeout());
@@ -172,6 +199,8 @@ public final class Agent {
     private Profile window(long startEpoch, long durationNanos) {
         long t0 = System.nanoTime();
         Profile p = collector.endWindow(startEpoch, durationNanos);
+        unknownNativeFrames.set(collector.unknownNativeFrames());
+        unknownKernelFrames.set(collector.unknownKernelFrames());
         windows.incrementAndGet();
         processes.set(collector.processes().size());
         windowListener.windowClosed(durationNanos, System.nanoTime() - t0);
@@ -218,6 +247,53 @@ public final class Agent {
 
     public long kernelStat(int index) {
         return kernelStats.get(index);
+    }
+
+    /**
+     * Fill of the unwinder's kernel maps, at most {@code maxAgeNanos} old (reading it waits for a map sync in
+     * progress, so callers off the sampling path refresh it: the metrics scrape). Empty before attach; the
+     * last snapshot after detach.
+     */
+    public List<MapFill> mapFill(long maxAgeNanos) {
+        synchronized (fillLock) {
+            AttachedSampler a = attachedSampler;
+            long now = System.nanoTime();
+            if (a != null && (fillSnapshotNanos == 0 || now - fillSnapshotNanos >= maxAgeNanos)) {
+                fillSnapshot = List.copyOf(a.mapFill());
+                fillSnapshotNanos = now;
+            }
+            return fillSnapshot;
+        }
+    }
+
+    /** Null before attach. Thread-safe. */
+    public UnwindTableCache unwindTables() {
+        return unwindTables;
+    }
+
+    /** Null before attach. Thread-safe. */
+    public LuajitFiles luajitFiles() {
+        return luajitFiles;
+    }
+
+    /** Lua frame naming counters; null before attach. Thread-safe. */
+    public LuaFrameSymbolizer luaFrames() {
+        return luaFrames;
+    }
+
+    /** Lua proto prefetch counters; null before attach. Thread-safe. */
+    public ProtoPrefetcher protoPrefetcher() {
+        return protoPrefetcher;
+    }
+
+    /** Native frames left without a symbol in closed windows (distinct addresses per window). */
+    public long unknownNativeFrames() {
+        return unknownNativeFrames.get();
+    }
+
+    /** Kernel frames outside every kallsyms symbol in closed windows (distinct addresses per window). */
+    public long unknownKernelFrames() {
+        return unknownKernelFrames.get();
     }
 
     /** Thread-safe: its counters are synchronized. */

@@ -52,6 +52,7 @@ public final class LuajitFiles implements MappingExtension {
     private final Map<Integer, Long> fileIdByPid = new ConcurrentHashMap<>();
     private long examined;
     private long refused;
+    private long found;
     private long mapDrops;
 
     public LuajitFiles(BpfMaps maps, FailureLog failures) {
@@ -72,7 +73,10 @@ public final class LuajitFiles implements MappingExtension {
             d = detector.detect(elf, Path.of(mapping.filePath()));
             detections.put(identity, d);
             switch (d) {
-                case Detection.Found f -> LOG.log(System.Logger.Level.INFO, f.binary().summary());
+                case Detection.Found f -> {
+                    found++;
+                    LOG.log(System.Logger.Level.INFO, f.binary().summary());
+                }
                 case Detection.Refused r -> {
                     refused++;
                     failures.report("luajit-refused:" + identity, r.reason()
@@ -153,6 +157,11 @@ public final class LuajitFiles implements MappingExtension {
 
     public synchronized long filesExamined() {
         return examined;
+    }
+
+    /** Distinct files (by identity) recognised as LuaJIT, since start. */
+    public synchronized long filesDetected() {
+        return found;
     }
 
     public synchronized long filesRefused() {

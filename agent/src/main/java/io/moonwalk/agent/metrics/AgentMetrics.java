@@ -16,8 +16,16 @@ import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.luajit.LuajitFiles;
+import io.moonwalk.agent.maps.BpfMaps;
+import io.moonwalk.agent.maps.MapFill;
+import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
+import io.moonwalk.agent.symbolize.ProtoPrefetcher;
+import io.moonwalk.symbolizer.unwind.UnwindTableCache;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -33,7 +41,15 @@ public final class AgentMetrics {
     /** Bounds the reason label's values: names beyond this many distinct reasons count as "other". */
     static final int MAX_REASONS = 32;
 
+    /** The unwinder's maps, registered at bind time so their meters exist before the first sync. */
+    static final List<String> KNOWN_MAPS = List.of(BpfMaps.PID_MAPS, BpfMaps.UNWIND_FILES, BpfMaps.UNWIND_ENTRIES,
+            BpfMaps.UNWIND_RULES, BpfMaps.LUAJIT_FILES);
+    /** Map fill is read under the map sync's lock: at most once per this many ns, on the scraping thread. */
+    static final long MAP_FILL_MAX_AGE_NANOS = 500_000_000L;
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Set<String> boundMaps = ConcurrentHashMap.newKeySet();
+    private volatile Agent agent;
     private final Map<String, Counter> unwindErrors = new ConcurrentHashMap<>();
     private final Counter windowSamples;
     private final DistributionSummary windowEntries;
@@ -57,6 +73,7 @@ public final class AgentMetrics {
 
     /** Prometheus text exposition of every meter. */
     public String scrape() {
+        bindNewMaps();
         return registry.scrape();
     }
 
@@ -109,10 +126,138 @@ public final class AgentMetrics {
                 .description("windows closed, by outcome").register(r);
         counter(r, "moonwalk.sink.failures", "windows a sink (otlp, store) could not take", agent,
                 a -> a.worker().sinkFailures());
+        bindUnwinder(agent);
         agent.windowListener((durationNanos, symbolizeNanos) -> {
             windowDuration.record(durationNanos, TimeUnit.NANOSECONDS);
             symbolizeDuration.record(symbolizeNanos, TimeUnit.NANOSECONDS);
         });
+    }
+
+    /** Map fill, unwind tables, LuaJIT detection, Lua frame naming and symbolization failures. */
+    private void bindUnwinder(Agent agent) {
+        MeterRegistry r = registry;
+        this.agent = agent;
+        for (String map : KNOWN_MAPS) {
+            bindMap(map);
+        }
+        counter(r, "moonwalk.unwind.tables.builds", "unwind tables built from a file's CFI", agent,
+                a -> tables(a, UnwindTableCache::builds));
+        counter(r, "moonwalk.unwind.tables.build.failures", "files whose unwind table could not be built", agent,
+                a -> tables(a, UnwindTableCache::buildFailures));
+        counter(r, "moonwalk.unwind.tables.refusals", "built tables that did not fit the kernel's entry map", agent,
+                a -> tables(a, UnwindTableCache::refusals));
+        FunctionCounter.builder("moonwalk.unwind.tables.cache.hits", agent, a -> tables(a, UnwindTableCache::hits))
+                .tag("kind", "table").description("table requests served without a build").register(r);
+        FunctionCounter.builder("moonwalk.unwind.tables.cache.hits", agent,
+                        a -> tables(a, UnwindTableCache::negativeHits))
+                .tag("kind", "negative").description("table requests served without a build").register(r);
+        gauge(r, "moonwalk.unwind.tables.live", "unwind tables installed in the kernel", agent,
+                a -> tables(a, UnwindTableCache::liveTables));
+        gauge(r, "moonwalk.unwind.tables.live.entries", "unwind entries the installed tables occupy", agent,
+                a -> tables(a, UnwindTableCache::liveEntries));
+        counter(r, "moonwalk.luajit.files.examined", "executable files examined for LuaJIT", agent,
+                a -> luajit(a, LuajitFiles::filesExamined));
+        counter(r, "moonwalk.luajit.binaries.detected", "files recognised as LuaJIT", agent,
+                a -> luajit(a, LuajitFiles::filesDetected));
+        counter(r, "moonwalk.luajit.binaries.refused", "files that look like LuaJIT but could not be established",
+                agent, a -> luajit(a, LuajitFiles::filesRefused));
+        for (String result : List.of("named", "stale", "invalid")) {
+            FunctionCounter.builder("moonwalk.lua.frames", agent, a -> luaFrames(a, result)).tag("result", result)
+                    .description("distinct Lua frames named at window end, by result").register(r);
+        }
+        for (String result : List.of("read", "failed", "dropped")) {
+            FunctionCounter.builder("moonwalk.lua.proto.prefetch", agent, a -> prefetch(a, result))
+                    .tag("result", result).description("Lua frames whose protos were read while sampling, by result")
+                    .register(r);
+        }
+        gauge(r, "moonwalk.lua.proto.prefetch.queue", "Lua frames waiting to be prefetched", agent,
+                a -> a.protoPrefetcher() == null ? 0 : a.protoPrefetcher().queueSize());
+        counter(r, "moonwalk.lua.proto.cache.hits", "proto reads answered from the cache", agent,
+                a -> protoCache(a, LuaFrameSymbolizer.ProtoCacheStats::hits));
+        counter(r, "moonwalk.lua.proto.cache.misses", "proto reads that went to target memory", agent,
+                a -> protoCache(a, LuaFrameSymbolizer.ProtoCacheStats::misses));
+        gauge(r, "moonwalk.lua.proto.cache.entries", "protos cached", agent,
+                a -> protoCache(a, LuaFrameSymbolizer.ProtoCacheStats::entries));
+        FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, Agent::unknownNativeFrames)
+                .tag("kind", "native").description("frames left without a symbol (distinct addresses per window)")
+                .register(r);
+        FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, Agent::unknownKernelFrames)
+                .tag("kind", "kernel").description("frames left without a symbol (distinct addresses per window)")
+                .register(r);
+    }
+
+    /** Registers the fill meters of a map the agent reports that was not known at bind time. */
+    private void bindNewMaps() {
+        Agent a = agent;
+        if (a == null) {
+            return;
+        }
+        for (MapFill f : a.mapFill(MAP_FILL_MAX_AGE_NANOS)) {
+            if (!boundMaps.contains(f.map())) {
+                bindMap(f.map());
+            }
+        }
+    }
+
+    private void bindMap(String map) {
+        if (!boundMaps.add(map)) {
+            return;
+        }
+        Agent a = agent;
+        Gauge.builder("moonwalk.bpf.map.entries", a, x -> fill(x, map, MapFill::used)).tag("map", map)
+                .description("entries the agent installed in a kernel map").strongReference(true).register(registry);
+        Gauge.builder("moonwalk.bpf.map.capacity", a, x -> fill(x, map, MapFill::capacity)).tag("map", map)
+                .description("max_entries of a kernel map").strongReference(true).register(registry);
+        FunctionCounter.builder("moonwalk.bpf.map.drops", a, x -> fill(x, map, MapFill::drops)).tag("map", map)
+                .description("writes a full kernel map (or its entry allocator) refused").register(registry);
+    }
+
+    private static double fill(Agent a, String map, ToDoubleFunction<MapFill> f) {
+        for (MapFill m : a.mapFill(MAP_FILL_MAX_AGE_NANOS)) {
+            if (m.map().equals(map)) {
+                return f.applyAsDouble(m);
+            }
+        }
+        return 0;
+    }
+
+    private static double tables(Agent a, ToDoubleFunction<UnwindTableCache> f) {
+        UnwindTableCache t = a.unwindTables();
+        return t == null ? 0 : f.applyAsDouble(t);
+    }
+
+    private static double luajit(Agent a, ToDoubleFunction<LuajitFiles> f) {
+        LuajitFiles l = a.luajitFiles();
+        return l == null ? 0 : f.applyAsDouble(l);
+    }
+
+    private static double luaFrames(Agent a, String result) {
+        LuaFrameSymbolizer l = a.luaFrames();
+        if (l == null) {
+            return 0;
+        }
+        return switch (result) {
+            case "named" -> l.named();
+            case "stale" -> l.stale();
+            default -> l.invalid();
+        };
+    }
+
+    private static double prefetch(Agent a, String result) {
+        ProtoPrefetcher p = a.protoPrefetcher();
+        if (p == null) {
+            return 0;
+        }
+        return switch (result) {
+            case "read" -> p.read();
+            case "failed" -> p.failed();
+            default -> p.dropped();
+        };
+    }
+
+    private static double protoCache(Agent a, ToDoubleFunction<LuaFrameSymbolizer.ProtoCacheStats> f) {
+        LuaFrameSymbolizer l = a.luaFrames();
+        return l == null ? 0 : f.applyAsDouble(l.protoCache());
     }
 
     /** Export meters of the OTLP exporter and its sender. */

@@ -4,6 +4,7 @@ import io.moonwalk.agent.bpf.RecordLayout;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
+import io.moonwalk.agent.symbolize.ProtoPrefetcher;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -44,6 +45,11 @@ public final class RecordSummary {
             sb.append(String.format("  lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
                     + " stale %d, invalid %d%n", k[RecordLayout.STAT_LUA_SEGMENTS], k[RecordLayout.STAT_LUA_ERRORS],
                     lua == null ? 0 : lua.named(), lua == null ? 0 : lua.stale(), lua == null ? 0 : lua.invalid()));
+            ProtoPrefetcher pf = recording.protoPrefetcher();
+            if (pf != null) {
+                sb.append(String.format("  lua protos read while sampling: %d frames read, %d failed, %d dropped"
+                        + " (queue full)%n", pf.read(), pf.failed(), pf.dropped()));
+            }
         }
         if (k.length > RecordLayout.STAT_JIT_CFA_DISAGREE && k[RecordLayout.STAT_JIT_SEGMENTS] > 0) {
             sb.append(String.format("  jit: %d trace frames walked, vmstate named no trace holding the PC in %d (%.2f%%),"

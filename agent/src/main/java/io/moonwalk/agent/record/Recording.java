@@ -86,7 +86,16 @@ public final class Recording {
 
     /** Names every frame of the recording. Call after {@link #run}. */
     public Profile profile() {
-        return collector.endWindow(startEpochNanos, elapsedNanos);
+        try {
+            return collector.endWindow(startEpochNanos, elapsedNanos);
+        } finally {
+            collector.close();
+        }
+    }
+
+    /** Lua proto prefetching counters (null when no LuaJIT was in use). */
+    public io.moonwalk.agent.symbolize.ProtoPrefetcher protoPrefetcher() {
+        return collector.protoPrefetcher();
     }
 
     /** Lua frame naming counters (null before {@link #profile()}). */

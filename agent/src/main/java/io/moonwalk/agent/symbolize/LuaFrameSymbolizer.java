@@ -27,7 +27,11 @@ import java.util.function.LongFunction;
  * {@link LuaFrameNamer#INVALID} and is counted, never another function's name.
  *
  * <p>A Lua frame's name comes from its caller's instruction (the next Lua frame outward in the same stack).
- * Not thread-safe: one symbolizing thread.
+ *
+ * <p>Thread-safe: every method holds this object's lock, because two threads use one instance — the
+ * {@link ProtoPrefetcher} warms the proto cache while a window runs (so a process that exits before the window
+ * ends still gets names), and the window-end symbolizer names frames from the warm cache. The
+ * {@link ProtoReader}s, their scratch buffers and the memory reader are only touched under that lock.
  */
 public final class LuaFrameSymbolizer {
     /** Marks a Lua frame of a process whose LuaJIT binary is not known (nothing to read its protos with). */
@@ -59,9 +63,9 @@ public final class LuaFrameSymbolizer {
      * RecordLayout#LUA_PC_UNKNOWN} when unknown), called from {@code callerPt} at {@code callerPc} (callerPt 0:
      * the caller is not a Lua function).
      */
-    public Frame luaFrame(int pid, long pt, long pc, long fingerprint, long callerPt, long callerPc,
+    public synchronized Frame luaFrame(int pid, long pt, long pc, long fingerprint, long callerPt, long callerPc,
             long callerFingerprint, LongFunction<String> nativeSymbols) {
-        Reader r = reader(pid, nativeSymbols);
+        Reader r = reader(binaries.apply(pid), nativeSymbols);
         if (r == null) {
             invalid++;
             return new Frame(FrameKind.LUA, UNKNOWN_BINARY, "");
@@ -86,8 +90,8 @@ public final class LuaFrameSymbolizer {
     }
 
     /** The frame of a built-in (ffid > 1) or C function (ffid 1) on the Lua stack. */
-    public Frame cFrame(int pid, int ffid, long cfunc, LongFunction<String> nativeSymbols) {
-        Reader r = reader(pid, nativeSymbols);
+    public synchronized Frame cFrame(int pid, int ffid, long cfunc, LongFunction<String> nativeSymbols) {
+        Reader r = reader(binaries.apply(pid), nativeSymbols);
         if (ffid == 1 || r == null) {
             String s = nativeSymbols.apply(cfunc);
             return new Frame(FrameKind.LUA, s != null ? s : "C function 0x" + Long.toHexString(cfunc), "");
@@ -99,8 +103,30 @@ public final class LuaFrameSymbolizer {
         return pc == RecordLayout.LUA_PC_UNKNOWN || pc < 0 || pc > Integer.MAX_VALUE ? -1 : (int) pc;
     }
 
-    private Reader reader(int pid, LongFunction<String> nativeSymbols) {
-        LuajitBinary b = binaries.apply(pid);
+    /**
+     * Reads the protos of one Lua frame and its caller, and the caller's constant the name comes from, into the
+     * cache, without counting a named frame (the window-end naming counts). Returns true when the callee proto
+     * was read and validated (or already cached).
+     */
+    public synchronized boolean warm(int pid, LuajitBinary binary, long pt, long pc, long fingerprint, long callerPt,
+            long callerPc, long callerFingerprint) {
+        Reader r = reader(binary, NO_SYMBOLS);
+        if (r == null || !(r.protos.lookup(pid, pt, fingerprint) instanceof ProtoInfo info)) {
+            return false;
+        }
+        ProtoInfo caller = null;
+        if (callerPt != 0 && callerPc != RecordLayout.LUA_PC_UNKNOWN
+                && r.protos.lookup(pid, callerPt, callerFingerprint) instanceof ProtoInfo c) {
+            caller = c;
+        }
+        // naming memoizes the caller's string constant in its cached proto: the name survives the process
+        r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
+        return true;
+    }
+
+    private static final LongFunction<String> NO_SYMBOLS = a -> null;
+
+    private Reader reader(LuajitBinary b, LongFunction<String> nativeSymbols) {
         if (b == null) {
             return null;
         }
@@ -113,17 +139,37 @@ public final class LuaFrameSymbolizer {
     }
 
     /** Lua frames named since creation. */
-    public long named() {
+    public synchronized long named() {
         return named;
     }
 
     /** Lua frames whose proto changed between the sample and its reading (freed and reused). */
-    public long stale() {
+    public synchronized long stale() {
         return stale;
     }
 
+    /** Proto cache counters summed over the LuaJIT layouts in use. */
+    public synchronized ProtoCacheStats protoCache() {
+        long hits = 0;
+        long misses = 0;
+        long entries = 0;
+        long capacity = 0;
+        for (Reader r : readers.values()) {
+            ProtoReader.Stats st = r.protos.stats();
+            hits += st.hits();
+            misses += st.misses();
+            entries += st.size();
+            capacity += st.capacity();
+        }
+        return new ProtoCacheStats(hits, misses, entries, capacity);
+    }
+
+    /** @param entries protos cached now; {@code capacity} is their bound (per LuaJIT layout in use) */
+    public record ProtoCacheStats(long hits, long misses, long entries, long capacity) {
+    }
+
     /** Lua frames whose proto failed a validity check or could not be read. */
-    public long invalid() {
+    public synchronized long invalid() {
         return invalid;
     }
 }
