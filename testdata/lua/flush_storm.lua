@@ -4,6 +4,8 @@
 --        luajit flush_storm.lua maxmcode <seconds>  maxmcode=64 KB: ever new hot loops exhaust the mcode limit,
 --                                                   and LuaJIT flushes everything each time it runs out
 -- Both are bounded in time and print "FLUSHES <n>" (flush events LuaJIT reported) and "END" at the end.
+-- A third argument <calm seconds> keeps the process running hot, unflushed code (calm()) that long after the
+-- storm, announced by "CALM": profiling must be complete again there (no stale mcode routes left behind).
 local dir = arg and arg[0] and arg[0]:match("^(.*/)") or "./"
 local truth = dofile(dir .. "jit_truth.lua")
 
@@ -48,4 +50,16 @@ else
 end
 truth.emit("ROUNDS", rounds)
 truth.emit("FLUSHES", truth.flushes())
+local calm_seconds = tonumber(arg[3]) or 0
+if calm_seconds > 0 then
+  local function calm(n)
+    local s = 0
+    for i = 1, n do s = s + (i % 7) * 3 end
+    return s
+  end
+  truth.emit("CALM", calm_seconds)
+  io.flush()
+  local t1 = os.clock()
+  repeat calm(100000) until os.clock() - t1 >= calm_seconds
+end
 truth.emit("END")

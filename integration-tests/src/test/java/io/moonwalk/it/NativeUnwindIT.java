@@ -185,7 +185,7 @@ class NativeUnwindIT {
 
     @Test
     void nginxLuaWorkerUnwindsToMainThroughTheWorkerCycle() throws Exception {
-        Folded p = profileNginxWorker(false);
+        Folded p = profileNginxWorker(false).profile();
         double share = 100.0 * p.countMatching(NativeUnwindIT::throughWorkerCycle) / p.total();
         // (~24 % of samples sit in LuaJIT's vm_mod, the interpreter's leaf helper for `%`, whose CFA is rsp+8 while
         // the interpreter's one FDE says rsp+80: the walker's CFA_RSP_BLOB rule tells them apart)
@@ -221,23 +221,42 @@ class NativeUnwindIT {
     }
 
     /**
-     * With the JIT on, samples inside traces are walked through the trace (LuaJIT walker): nearly every stack is
-     * complete, and any other sample says where it stopped with an explicit error frame, never a wrong frame.
+     * With the JIT on, samples inside traces are walked by the LuaJIT JIT walker: the worker's stacks are complete,
+     * its mcode is routed per area (at most 16 pid_maps prefixes per area, never one per trace) and no map write
+     * is refused.
      */
     @Test
-    void nginxLuaWorkerWithJitIsCompleteOrSaysWhereItStopped() throws Exception {
-        Folded p = profileNginxWorker(true);
+    void nginxLuaWorkerWithJitIsCompleteAndRoutedPerMcodeArea() throws Exception {
+        NginxRun run = profileNginxWorker(true);
+        Folded p = run.profile();
         long through = p.countMatching(NativeUnwindIT::throughWorkerCycle);
-        long errors = p.countMatching(l -> !throughWorkerCycle(l)
+        long errors = p.countMatching(NativeUnwindIT::hasError);
+        long inTraces = p.countMatching(l -> l.frames().stream().anyMatch(f -> f.endsWith("_[j]")));
+        java.util.regex.Matcher routes = java.util.regex.Pattern.compile(
+                "luajit routes pid " + run.worker() + ": (\\d+) pid_maps entries for (\\d+) mcode areas")
+                .matcher(run.summary());
+        assertThat(routes.find()).as("record's summary names the worker's mcode routes:%n%s", run.summary()).isTrue();
+        int entries = Integer.parseInt(routes.group(1));
+        int areas = Integer.parseInt(routes.group(2));
+        java.util.regex.Matcher vm = java.util.regex.Pattern.compile(
+                "luajit vm pid " + run.worker() + " g 0x[0-9a-f]+: jit on, traces (\\d+)/").matcher(run.summary());
+        assertThat(vm.find()).as("the worker's VM health line").isTrue();
+        int traces = Integer.parseInt(vm.group(1));
+        System.out.printf("nginx JIT on: %d of %d samples (%.2f%%) complete through the worker cycle, %d (%.2f%%) with"
+                        + " an error frame, %.1f%% in traces; %d traces, %d mcode areas, %d pid_maps entries%n",
+                through, p.total(), 100.0 * through / p.total(), errors, 100.0 * errors / p.total(),
+                100.0 * inTraces / p.total(), traces, areas, entries);
+        assertThat(areas).as("mcode areas of the worker").isPositive();
+        assertThat(entries).as("pid_maps entries for the worker's mcode").isPositive()
+                .isLessThanOrEqualTo(16 * areas);
+        String maps = run.summary().lines().filter(l -> l.startsWith("  unwinder maps:")).findFirst().orElseThrow();
+        assertThat(maps).as("no map write refused (ENOSPC)").doesNotContainPattern("[1-9]\\d* dropped");
+        assertThat(inTraces).as("samples inside traces").isPositive();
+        long explicit = p.countMatching(l -> !throughWorkerCycle(l)
                 && l.frames().stream().anyMatch(f -> f.startsWith(ERROR)));
-        long jit = p.countMatching(l -> l.frames().stream().anyMatch(f -> f.endsWith("_[j]")));
-        System.out.printf("nginx JIT on: %d of %d samples (%.2f%%) reach main through the worker cycle, %d in JIT"
-                + " traces, %d (%.2f%%) end in an explicit error frame%n", through, p.total(),
-                100.0 * through / p.total(), jit, errors, 100.0 * errors / p.total());
-        p.lines().stream().filter(l -> !throughWorkerCycle(l))
-                .forEach(l -> System.out.println("  incomplete: " + l.joined() + " " + l.count()));
-        assertThat(through + errors).as("every sample is complete or says where it stopped").isEqualTo(p.total());
-        assertThat(100.0 * through / p.total()).as("complete stacks with the JIT on").isGreaterThanOrEqualTo(95.0);
+        assertThat(through + explicit).as("every sample is complete or says where it stopped").isEqualTo(p.total());
+        assertThat(100.0 * through / p.total()).as("complete worker stacks with the JIT on, %%")
+                .isGreaterThanOrEqualTo(95.0);
     }
 
     // Debian's nginx is stripped: ngx_worker_process_cycle is a local symbol and shows as nginx+0x...; it is the
@@ -250,7 +269,11 @@ class NativeUnwindIT {
                 && f.get(spawn + 2).equals("ngx_process_events_and_timers");
     }
 
-    private Folded profileNginxWorker(boolean jit) throws Exception {
+    /** A recording of one nginx worker under wrk: its profile and {@code record}'s summary (stderr). */
+    private record NginxRun(long worker, Folded profile, String summary) {
+    }
+
+    private NginxRun profileNginxWorker(boolean jit) throws Exception {
         Path prefix = Files.createTempDirectory(Moonwalk.WORK, "nginx");
         Files.createDirectories(prefix.resolve("tmp"));
         Files.createDirectories(prefix.resolve("logs"));
@@ -284,7 +307,7 @@ class NativeUnwindIT {
                     p.countMatching(NativeUnwindIT::hasError), Files.readString(prefix.resolve("wrk.out")), r.stderr());
             p.lines().stream().filter(l -> !throughWorkerCycle(l)).limit(8)
                     .forEach(l -> System.out.println("  not through the cycle: " + l.joined() + " " + l.count()));
-            return p;
+            return new NginxRun(worker, p, r.stderr());
         } finally {
             if (wrk != null) {
                 wrk.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

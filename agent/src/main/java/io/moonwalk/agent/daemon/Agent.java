@@ -11,6 +11,7 @@ import io.moonwalk.agent.maps.MapFill;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
 import io.moonwalk.agent.symbolize.ProtoPrefetcher;
 import io.moonwalk.symbolizer.unwind.UnwindTableCache;
+import io.moonwalk.luajit.jit.JitHealth;
 import java.util.List;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
@@ -66,6 +67,8 @@ public final class Agent {
     private final Object fillLock = new Object();
     private List<MapFill> fillSnapshot = List.of(); // guarded by fillLock
     private long fillSnapshotNanos; // guarded by fillLock
+    private List<JitHealth> jitSnapshot = List.of(); // guarded by fillLock
+    private long jitSnapshotNanos; // guarded by fillLock
 
     /** Observes each window's closing: its length and how long naming its frames took. */
     public interface WindowListener {
@@ -157,6 +160,7 @@ public final class Agent {
             sampler = null;
             attached = false;
             mapFill(0);
+            jitHealth(0);
             this.attachedSampler = null;
             attachedSampler.close();
             last = window(windowStartEpoch, end - windowStartNanos);
@@ -263,6 +267,23 @@ public final class Agent {
                 fillSnapshotNanos = now;
             }
             return fillSnapshot;
+        }
+    }
+
+    /**
+     * JIT health of every LuaJIT VM the mcode sync has read, at most {@code maxAgeNanos} old (read off the sampling
+     * path, like {@link #mapFill}). VMs and processes that are gone are not in it. Empty before attach; the last
+     * snapshot after detach.
+     */
+    public List<JitHealth> jitHealth(long maxAgeNanos) {
+        synchronized (fillLock) {
+            AttachedSampler a = attachedSampler;
+            long now = System.nanoTime();
+            if (a != null && (jitSnapshotNanos == 0 || now - jitSnapshotNanos >= maxAgeNanos)) {
+                jitSnapshot = List.copyOf(a.jit().health());
+                jitSnapshotNanos = now;
+            }
+            return jitSnapshot;
         }
     }
 

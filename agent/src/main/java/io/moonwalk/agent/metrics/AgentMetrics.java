@@ -55,6 +55,7 @@ public final class AgentMetrics {
     private final DistributionSummary windowEntries;
     private final Timer windowDuration;
     private final Timer symbolizeDuration;
+    private final JitHealthMeters jitHealth = new JitHealthMeters(registry);
 
     public AgentMetrics() {
         windowSamples = Counter.builder("moonwalk.window.samples").description("samples in delivered windows")
@@ -74,6 +75,7 @@ public final class AgentMetrics {
     /** Prometheus text exposition of every meter. */
     public String scrape() {
         bindNewMaps();
+        refreshJitHealth();
         return registry.scrape();
     }
 
@@ -128,6 +130,7 @@ public final class AgentMetrics {
                 a -> a.worker().sinkFailures());
         bindUnwinder(agent);
         agent.windowListener((durationNanos, symbolizeNanos) -> {
+            refreshJitHealth(); // the OTLP push reads the registry without a scrape
             windowDuration.record(durationNanos, TimeUnit.NANOSECONDS);
             symbolizeDuration.record(symbolizeNanos, TimeUnit.NANOSECONDS);
         });
@@ -155,6 +158,8 @@ public final class AgentMetrics {
                 a -> tables(a, UnwindTableCache::liveTables));
         gauge(r, "moonwalk.unwind.tables.live.entries", "unwind entries the installed tables occupy", agent,
                 a -> tables(a, UnwindTableCache::liveEntries));
+        gauge(r, "moonwalk.luajit.vms.unexported", "LuaJIT VMs without health meters (series bound reached)",
+                jitHealth, JitHealthMeters::unexported);
         counter(r, "moonwalk.luajit.files.examined", "executable files examined for LuaJIT", agent,
                 a -> luajit(a, LuajitFiles::filesExamined));
         counter(r, "moonwalk.luajit.binaries.detected", "files recognised as LuaJIT", agent,
@@ -184,6 +189,14 @@ public final class AgentMetrics {
         FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, Agent::unknownKernelFrames)
                 .tag("kind", "kernel").description("frames left without a symbol (distinct addresses per window)")
                 .register(r);
+    }
+
+    /** Brings the per-VM JIT health meters up to date (new VMs registered, gone VMs removed). */
+    private void refreshJitHealth() {
+        Agent a = agent;
+        if (a != null) {
+            jitHealth.update(a.jitHealth(MAP_FILL_MAX_AGE_NANOS));
+        }
     }
 
     /** Registers the fill meters of a map the agent reports that was not known at bind time. */

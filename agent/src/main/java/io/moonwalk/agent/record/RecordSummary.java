@@ -62,6 +62,8 @@ public final class RecordSummary {
                     + " flushes %d%n", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
         }
+        recording.jitRoutes().forEach((pid, r) -> sb.append(String.format(
+                "  luajit routes pid %d: %d pid_maps entries for %d mcode areas%n", pid, r[0], r[1])));
         if (!recording.mapFill().isEmpty()) {
             sb.append("  unwinder maps:");
             recording.mapFill().forEach(f -> sb.append(" ").append(f).append(";"));

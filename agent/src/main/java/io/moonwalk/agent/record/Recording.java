@@ -9,6 +9,8 @@ import io.moonwalk.agent.maps.MapFill;
 import io.moonwalk.agent.profile.Profile;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -27,6 +29,8 @@ public final class Recording {
     private List<MapFill> mapFill = List.of();
     private List<io.moonwalk.luajit.jit.JitHealth> jitHealth = List.of();
     private long jitFlushes;
+    /** pid -> {pid_maps entries, mcode areas} of its LuaJIT VMs at the end of the recording. */
+    private Map<Integer, int[]> jitRoutes = Map.of();
     private final FailureLog failures = new FailureLog();
     private volatile BpfSampler sampler;
     private long startEpochNanos;
@@ -71,6 +75,11 @@ public final class Recording {
             mapFill = a.mapFill();
             jitHealth = a.jit().health();
             jitFlushes = a.jit().flushes();
+            Map<Integer, int[]> routes = new TreeMap<>();
+            for (var h : jitHealth) {
+                routes.computeIfAbsent(h.pid(), pid -> new int[] {a.jit().entriesOf(pid), a.jit().areasOf(pid)});
+            }
+            jitRoutes = routes;
         } finally {
             sampler = null;
         }
@@ -123,6 +132,11 @@ public final class Recording {
     /** JIT health of every LuaJIT VM seen, at the end of the recording. */
     public List<io.moonwalk.luajit.jit.JitHealth> jitHealth() {
         return jitHealth;
+    }
+
+    /** Per LuaJIT process: {@code pid_maps} entries routing its mcode areas, and those areas (all its VMs). */
+    public Map<Integer, int[]> jitRoutes() {
+        return jitRoutes;
     }
 
     public long jitFlushes() {
