@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 class LuaPrefetchIT {
     /** CPU-bound for about 2 s, then exits; {@code burn} is a local function called from the main chunk. */
     private static final String SCRIPT = """
+            if arg and arg[1] == "wait" then io.read("*l") end
             local function burn(n)
               local s = 0
               for i = 1, n do s = s + i % 7 end
@@ -27,20 +28,31 @@ class LuaPrefetchIT {
             local t0 = os.clock()
             while os.clock() - t0 < 2 do burn(100000) end
             """;
-    private static final Pattern BURN = Pattern.compile("burn \\(.*shortlived\\.lua:[34]\\)");
+    private static final Pattern BURN = Pattern.compile("burn \\(.*shortlived\\.lua:[45]\\)");
     private static final Pattern READ = Pattern.compile("lua protos read while sampling: (\\d+) frames read, (\\d+)"
             + " failed, (\\d+) dropped");
 
     @Test
     void aTargetThatExitsBeforeTheRecordingEndsIsNamed() throws Exception {
         assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
-        Process lj = start();
-        Thread.sleep(100);
+        // the workload waits on stdin, so its 2 s of CPU all fall inside the recording, however long the JVM takes
+        // to start here
+        Process lj = start("wait");
         Path folded = Files.createTempFile(Moonwalk.WORK, "prefetch-pid", ".folded");
+        Path errFile = Files.createTempFile(Moonwalk.WORK, "prefetch-pid", ".err");
         long t0 = System.nanoTime();
-        Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--pid", String.valueOf(lj.pid()), "--hz",
-                "199", "--duration", "20s", "--output", folded.toString());
+        Process rec = Moonwalk.command(List.of("record", "--pid", String.valueOf(lj.pid()), "--hz", "199",
+                "--duration", "20s", "--output", folded.toString())).redirectError(errFile.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.readString(errFile).contains("recording") && rec.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        lj.getOutputStream().write('\n');
+        lj.getOutputStream().flush();
+        assertThat(rec.waitFor(60, TimeUnit.SECONDS)).isTrue();
         long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        Moonwalk.Result r = new Moonwalk.Result(rec.exitValue(), "", Files.readString(errFile));
         System.out.print(r.stderr());
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         assertThat(lj.waitFor(5, TimeUnit.SECONDS)).isTrue();
@@ -72,11 +84,13 @@ class LuaPrefetchIT {
         check(ours, err);
     }
 
-    private static Process start() throws Exception {
+    private static Process start(String... args) throws Exception {
         Files.createDirectories(Moonwalk.WORK);
         Path script = Moonwalk.WORK.resolve("shortlived.lua");
         Files.writeString(script, SCRIPT);
-        return new ProcessBuilder("luajit", "-joff", script.toString()).redirectErrorStream(true)
+        List<String> cmd = new java.util.ArrayList<>(List.of("luajit", "-joff", script.toString()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(Moonwalk.WORK.resolve("shortlived.log").toFile()).start();
     }
 
