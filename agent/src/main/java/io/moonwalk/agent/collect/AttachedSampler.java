@@ -56,6 +56,9 @@ public final class AttachedSampler implements AutoCloseable {
             for (int pid : options.pids()) {
                 sync[0].sync(pid);
             }
+            if (options.pids().isEmpty()) {
+                presyncRunning(sync[0]);
+            }
         });
         MapSyncWorker worker;
         try {
@@ -69,6 +72,32 @@ public final class AttachedSampler implements AutoCloseable {
         collector.useLuajit(luajit[0]);
         collector.useMcodeSync(jit);
         return new AttachedSampler(s, worker, sync[0], luajit[0], jit, tables, collector);
+    }
+
+    /** Time the whole-host pre-sync may take before attaching; processes left over are synced lazily. */
+    static final long PRESYNC_BUDGET_NANOS = 3_000_000_000L;
+
+    /**
+     * Whole host: installs the tables of the processes already running before the perf events attach,
+     * so that their first samples are complete instead of frame-pointer-only ("process not synced");
+     * processes started later, or left when the budget runs out, are synced on their first sample.
+     */
+    private static void presyncRunning(ProcessMapSync sync) {
+        long deadline = System.nanoTime() + PRESYNC_BUDGET_NANOS;
+        long self = ProcessHandle.current().pid();
+        int[] pids;
+        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(Path.of("/proc"))) {
+            pids = dirs.map(d -> d.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+                    .mapToInt(Integer::parseInt).filter(pid -> pid != self).sorted().toArray();
+        } catch (java.io.IOException | RuntimeException e) {
+            return;
+        }
+        for (int pid : pids) {
+            if (System.nanoTime() > deadline) {
+                return;
+            }
+            sync.sync(pid);
+        }
     }
 
     public BpfSampler sampler() {
