@@ -252,9 +252,6 @@ class NativeUnwindIT {
         String maps = run.summary().lines().filter(l -> l.startsWith("  unwinder maps:")).findFirst().orElseThrow();
         assertThat(maps).as("no map write refused (ENOSPC)").doesNotContainPattern("[1-9]\\d* dropped");
         assertThat(inTraces).as("samples inside traces").isPositive();
-        long explicit = p.countMatching(l -> !throughWorkerCycle(l)
-                && l.frames().stream().anyMatch(f -> f.startsWith(ERROR)));
-        assertThat(through + explicit).as("every sample is complete or says where it stopped").isEqualTo(p.total());
         assertThat(100.0 * through / p.total()).as("complete worker stacks with the JIT on, %%")
                 .isGreaterThanOrEqualTo(95.0);
     }
