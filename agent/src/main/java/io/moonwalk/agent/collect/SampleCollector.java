@@ -50,6 +50,8 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
     private MapSyncWorker mapSync;
     private final VmLabels vmLabels = new VmLabels();
     private final Map<Integer, LuajitBinary> luajitBinaries = new HashMap<>();
+    private int lastBinaryPid;
+    private LuajitBinary lastBinary;
     private LuajitFiles luajitFiles;
     private McodeSync mcodeSync;
     /** (pid, vm) pairs recently reported to the JIT sync: a direct-mapped cache, so a sample costs no lock */
@@ -90,6 +92,7 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
         long vm = r.vm();
         long labelKey = 0;
         boolean binaryLearned = false;
+        LuajitBinary binary = null;
         if (vm != 0) {
             int trace = 0;
             boolean side = false;
@@ -109,11 +112,12 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
                     mcodeSync.vmSeen(pid, vm);
                 }
             }
-            if (luajitFiles != null && !luajitBinaries.containsKey(pid)) {
+            binary = binaryOf(pid);
+            if (binary == null && luajitFiles != null) {
                 // captured while the process is alive: its samples are named after the map sync forgot it
-                LuajitBinary b = luajitFiles.binaryOf(pid).orElse(null);
-                if (b != null) {
-                    luajitBinaries.put(pid, b);
+                binary = luajitFiles.binaryOf(pid).orElse(null);
+                if (binary != null) {
+                    luajitBinaries.put(pid, binary);
                     binaryLearned = true;
                 }
             }
@@ -122,17 +126,25 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
         if (!table.add(pid, p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(), labelKey, 1L)) {
             droppedSamples++;
         }
-        if (prefetcher != null && vm != 0) {
-            LuajitBinary b = luajitBinaries.get(pid);
-            if (b == null) {
-                return;
-            }
+        if (prefetcher != null && binary != null) {
             if (binaryLearned) {
-                prefetchProcess(pid, b);
+                prefetchProcess(pid, binary);
             } else if (table.size() > stacks) {
-                prefetch(pid, b, scratch, n);
+                prefetch(pid, binary, scratch, n);
             }
         }
+    }
+
+    /**
+     * The LuaJIT binary of {@code pid}, or null. Samples of one process come in runs, so the last answer is
+     * kept: the per-sample path then neither boxes the pid nor hashes.
+     */
+    private LuajitBinary binaryOf(int pid) {
+        if (pid != lastBinaryPid || lastBinary == null) {
+            lastBinary = luajitBinaries.get(pid);
+            lastBinaryPid = pid;
+        }
+        return lastBinary;
     }
 
     /** Stacks of {@code pid} that came in before its LuaJIT binary was known: their protos are read now. */
@@ -270,6 +282,9 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
         table.clear();
         for (int pid : exitedInWindow) {
             luajitBinaries.remove(pid);
+            if (pid == lastBinaryPid) {
+                lastBinary = null;
+            }
             vmLabels.forget(pid);
         }
         exitedInWindow.clear();
