@@ -13,10 +13,15 @@ final class TruthCheck {
 
     static void matches(String what, JitSnapshot s, LuaRun.Truth truth) throws Exception {
         assertThat(s.rejectedTraces()).as("%s: rejected trace slots", what).isZero();
+        // the VM keeps running (and may compile more traces) between printing its truth and our read; without a
+        // flush no trace dies, so every trace LuaJIT named must be there, exactly as it said
         assertThat(new TreeSet<>(s.traces().stream().map(TraceInfo::traceno).toList()))
-                .as("%s: live trace numbers", what).isEqualTo(new TreeSet<>(truth.traces().keySet()));
+                .as("%s: live trace numbers", what).containsAll(new TreeSet<>(truth.traces().keySet()));
         for (TraceInfo t : s.traces()) {
             LuaRun.TraceTruth lj = truth.traces().get(t.traceno());
+            if (lj == null) {
+                continue;
+            }
             String label = what + " trace " + t.traceno();
             assertThat(t.mcode()).as("%s mcode (jit.util.tracemc)", label).isEqualTo(lj.mcode());
             assertThat(t.szmcode()).as("%s szmcode", label).isEqualTo(lj.szmcode());
