@@ -1,6 +1,8 @@
 package io.moonwalk.agent.bpf;
 
-import static io.moonwalk.agent.bpf.RecordLayout.*;
+import io.moonwalk.bpf.layout.RecordLayout;
+
+import static io.moonwalk.bpf.layout.RecordLayout.*;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;

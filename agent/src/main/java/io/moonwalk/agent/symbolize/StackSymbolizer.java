@@ -1,19 +1,19 @@
 package io.moonwalk.agent.symbolize;
 
 import io.moonwalk.agent.aggregate.RawStackTable;
-import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
-import io.moonwalk.agent.luajit.VmLabels;
-import io.moonwalk.agent.process.ProcessRegistry;
-import io.moonwalk.agent.process.ProcessRegistry.TrackedProcess;
+import io.moonwalk.luajit.sync.VmLabels;
+import io.moonwalk.agent.collect.ProcessRegistry;
+import io.moonwalk.agent.collect.ProcessRegistry.TrackedProcess;
 import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
-import io.moonwalk.symbolizer.demangle.Demangler;
-import io.moonwalk.symbolizer.kernel.KernelSymbols;
-import io.moonwalk.symbolizer.symbols.ProcessSymbols;
-import io.moonwalk.symbolizer.symbols.Resolved;
+import io.moonwalk.symbolize.demangle.Demangler;
+import io.moonwalk.symbolize.kernel.KernelSymbols;
+import io.moonwalk.symbolize.symbols.ProcessSymbols;
+import io.moonwalk.symbolize.symbols.Resolved;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

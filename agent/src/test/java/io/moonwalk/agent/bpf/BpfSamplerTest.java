@@ -1,6 +1,6 @@
 package io.moonwalk.agent.bpf;
 
-import static io.moonwalk.agent.bpf.RecordLayout.*;
+import static io.moonwalk.bpf.layout.RecordLayout.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

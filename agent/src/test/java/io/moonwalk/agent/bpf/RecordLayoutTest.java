@@ -1,5 +1,7 @@
 package io.moonwalk.agent.bpf;
 
+import io.moonwalk.bpf.layout.RecordLayout;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package io.moonwalk.agent.bpf;
 
-import static io.moonwalk.agent.bpf.RecordLayout.*;
+import static io.moonwalk.bpf.layout.RecordLayout.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;

@@ -1,6 +1,6 @@
 package io.moonwalk.luajit.jit;
 
-import io.moonwalk.symbolizer.lpm.LpmPrefixes;
+import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;

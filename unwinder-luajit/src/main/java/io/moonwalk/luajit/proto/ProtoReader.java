@@ -1,8 +1,8 @@
 package io.moonwalk.luajit.proto;
 
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.process.MemoryReader;
-import io.moonwalk.symbolizer.process.ReadStatus;
+import io.moonwalk.process.MemoryReader;
+import io.moonwalk.process.ReadStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

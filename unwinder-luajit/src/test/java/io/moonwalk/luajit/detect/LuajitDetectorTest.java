@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.elf.ElfFile;
+import io.moonwalk.elf.ElfFile;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;

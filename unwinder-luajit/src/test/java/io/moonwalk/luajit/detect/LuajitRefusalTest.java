@@ -3,10 +3,10 @@ package io.moonwalk.luajit.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
-import io.moonwalk.symbolizer.elf.ElfFile;
-import io.moonwalk.symbolizer.elf.ElfFormatException;
-import io.moonwalk.symbolizer.elf.ElfSymbol;
-import io.moonwalk.symbolizer.elf.SymbolSource;
+import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.ElfFormatException;
+import io.moonwalk.elf.ElfSymbol;
+import io.moonwalk.elf.SymbolSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;

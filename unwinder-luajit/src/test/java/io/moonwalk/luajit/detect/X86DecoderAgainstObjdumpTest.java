@@ -2,8 +2,8 @@ package io.moonwalk.luajit.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.symbolizer.elf.ElfFile;
-import io.moonwalk.symbolizer.elf.Section;
+import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.Section;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
-import io.moonwalk.symbolizer.process.Mapping;
-import io.moonwalk.symbolizer.process.ProcessMaps;
-import io.moonwalk.symbolizer.process.ProcessMemory;
+import io.moonwalk.process.Mapping;
+import io.moonwalk.process.ProcessMaps;
+import io.moonwalk.process.ProcessMemory;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

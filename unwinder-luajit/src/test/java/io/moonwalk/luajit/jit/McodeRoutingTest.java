@@ -2,7 +2,7 @@ package io.moonwalk.luajit.jit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.symbolizer.lpm.LpmPrefixes;
+import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;

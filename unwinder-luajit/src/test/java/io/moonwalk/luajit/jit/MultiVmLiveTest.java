@@ -2,7 +2,7 @@ package io.moonwalk.luajit.jit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.symbolizer.process.ProcessMemory;
+import io.moonwalk.process.ProcessMemory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

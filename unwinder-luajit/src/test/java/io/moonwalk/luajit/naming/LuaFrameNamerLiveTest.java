@@ -7,7 +7,7 @@ import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.proto.BytecodeSet;
 import io.moonwalk.luajit.proto.ProtoInfo;
 import io.moonwalk.luajit.proto.ProtoReader;
-import io.moonwalk.symbolizer.process.ProcessMemory;
+import io.moonwalk.process.ProcessMemory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
