@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Spot checks at PCs whose meaning we know from nm/objdump/readelf, plus sizes for the lead's budget. */
+@Tag("tools")
 class UnwindTableLookupTest {
 
     private static long symbol(Path file, String name) {
