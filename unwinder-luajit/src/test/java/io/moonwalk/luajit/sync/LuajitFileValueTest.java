@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The walker's per-binary value carries the reference's offsets (luajit-internals.md §3, §4.2). */
+/** The walker's per-binary value carries the reference's offsets (the offsets KnownLayouts records for that build). */
 @Tag("pure")
 class LuajitFileValueTest {
     private static int u16(ByteBuffer b, String field) {

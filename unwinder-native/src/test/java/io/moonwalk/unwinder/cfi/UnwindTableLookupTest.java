@@ -95,7 +95,7 @@ class UnwindTableLookupTest {
 
     /**
      * What the agent does per file (FileUnwindInfo: .eh_frame, .debug_frame, a separate debug file by build-id,
-     * padding bridging): build time and kernel size for the three files of an OpenResty host. Budget (DESIGN.md):
+     * padding bridging): build time and kernel size for the three files of an OpenResty host. Budget (docs/architecture.md, "Budgets"):
      * libc in under 100 ms; the warm figure is asserted at 4x that, as this is a loaded shared machine and a timing is not a
      * benchmark.
      */
