@@ -210,11 +210,12 @@ public final class ElfFile implements AutoCloseable {
             }
             names = slice(t.getLong(b + 24), t.getLong(b + 32), "section name table");
         }
+        StringTableReader nameReader = names == null ? null : new StringTableReader(names, MAX_NAME_LENGTH);
         List<Section> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             int b = i * SHDR_SIZE;
             int nameOff = t.getInt(b);
-            String name = names == null ? "" : cString(names, nameOff, "section " + i + " name");
+            String name = nameReader == null ? "" : nameReader.name(nameOff, "section " + i + " name", this::fail);
             out.add(new Section(this, i, name, t.getInt(b + 4), t.getLong(b + 8), t.getLong(b + 16),
                     t.getLong(b + 24), t.getLong(b + 32), t.getInt(b + 40), t.getInt(b + 44),
                     t.getLong(b + 48), t.getLong(b + 56)));
@@ -239,25 +240,6 @@ public final class ElfFile implements AutoCloseable {
         } catch (IOException e) {
             throw fail("cannot map " + what + ": " + e.getMessage());
         }
-    }
-
-    /** A NUL-terminated string at {@code off} in {@code table}; the NUL must lie within the table. */
-    private String cString(ByteBuffer table, int off, String what) throws ElfFormatException {
-        if (off < 0 || off >= table.limit()) {
-            throw fail(what + ": string offset " + Integer.toUnsignedString(off) + " outside its string table (size "
-                    + table.limit() + ")");
-        }
-        int limit = Math.min(table.limit(), off + MAX_NAME_LENGTH);
-        int end = off;
-        while (end < limit && table.get(end) != 0) {
-            end++;
-        }
-        if (end == limit) {
-            throw fail(what + ": string at offset " + off + " is unterminated or longer than " + MAX_NAME_LENGTH);
-        }
-        byte[] bytes = new byte[end - off];
-        table.get(off, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     private ElfFormatException fail(String reason) {
@@ -338,7 +320,7 @@ public final class ElfFile implements AutoCloseable {
             throw fail(table.name() + ": linked section " + strSection.name() + " is not a string table");
         }
         ByteBuffer syms = table.data();
-        ByteBuffer strs = strSection.data();
+        StringTableReader strs = new StringTableReader(strSection.data(), MAX_NAME_LENGTH);
         int count = syms.limit() / SYM_SIZE;
         List<ElfSymbol> out = new ArrayList<>();
         for (int i = 1; i < count; i++) {
@@ -365,7 +347,7 @@ public final class ElfFile implements AutoCloseable {
             if (nameOff == 0) {
                 continue;
             }
-            String name = cString(strs, nameOff, table.name() + " symbol " + i);
+            String name = strs.name(nameOff, table.name() + " symbol " + i, this::fail);
             if (name.isEmpty()) {
                 continue;
             }
