@@ -106,7 +106,7 @@ public final class ElfFile implements AutoCloseable {
             this.segments = readSegments(phoff, phentsize, phnum);
             this.sections = readSections(shoff, shnum, shstrndx);
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw fail("unexpected read past a checked bound: " + e);
+            throw missingCheck("", e);
         } catch (InternalError e) {
             throw fail("file changed while being read: " + e.getMessage());
         }
@@ -242,6 +242,17 @@ public final class ElfFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The safety net: a read went out of bounds that an explicit check should have refused. Still a
+     * clean refusal for the caller, but the cause is kept so tests and fuzzing can tell a missing
+     * check from a deliberate one.
+     */
+    private ElfFormatException missingCheck(String where, RuntimeException e) {
+        ElfFormatException x = fail("unexpected read past a checked bound" + where + ": " + e);
+        x.initCause(e);
+        return x;
+    }
+
     private ElfFormatException fail(String reason) {
         return new ElfFormatException(description + ": " + reason);
     }
@@ -301,7 +312,7 @@ public final class ElfFile implements AutoCloseable {
         try {
             return readSymbols(table, source == SymbolSource.DYNSYM);
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw fail("unexpected read past a checked bound in " + table.name() + ": " + e);
+            throw missingCheck(" in " + table.name(), e);
         } catch (InternalError e) {
             throw fail("file changed while being read: " + e.getMessage());
         }
@@ -380,7 +391,7 @@ public final class ElfFile implements AutoCloseable {
             }
             return Optional.empty();
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw fail("unexpected read past a checked bound in notes: " + e);
+            throw missingCheck(" in notes", e);
         } catch (InternalError e) {
             throw fail("file changed while being read: " + e.getMessage());
         }
