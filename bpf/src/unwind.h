@@ -3,8 +3,8 @@
  * Maps and map layouts of the native unwinder (docs/native-unwinding.md is the contract with the
  * agent, which fills these maps; io.moonwalk.agent.bpf.RecordLayout mirrors the structs).
  *
- * The structs are plain C so that the host replay build can include this header too; the map
- * definitions are BPF-only and sit behind MW_HOST_REPLAY.
+ * Plain C shared with the agent and the host replay build; the maps themselves are defined by the
+ * native walker's unit (native.bpf.c), the walk's scratch state in walk.bpf.h.
  */
 #ifndef MW_UNWIND_H
 #define MW_UNWIND_H
@@ -95,18 +95,5 @@ enum mw_rbp_kind {
 };
 
 /* Key of pid_events: pid | (event type << 32). Value: ktime of the last event sent. */
-
-/* Walk state carried across tail calls, in a per-CPU array. */
-struct mw_walk_state {
-	__u64 rip;
-	__u64 rsp;
-	__u64 rbp;
-	__u32 pid;
-	__u32 words;        /* next free index of mw_sample.frames */
-	__u32 user_frames;  /* user frames emitted so far */
-	__u8 rbp_valid;     /* 0 once a rule said rbp cannot be recovered */
-	__u8 return_addr;   /* rip is a return address (look up rip - 1) */
-	__u16 reserved;
-};
 
 #endif

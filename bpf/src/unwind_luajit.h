@@ -14,7 +14,7 @@
  *
  * Like unwind_native.h this file touches memory and maps only through MW_READ_USER / MW_LOOKUP so a
  * host build can run it against a core file. The includer provides the maps luajit_files and
- * lua_walk, and includes this file before unwind_native.h (which calls MW_INTERP_HOOK).
+ * lua_walk (luajit.bpf.c owns them in the kernel build) and mw_count().
  */
 #ifndef MW_UNWIND_LUAJIT_H
 #define MW_UNWIND_LUAJIT_H
@@ -22,6 +22,7 @@
 #include "moonwalk.h"
 #include "unwind.h"
 #include "luajit.h"
+#include "walk.bpf.h"
 
 #ifndef MW_READ_USER
 #define MW_READ_USER(dst, size, src) bpf_probe_read_user((dst), (size), (const void *)(unsigned long)(src))
@@ -32,13 +33,6 @@
 #ifndef MW_INLINE
 #define MW_INLINE static __always_inline
 #endif
-
-/* as in unwind_native.h (identical redefinitions) */
-#define MW_STEP_CONTINUE 0
-#define MW_STEP_END (-1)
-
-/* mw_native_step result: the PC is in a LuaJIT interpreter; lua_walk.lj holds the file's data */
-#define MW_STEP_LUAJIT (-2)
 
 /* mw_lua_segment results besides an enum mw_error_reason (> 0) */
 #define MW_LUA_MORE 0     /* frame budget of this program run used up: run again */
