@@ -87,7 +87,7 @@ static __always_inline int mw_interrupted_kernel(struct bpf_perf_event_data *ctx
  */
 static __always_inline void mw_pid_event(__u32 type, __u32 pid, __u64 pc)
 {
-	__u64 key = pid | ((__u64)type << 32);
+	__u64 key = pid | ((__u64)type << MW_PID_EVENT_TYPE_SHIFT);
 	__u64 now = bpf_ktime_get_ns();
 	__u64 *last = bpf_map_lookup_elem(&pid_events, &key);
 	struct mw_pid_event e;

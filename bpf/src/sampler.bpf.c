@@ -330,7 +330,7 @@ int mw_process_exec(void *ctx)
 		return 0;
 	mw_count(MW_STAT_EXECS);
 	/* the next sample's NEW_PID request must not be held back by one sent before the exec */
-	limit_key = tgid | ((__u64)MW_EVENT_NEW_PID << 32);
+	limit_key = tgid | ((__u64)MW_EVENT_NEW_PID << MW_PID_EVENT_TYPE_SHIFT);
 	bpf_map_delete_elem(&pid_events, &limit_key);
 	e.type = MW_EVENT_EXEC;
 	e.pid = tgid;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Maps and map layouts of the native unwinder (docs/native-unwinding.md is the contract with the
- * agent, which fills these maps; io.moonwalk.agent.bpf.RecordLayout mirrors the structs).
+ * Map layouts of the native unwinder (docs/native-unwinding.md is the contract with the agent, which
+ * fills these maps; io.moonwalk.bpf.layout.RecordLayout mirrors the structs and constants).
  *
  * Plain C shared with the agent and the host replay build; the maps themselves are defined by the
  * native walker's unit (native.bpf.c), the walk's scratch state in walk.bpf.h.
@@ -17,18 +17,6 @@
 #define MW_UNWIND_ENTRIES_ENTRIES 4194304
 #define MW_UNWIND_RULES_ENTRIES 65536
 #define MW_PID_EVENTS_ENTRIES 16384
-
-/* Binary search iterations: enough for one file filling all of unwind_entries (2^22 entries). */
-#define MW_BSEARCH_STEPS 23
-
-/* Frames walked per program before the walker tail-calls itself; the verifier's cost grows with it. */
-#define MW_FRAMES_PER_PROG 16
-
-/* At most one NEW_PID / UNKNOWN_PC event per (pid, kind) in this interval. */
-#define MW_PID_EVENT_INTERVAL_NS 250000000ULL
-
-/* The frame-pointer fallback trusts rbp only this far above rsp (a frame larger than this is not believed). */
-#define MW_FP_MAX_FRAME_BYTES (8u << 20)
 
 /* pid_maps value kinds */
 enum mw_map_kind {
@@ -93,7 +81,5 @@ enum mw_rbp_kind {
 	MW_RBP_SAVED_AT_CFA = 1,
 	MW_RBP_LOST = 2,
 };
-
-/* Key of pid_events: pid | (event type << 32). Value: ktime of the last event sent. */
 
 #endif

@@ -74,9 +74,6 @@
 /* GC64: a GC pointer is the low 47 bits of a tagged value */
 #define MW_LJ_GCPTR_MASK ((1ULL << 47) - 1)
 
-/* LUA word 1: bytecode index in the low 32 bits; this when the frame's pc is unknown */
-#define MW_LUA_PC_UNKNOWN 0xffffffffULL
-
 MW_INLINE __u64 mw_lua_word(__u64 kind, __u64 extra, __u64 addr)
 {
 	return (kind << MW_FRAME_KIND_SHIFT) | (extra << MW_FRAME_EXTRA_SHIFT) | (addr & MW_FRAME_ADDR_MASK);
@@ -388,7 +385,7 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_C, 1, fn), 2);
 		if (r)
 			return r;
-		return mw_lua_put(st, frames, (cf & MW_FRAME_ADDR_MASK) | (__u64)fhead[1] << 48, 1);
+		return mw_lua_put(st, frames, (cf & MW_FRAME_ADDR_MASK) | (__u64)fhead[1] << MW_LUA_C_FFID_SHIFT, 1);
 	}
 	bc = mw_lj_ref(lj, fn + lj->fn_pc);
 	pt = bc - lj->pt_size;
@@ -414,7 +411,8 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 		if (lw->jit_startpt == pt && lw->jit_startpc >= bc && ((lw->jit_startpc - bc) & 3) == 0 &&
 		    ((lw->jit_startpc - bc) >> 2) < sizebc)
 			idx = (lw->jit_startpc - bc) >> 2;
-		w1 = idx | (__u64)(jl & 0xffff) << 32 | ((jl & MW_LJ_JIT_SIDE) ? 1ULL << 48 : 0);
+		w1 = idx | (__u64)(jl & ((1U << MW_LUA_JIT_TRACENO_BITS) - 1)) << MW_LUA_JIT_TRACENO_SHIFT |
+		     ((jl & MW_LJ_JIT_SIDE) ? MW_LUA_JIT_SIDE : 0);
 		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_JIT, 4, pt), 5);
 		if (r)
 			return r;

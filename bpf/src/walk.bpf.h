@@ -9,7 +9,23 @@
 #define MW_WALK_BPF_H
 
 #include "moonwalk.h"
+#include "unwind.h"
 #include "luajit.h"
+
+/* Binary search iterations: enough for one file filling all of unwind_entries (2^22 entries). */
+#define MW_BSEARCH_STEPS 23
+
+/* Frames walked per program before the walker tail-calls itself; the verifier's cost grows with it. */
+#define MW_FRAMES_PER_PROG 16
+
+/* At most one NEW_PID / UNKNOWN_PC event per (pid, kind) in this interval. */
+#define MW_PID_EVENT_INTERVAL_NS 250000000ULL
+
+/* The frame-pointer fallback trusts rbp only this far above rsp (a frame larger than this is not believed). */
+#define MW_FP_MAX_FRAME_BYTES (8u << 20)
+
+/* Key of pid_events: pid | (event type << 32). Value: ktime of the last event sent. */
+#define MW_PID_EVENT_TYPE_SHIFT 32
 
 /* Step results besides an enum mw_error_reason (> 0) */
 #define MW_STEP_CONTINUE 0
