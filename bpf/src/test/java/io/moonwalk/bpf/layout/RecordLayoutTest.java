@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * object, every map's key and value type against the struct the agent writes, and every constant of the shared
  * headers against a C program compiled from those headers.
  */
+@Tag("tools") // bpftool and gcc
 class RecordLayoutTest {
     /** The headers shared with the agent; kernel-only ones are named *.bpf.h. */
     private static final List<Path> SHARED_HEADERS = List.of(Path.of("src/moonwalk.h"), Path.of("src/unwind.h"),

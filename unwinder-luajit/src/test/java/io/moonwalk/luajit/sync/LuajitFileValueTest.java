@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.sync;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.bpf.layout.RecordLayout;
@@ -12,7 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The walker's per-binary value carries the reference's offsets (luajit-internals.md §3, §4.2). */
+/** The walker's per-binary value carries the reference's offsets (the offsets KnownLayouts records for that build). */
+@Tag("pure")
 class LuajitFileValueTest {
     private static Object get(MemorySegment b, String field) {
         return RecordLayout.field(RecordLayout.LUAJIT_FILE, field).get(b, 0L);
