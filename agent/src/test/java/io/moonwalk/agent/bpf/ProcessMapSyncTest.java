@@ -80,9 +80,7 @@ class ProcessMapSyncTest {
         // PT_LOAD segments have vaddr == offset
         assertThat(bias).isEqualTo(libc.start() - libc.offset());
         byte[] ft = new byte[(int) RecordLayout.FILE_TABLE.byteSize()];
-        byte[] fk = new byte[(int) RecordLayout.FILE_ID_KEY.byteSize()];
-        MemorySegment.ofArray(fk).set(RecordLayout.FILE_ID_KEY, 0, fileId);
-        assertThat(maps.map(BpfMaps.UNWIND_FILES).lookup(fk, ft)).isTrue();
+        assertThat(maps.map(BpfMaps.UNWIND_FILES).lookup(RecordLayout.fileIdKey(fileId), ft)).isTrue();
         int count = (int) RecordLayout.FILE_TABLE_COUNT.get(MemorySegment.ofArray(ft), 0L);
         assertThat(count).isGreaterThan(1000);
         assertThat(sync.prefixCount(pid)).isGreaterThan(0);

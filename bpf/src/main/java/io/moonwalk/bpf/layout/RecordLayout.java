@@ -5,6 +5,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -359,6 +360,13 @@ public final class RecordLayout {
     public static final ValueLayout.OfLong FILE_ID_KEY = U64;
     /** Key of the array maps (unwind_entries, unwind_rules, config_map, stats): the index (u32). */
     public static final ValueLayout.OfInt INDEX_KEY = U32;
+
+    /** The key bytes of unwind_files / luajit_files for a file id. */
+    public static byte[] fileIdKey(long fileId) {
+        byte[] k = new byte[(int) FILE_ID_KEY.byteSize()];
+        MemorySegment.ofArray(k).set(FILE_ID_KEY, 0, fileId);
+        return k;
+    }
 
     /** The handle of one member of {@code struct}: coordinates (segment, base offset of the struct). */
     public static VarHandle field(StructLayout struct, String member) {

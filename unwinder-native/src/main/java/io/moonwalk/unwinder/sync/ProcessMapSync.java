@@ -49,7 +49,6 @@ public final class ProcessMapSync {
     private static final int ENTRY_BYTES = (int) RecordLayout.UNWIND_ENTRY.byteSize();
     private static final int RULE_BYTES = (int) RecordLayout.UNWIND_RULE.byteSize();
     private static final int INDEX_BYTES = (int) RecordLayout.INDEX_KEY.byteSize();
-    private static final int FILE_ID_BYTES = (int) RecordLayout.FILE_ID_KEY.byteSize();
     /** Entries written per batch syscall (bounds the transient arrays to 64 KiB + 32 KiB). */
     private static final int BATCH = 8192;
 
@@ -458,7 +457,7 @@ public final class ProcessMapSync {
         RecordLayout.FILE_TABLE_BASE.set(fts, 0L, t.base());
         RecordLayout.FILE_TABLE_FIRST.set(fts, 0L, inst.firstEntry());
         RecordLayout.FILE_TABLE_COUNT.set(fts, 0L, count);
-        int rc = files.update(fileKey(fileId), ft);
+        int rc = files.update(RecordLayout.fileIdKey(fileId), ft);
         if (rc != 0) {
             fileDrops++;
             failures.report("unwind_files:" + rc, "map unwind_files refused " + what + " (errno " + rc
@@ -500,7 +499,7 @@ public final class ProcessMapSync {
         if (cache.release(identity)) {
             long fileId = identity.fileId();
             if (publishedFiles.remove(fileId)) {
-                files.delete(fileKey(fileId));
+                files.delete(RecordLayout.fileIdKey(fileId));
             }
         }
     }
@@ -513,11 +512,5 @@ public final class ProcessMapSync {
 
     private byte[] mappingValue(long fileId, long bias, int kind, int flags) {
         return MappingValue.encode(value, fileId, bias, kind, flags);
-    }
-
-    private static byte[] fileKey(long fileId) {
-        byte[] k = new byte[FILE_ID_BYTES];
-        MemorySegment.ofArray(k).set(RecordLayout.FILE_ID_KEY, 0, fileId);
-        return k;
     }
 }
