@@ -51,7 +51,7 @@ class ProcessMapSyncTest {
     }
 
     private static byte[] key(int pid, long address) {
-        byte[] k = new byte[16];
+        byte[] k = new byte[LpmPrefixes.KEY_BYTES];
         LpmPrefixes.encodeKey(pid, 96, address, k, 0);
         return k;
     }
