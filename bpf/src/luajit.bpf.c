@@ -59,7 +59,7 @@ __attribute__((always_inline)) __hidden void mw_luajit_hook_sample(struct bpf_pe
 		lw->r14 = ctx->regs.r14;
 		return;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = mw_saved_user_regs();
 	if (!regs)
 		return;
 	lw->rdx = BPF_CORE_READ(regs, dx);

@@ -80,6 +80,12 @@ static __always_inline int mw_interrupted_kernel(struct bpf_perf_event_data *ctx
 	return (long)PT_REGS_IP(&ctx->regs) < 0;
 }
 
+/* The registers the kernel saved at the current task's last entry from user space (sampler and LuaJIT hook). */
+static __always_inline struct pt_regs *mw_saved_user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 /*
  * Tells the agent about a process to sync (NEW_PID) or re-sync (UNKNOWN_PC), at most once per
  * MW_PID_EVENT_INTERVAL_NS per (pid, type): every sample of an unsynced process asks, and the

@@ -171,7 +171,7 @@ static __always_inline int mw_user_regs(struct bpf_perf_event_data *ctx, struct 
 		st->rbp = PT_REGS_FP(&ctx->regs);
 		return 0;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = mw_saved_user_regs();
 	if (!regs)
 		return -1;
 	st->rip = BPF_CORE_READ(regs, ip);
