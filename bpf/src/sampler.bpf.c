@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * moonwalk sampler: a perf_event program (software cpu-clock, one event per online CPU) that
- * records kernel + user stacks of the interrupted task into the ring buffer, and tracepoint
- * programs that report whole-process exits and execs. Owns the record's maps (record.bpf.h), the
- * configuration and PID filter, and the tail-call array (tailcall.bpf.h).
+ * records kernel + user stacks of the interrupted task into the ring buffer. Owns the record's maps
+ * (record.bpf.h), the configuration and PID filter (sampler.bpf.h) and the tail-call array
+ * (tailcall.bpf.h). Process exits and execs are reported by the scheduler probes (sched.bpf.c).
  *
  * User stacks: the native walker (native.bpf.c) in the tail-called program mw_walk, which follows
  * the agent-installed unwind tables (frame pointers where a file has none) and hands interpreter
@@ -30,26 +30,13 @@
 #include <bpf/bpf_tracing.h>
 #include "moonwalk.h"
 #include "record.bpf.h"
+#include "sampler.bpf.h"
 #include "tailcall.bpf.h"
 #include "native.bpf.h"
 #include "luajit.bpf.h"
 
-/* Up to this many tgids can be selected with a PID filter; the agent reports E2BIG beyond it. */
-#define MW_PID_FILTER_ENTRIES 4096
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mw_config);
-} config_map SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MW_PID_FILTER_ENTRIES);
-	__type(key, __u32);   /* tgid */
-	__type(value, __u8);  /* presence only */
-} pid_filter SEC(".maps");
+struct mw_config_map config_map SEC(".maps");
+struct mw_pid_filter_map pid_filter SEC(".maps");
 
 struct mw_scratch_map scratch SEC(".maps");
 struct mw_stats_map stats SEC(".maps");
@@ -62,20 +49,13 @@ struct mw_walker_progs_map walker_progs SEC(".maps") = {
 	.values = { [MW_PROG_WALK] = (void *)&mw_walk, [MW_PROG_LUA_WALK] = (void *)&mw_lua_walk },
 };
 
-static __always_inline struct mw_config *mw_get_config(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&config_map, &zero);
-}
-
 static __always_inline __u64 mw_frame_word(__u64 kind, __u64 addr)
 {
 	return (kind << MW_FRAME_KIND_SHIFT) | (addr & MW_FRAME_ADDR_MASK);
 }
 
 /*
- * A real subprogram (like mw_emit_exit): its prototype keeps struct mw_pid_event in the object's
+ * A real subprogram (like sched.bpf.c's mw_emit_exit): its prototype keeps struct mw_pid_event in the object's
  * BTF for the agent's layout test. Calls from programs that also tail-call are fine on 5.10+ x86_64.
  * Global (the native walker calls it too) but __hidden: verified in its callers' context, as a static one.
  */
@@ -253,89 +233,6 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	words += mw_fp_user_stack(ctx, s, words, MW_ERR_WALKER_UNAVAILABLE);
 	mw_emit_sample(s, words);
 	return 0;
-}
-
-/*
- * A real subprogram rather than inline code: its prototype keeps struct mw_exit in the object's
- * BTF, which is what the agent's record-layout test checks the Java mirror against.
- */
-static __noinline int mw_emit_exit(struct mw_exit *e)
-{
-	mw_count(MW_STAT_EXITS);
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), BPF_RB_NO_WAKEUP))
-		mw_count(MW_STAT_RINGBUF_FULL);
-	return 0;
-}
-
-/*
- * sched_process_exit fires once per exiting thread, in do_exit() after the thread has done
- * atomic_dec_and_test(&signal->live). Reading signal->live == 0 therefore means no live thread is
- * left in the thread group: the process is gone (this holds on 5.15 through 6.x; the group_dead
- * tracepoint argument only exists on newer kernels). Checking "is the group leader" instead would
- * be wrong: a leader may pthread_exit() while other threads keep running. Two threads exiting at
- * the same moment may both read 0 and report the exit twice; the agent treats exits as
- * idempotent. A thread that execs kills its siblings but stays live itself, so exec is no exit.
- */
-SEC("tracepoint/sched/sched_process_exit")
-int mw_process_exit(void *ctx)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct mw_config *cfg;
-	struct mw_exit e = {};
-
-	if (tgid == 0 || BPF_CORE_READ(task, signal, live.counter) != 0)
-		return 0;
-	cfg = mw_get_config();
-	if (!cfg)
-		return 0;
-	if (cfg->filter_pids) {
-		if (!bpf_map_lookup_elem(&pid_filter, &tgid))
-			return 0;
-		/* a recycled PID must not inherit the selection */
-		bpf_map_delete_elem(&pid_filter, &tgid);
-	}
-
-	e.type = MW_EVENT_EXIT;
-	e.pid = tgid;
-	e.ktime_ns = bpf_ktime_get_ns();
-	return mw_emit_exit(&e);
-}
-
-/*
- * An exec replaces the whole address space but keeps the PID, so the maps installed for the old
- * image would be applied to the new one: wrong unwind rules and, through the symbolizer's view of
- * the process, wrong names. sched_process_exec fires in the exec'ing task after the new image is
- * mapped (other threads are already gone: de_thread). Deleting the PID marker makes the walker
- * treat the process as unsynced from the very next sample (frame-pointer stack + "not synced",
- * never the old tables) and ask for a sync; the event tells the agent to re-sync at once and to
- * start naming this PID's frames with the new image. The old prefixes stay until the agent's diff
- * removes them: without the marker the walker never reads them.
- */
-SEC("tracepoint/sched/sched_process_exec")
-int mw_process_exec(void *ctx)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct mw_pid_event e = {};
-	__u64 limit_key;
-	struct mw_config *cfg;
-
-	if (tgid == 0)
-		return 0;
-	cfg = mw_get_config();
-	if (!cfg || tgid == cfg->agent_pid)
-		return 0;
-	/* a process the agent never synced has nothing stale: its first sample asks for a sync anyway */
-	if (mw_native_drop_marker(tgid))
-		return 0;
-	mw_count(MW_STAT_EXECS);
-	/* the next sample's NEW_PID request must not be held back by one sent before the exec */
-	limit_key = tgid | ((__u64)MW_EVENT_NEW_PID << MW_PID_EVENT_TYPE_SHIFT);
-	bpf_map_delete_elem(&pid_events, &limit_key);
-	e.type = MW_EVENT_EXEC;
-	e.pid = tgid;
-	e.pc = 0;
-	return mw_emit_pid_event(&e);
 }
 
 char LICENSE[] SEC("license") = "GPL";
