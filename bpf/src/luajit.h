@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * LuaJIT walker data shared by the BPF programs, the host replay build and the agent
- * (docs/luajit-walk.md; mirrored in io.moonwalk.agent.bpf.RecordLayout, checked against BTF).
+ * (docs/luajit-walk.md; mirrored in io.moonwalk.bpf.layout.RecordLayout, checked by RecordLayoutTest).
  */
 #ifndef MW_LUAJIT_H
 #define MW_LUAJIT_H
