@@ -95,6 +95,8 @@ public final class BpfSampler implements AutoCloseable {
     private Throwable handlerFailure;
     private long malformedRecords;
     private long unknownRecords;
+    private SamplerOptions options;
+    private boolean attachedOnce;
 
     private BpfSampler(boolean filtering) {
         this.filtering = filtering;
@@ -127,10 +129,37 @@ public final class BpfSampler implements AutoCloseable {
 
     private static BpfSampler open(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes,
             Consumer<BpfSampler> beforeAttach) {
+        BpfSampler s = load(options, image, mapSizes);
+        try {
+            beforeAttach.accept(s);
+            s.attach();
+            return s;
+        } catch (RuntimeException | Error e) {
+            try {
+                s.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the programs and maps without attaching: {@link #maps()} are usable and nothing is sampled until
+     * {@link #attach()} (the session installs the target processes' maps in between). On failure everything
+     * already created is released.
+     *
+     * @param mapSizes max_entries overrides by map name, applied before load (tests: a tiny pid_maps)
+     */
+    public static BpfSampler load(SamplerOptions options, Map<String, Integer> mapSizes) {
+        return load(options, readObject(), mapSizes);
+    }
+
+    private static BpfSampler load(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes) {
         checkKernel();
         BpfSampler s = new BpfSampler(!options.pids().isEmpty());
         try {
-            s.load(options, image, mapSizes, beforeAttach);
+            s.loadObject(options, image, mapSizes);
             return s;
         } catch (RuntimeException | Error e) {
             try {
@@ -159,8 +188,8 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    private void load(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes,
-            Consumer<BpfSampler> beforeAttach) {
+    private void loadObject(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes) {
+        this.options = options;
         LibbpfLog.install();
         try (Arena loadArena = Arena.ofConfined(); LibbpfLog.Capture log = LibbpfLog.capture()) {
             // libbpf may read the buffer until load, so it lives until load returns
@@ -207,7 +236,14 @@ public final class BpfSampler implements AutoCloseable {
             putPid(pid);
         }
         openRingBuffer();
-        beforeAttach.accept(this);
+    }
+
+    /** Attaches the exit tracepoint and the perf events of a sampler from {@link #load}: sampling starts. Once. */
+    public void attach() {
+        if (attachedOnce) {
+            throw new IllegalStateException("the sampler is attached already");
+        }
+        attachedOnce = true;
         attachExitTracepoint();
         attachPerfEvents(options.hz());
         LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}", perfEvents, options.hz(),
