@@ -1,15 +1,12 @@
 package io.moonwalk.agent.bpf;
 
-import io.moonwalk.bpf.layout.RecordLayout;
 
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_USER_STACKS;
-import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXEC;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXIT;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_NEW_PID;
-import static io.moonwalk.bpf.layout.RecordLayout.EVENT_UNKNOWN_PC;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_SAMPLE;
 import static io.moonwalk.bpf.layout.RecordLayout.EXIT;
 import static io.moonwalk.bpf.layout.RecordLayout.EXIT_KTIME_NS;
@@ -97,6 +94,8 @@ public final class BpfSampler implements AutoCloseable {
     private long unknownRecords;
     private SamplerOptions options;
     private boolean attachedOnce;
+    /** Event types beyond this are not records the programs send: counted as unknown. */
+    static final int MAX_PID_EVENT_TYPE = 63;
 
     private BpfSampler(boolean filtering) {
         this.filtering = filtering;
@@ -433,8 +432,9 @@ public final class BpfSampler implements AutoCloseable {
                     return 0;
                 }
                 handler.onSample(record);
-            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC || type == EVENT_EXEC
-                    || type == RecordLayout.EVENT_UNKNOWN_LEAF) && size >= PID_EVENT.byteSize()) {
+            } else if (type >= EVENT_NEW_PID && type <= MAX_PID_EVENT_TYPE && size >= PID_EVENT.byteSize()) {
+                // every type after EXIT is a struct mw_pid_event (moonwalk.h), the core's (NEW_PID, UNKNOWN_PC,
+                // EXEC) and the interpreter walkers' own requests alike: the handler forwards what it knows
                 handler.onPidEvent(type, rec.get(JAVA_INT_UNALIGNED, PID_EVENT_PID),
                         rec.get(JAVA_LONG_UNALIGNED, PID_EVENT_PC));
             } else if (type == EVENT_EXIT && size >= EXIT.byteSize()) {
