@@ -87,8 +87,8 @@ final class LuajitInterpreter implements Interpreter {
             long w = stack.word(i);
             if (FrameWords.kind(w) == RecordLayout.FRAME_LUA_JIT && i + 1 < n) {
                 long w1 = stack.word(i + 1);
-                trace = (int) (w1 >>> RecordLayout.LUA_JIT_TRACENO_SHIFT) & 0xffff;
-                side = (w1 & RecordLayout.LUA_JIT_SIDE) != 0;
+                trace = RecordLayout.luaJitTrace(w1);
+                side = RecordLayout.luaJitSide(w1);
                 break;
             }
         }

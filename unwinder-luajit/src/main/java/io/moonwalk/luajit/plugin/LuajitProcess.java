@@ -15,6 +15,9 @@ import java.util.Map;
  * are named after the map sync forgot it.
  */
 final class LuajitProcess implements InterpreterProcess {
+    /** LuaJIT's ffid of a plain C function (lj_obj.h FF_C); built-ins have higher ones. */
+    private static final int FF_C = 1;
+
     private final LuajitInterpreter interpreter;
     private final int pid;
     private final LuajitBinary binary;
@@ -47,10 +50,10 @@ final class LuajitProcess implements InterpreterProcess {
                 int j = i + 1 + extra;
                 if (j + 2 < n && FrameWords.kind(words.word(j)) == RecordLayout.FRAME_LUA) {
                     callerPt = FrameWords.address(words.word(j));
-                    callerPc = words.word(j + 1) & 0xffff_ffffL;
+                    callerPc = RecordLayout.luaPc(words.word(j + 1));
                     callerFp = words.word(j + 2);
                 }
-                interpreter.prefetcher().offer(pid, binary, FrameWords.address(w), words.word(i + 1) & 0xffff_ffffL,
+                interpreter.prefetcher().offer(pid, binary, FrameWords.address(w), RecordLayout.luaPc(words.word(i + 1)),
                         words.word(i + 2), callerPt, callerPc, callerFp);
             }
             i += extra;
@@ -65,13 +68,13 @@ final class LuajitProcess implements InterpreterProcess {
             case RecordLayout.FRAME_LUA_JIT -> luaFrame(stack, i, natives).asCompiled();
             case RecordLayout.FRAME_LUA_C -> {
                 long extraWord = stack.word(i + 1);
-                int ffid = (int) (extraWord >>> 48) & 0xff;
+                int ffid = RecordLayout.luaCFfid(extraWord);
                 // a plain C function called from Lua is also on the native stack, right inside its Lua-stack frame
                 // (named there, or not at all in a stripped binary): show it once
-                if (ffid == 1 && afterNative) {
+                if (ffid == FF_C && afterNative) {
                     yield null;
                 }
-                yield interpreter.symbolizer().cFrame(pid, binary, ffid, extraWord & RecordLayout.FRAME_ADDR_MASK,
+                yield interpreter.symbolizer().cFrame(pid, binary, ffid, RecordLayout.luaCEntry(extraWord),
                         natives::symbolAt);
             }
             default -> throw new IllegalArgumentException("not a LuaJIT frame kind: " + FrameWords.kind(w));
@@ -81,7 +84,7 @@ final class LuajitProcess implements InterpreterProcess {
     /** The (interpreted) frame of the LUA or LUA_JIT frame at word i, named with its Lua caller. */
     private InterpreterFrame luaFrame(FrameWords t, int i, NativeNames natives) {
         long w = t.word(i);
-        long pc = t.word(i + 1) & 0xffff_ffffL;
+        long pc = RecordLayout.luaPc(t.word(i + 1));
         long fp = t.word(i + 2);
         long cw = 0;
         long cpc = RecordLayout.LUA_PC_UNKNOWN;
@@ -90,7 +93,7 @@ final class LuajitProcess implements InterpreterProcess {
         int n = t.length();
         if (j + 2 < n && FrameWords.kind(t.word(j)) == RecordLayout.FRAME_LUA) {
             cw = t.word(j);
-            cpc = t.word(j + 1) & 0xffff_ffffL;
+            cpc = RecordLayout.luaPc(t.word(j + 1));
             cfp = t.word(j + 2);
         }
         LuajitInterpreter.NameKey key = new LuajitInterpreter.NameKey(pid, w, pc, fp, cw, cpc, cfp);
