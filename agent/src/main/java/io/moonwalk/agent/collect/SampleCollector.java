@@ -82,7 +82,7 @@ public final class SampleCollector implements RecordHandler {
         }
         view.reset(scratch, n);
         ProcessRegistry.TrackedProcess p = processes.find(pid);
-        if (p == null) {
+        if (p == null || p.exited()) { // exited: a sample after the exit event is a new process on a recycled PID
             p = processes.get(pid, r.comm());
         }
         samples++;
@@ -166,6 +166,7 @@ public final class SampleCollector implements RecordHandler {
         if (type == RecordLayout.EVENT_EXEC) {
             mapSync.execed(pid);
         } else if (type == RecordLayout.EVENT_NEW_PID) {
+            processes.retireIfRecycled(pid); // no marker for a PID we know: its old owner may be gone
             mapSync.newPid(pid);
         } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
             mapSync.unknownPc(pid);
@@ -208,6 +209,7 @@ public final class SampleCollector implements RecordHandler {
         for (Interpreter in : interpreters) {
             in.beforeNaming(PREFETCH_WAIT_NANOS);
         }
+        processes.reconcile(); // exits lost to a full ring buffer; recycled PIDs
         StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, interpreters, instances::get);
         Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos);
         unknownNativeFrames += symbolizer.unknownNativeFrames();
