@@ -19,21 +19,23 @@ FROM ${JDK_IMAGE} AS jdk
 FROM ${DEBIAN_IMAGE} AS build
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make binutils libc6-dev curl ca-certificates \
+      clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make binutils libc6-dev curl ca-certificates unzip \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=jdk /opt/java/openjdk /opt/java/openjdk
 ENV JAVA_HOME=/opt/java/openjdk PATH=/opt/java/openjdk/bin:$PATH
 WORKDIR /src
 # Sources (.dockerignore leaves out build outputs and VCS data); the cache mount keeps Maven's downloads.
 COPY . .
-RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -ntp -q -pl agent -am package -DskipTests \
+# extra-ca (optional build secret): a CA bundle for networks that intercept TLS (curl in the wrapper uses it).
+RUN --mount=type=cache,target=/root/.m2 --mount=type=secret,id=extra-ca \
+    if [ -s /run/secrets/extra-ca ]; then export CURL_CA_BUNDLE=/run/secrets/extra-ca; fi \
+ && ./mvnw -B -ntp -pl agent -am package -Dmaven.test.skip=true \
  && cp agent/target/moonwalk.jar /moonwalk.jar
-# Only the modules the agent references, found by jdeps on the shaded jar (services it loads by name
-# are listed by hand: jdk.crypto.ec for TLS to the collector is part of java.base since JDK 22).
+# Only the modules the agent references, found by jdeps on the shaded jar. (TLS to the collector needs no
+# extra module: the EC provider is part of java.base since JDK 22.)
 RUN jdeps --multi-release 25 --ignore-missing-deps --print-module-deps /moonwalk.jar >/modules \
  && echo "modules: $(cat /modules)" \
- && jlink --add-modules "$(cat /modules),jdk.zipfs" --strip-debug --no-man-pages --no-header-files \
+ && jlink --add-modules "$(cat /modules)" --strip-debug --no-man-pages --no-header-files \
       --compress zip-6 --output /runtime
 
 # ---- runtime
