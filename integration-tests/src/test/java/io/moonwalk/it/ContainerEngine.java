@@ -74,7 +74,7 @@ final class ContainerEngine {
 
         Variation withTmpfs(String path) {
             Map<String, String> m = new LinkedHashMap<>(extraTmpfs);
-            m.put(path, "rw,size=1m");
+            m.put(path, "rw,size=1m,notmpcopyup"); // an empty directory over what the image or sysfs has there
             return new Variation(capAdd, seccomp, m, dropMounts, readOnlyBinds);
         }
 

@@ -121,7 +121,7 @@ class ContainerPermissionsIT {
                 try {
                     ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listen + "/readyz"))
                             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (ready.statusCode() == 503 && ready.body().contains("127.0.0.1:" + closed)) {
+                    if (ready.statusCode() == 503 && ready.body().contains("sampler: attached")) {
                         break;
                     }
                 } catch (IOException e) {
@@ -132,7 +132,7 @@ class ContainerPermissionsIT {
             System.out.printf("unreachable collector: /readyz %d: %s%n", ready.statusCode(),
                     ready.body().replace('\n', '|'));
             assertThat(ready.statusCode()).isEqualTo(503);
-            assertThat(ready.body()).contains("127.0.0.1:" + closed);
+            assertThat(ready.body()).contains("sampler: attached").contains("127.0.0.1:" + closed);
         } finally {
             ContainerEngine.remove(docker, agent);
         }

@@ -4,9 +4,9 @@ package io.moonwalk.agent.preflight;
 public enum Capability {
     DAC_OVERRIDE(1, ""),
     DAC_READ_SEARCH(2, "to enter /proc/PID/map_files of processes owned by other users"),
-    SYS_PTRACE(19, "to read other processes' memory (LuaJIT state) and /proc/PID/map_files"),
+    SYS_PTRACE(19, "to read other processes' memory, where the LuaJIT state is"),
     SYS_ADMIN(21, ""),
-    SYSLOG(34, "to read kernel symbol addresses in /proc/kallsyms (kernel frames)"),
+    SYSLOG(34, "to read the kernel symbol addresses in /proc/kallsyms that name kernel frames"),
     PERFMON(38, "to open the per-CPU sampling perf events"),
     BPF(39, "to load the BPF programs and create their maps"),
     CHECKPOINT_RESTORE(40, "to open the binaries of other processes through /proc/PID/map_files");
