@@ -230,7 +230,8 @@ class ContainerAgentIT {
     }
 
     private int execExitCode(String container, String path) throws InterruptedException {
-        String exec = docker.execCreateCmd(container).withCmd("test", "-e", path).exec().getId();
+        String exec = docker.execCreateCmd(container).withCmd("test", "-e", path).withAttachStdout(true)
+                .withAttachStderr(true).exec().getId();
         docker.execStartCmd(exec).start().awaitCompletion(10, TimeUnit.SECONDS);
         return docker.inspectExecCmd(exec).exec().getExitCodeLong().intValue();
     }

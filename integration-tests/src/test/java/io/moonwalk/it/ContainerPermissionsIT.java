@@ -114,14 +114,14 @@ class ContainerPermissionsIT {
         try {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
             HttpResponse<String> ready = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long deadline = System.nanoTime() + ContainerAgentIT.FIRST_WINDOW_WITHIN.toNanos();
             while (System.nanoTime() < deadline) {
                 assertThat(ContainerEngine.awaitExit(docker, agent, Duration.ofMillis(500))).as("the agent must keep "
                         + "running while the collector is away:%n%s", ContainerEngine.logs(docker, agent)).isNull();
                 try {
                     ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listen + "/readyz"))
                             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (ready.statusCode() == 503 && ready.body().contains("sampler: attached")) {
+                    if (ready.statusCode() == 503 && ready.body().contains("otlp: last export to")) {
                         break;
                     }
                 } catch (IOException e) {
@@ -132,7 +132,8 @@ class ContainerPermissionsIT {
             System.out.printf("unreachable collector: /readyz %d: %s%n", ready.statusCode(),
                     ready.body().replace('\n', '|'));
             assertThat(ready.statusCode()).isEqualTo(503);
-            assertThat(ready.body()).contains("sampler: attached").contains("127.0.0.1:" + closed);
+            assertThat(ready.body()).contains("sampler: attached")
+                    .contains("otlp: last export to http://127.0.0.1:" + closed + " failed: ");
         } finally {
             ContainerEngine.remove(docker, agent);
         }
