@@ -68,7 +68,7 @@ class ContainerPermissionsIT {
                             .withSeccomp("RuntimeDefault").withCaps(List.of("SYS_ADMIN", "SYS_PTRACE", "DAC_READ_SEARCH", "SYSLOG")),
                     ContainerAgentIT.agentArgs(manifest), Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.grpcEndpoint()));
             try {
-                ContainerAgentIT.awaitRequests(docker, receiver, agent, 2, Duration.ofSeconds(60));
+                ContainerAgentIT.awaitRequests(docker, receiver, agent, 2, ContainerAgentIT.FIRST_WINDOW_WITHIN);
             } finally {
                 ContainerEngine.remove(docker, agent);
             }
