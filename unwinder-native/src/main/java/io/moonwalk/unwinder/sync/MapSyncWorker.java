@@ -3,7 +3,9 @@ package io.moonwalk.unwinder.sync;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
 import java.util.Iterator;
+import io.moonwalk.bpf.maps.MapFill;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,6 +52,7 @@ public final class MapSyncWorker implements AutoCloseable {
     private long syncNanos;
     private long maxSyncNanos;
     private long nextSweep = System.nanoTime() + SWEEP_NANOS;
+    private volatile List<MapFill> fill;
 
     public MapSyncWorker(ProcessMapSync sync) {
         this(sync, DEFAULT_QUEUE_CAPACITY);
@@ -58,6 +61,7 @@ public final class MapSyncWorker implements AutoCloseable {
     public MapSyncWorker(ProcessMapSync sync, int queueCapacity) {
         this.sync = sync;
         this.capacity = queueCapacity;
+        this.fill = sync.fill();
         this.thread = Thread.ofPlatform().daemon().name("moonwalk-map-sync").unstarted(this::run);
         thread.start();
     }
@@ -87,7 +91,9 @@ public final class MapSyncWorker implements AutoCloseable {
 
     /** Syncs on the calling thread now (e.g. the --pid targets before sampling starts). */
     public ProcessMapSync.Result syncNow(int pid) {
-        return sync.sync(pid);
+        ProcessMapSync.Result r = sync.sync(pid);
+        fill = sync.fill();
+        return r;
     }
 
     private synchronized void enqueue(int pid, Kind kind) {
@@ -142,6 +148,7 @@ public final class MapSyncWorker implements AutoCloseable {
                             backoff.remove(gone);
                         }
                     }
+                    fill = sync.fill();
                 } catch (RuntimeException | Error e) {
                     LOG.log(Level.WARNING, "checking synced processes against /proc failed", e);
                 }
@@ -162,6 +169,8 @@ public final class MapSyncWorker implements AutoCloseable {
                 // one process's problem must not end syncing for all (OutOfMemoryError ends the JVM before this)
                 LOG.log(Level.WARNING, "syncing the maps of pid " + pid + " failed", e);
             }
+            // published here, on the thread that changes the maps, so readers never wait for a sync in progress
+            fill = sync.fill();
         }
     }
 
@@ -214,6 +223,14 @@ public final class MapSyncWorker implements AutoCloseable {
                 backoff.put(pid, new Backoff(System.nanoTime() + interval, interval));
             }
         }
+    }
+
+    /**
+     * Fill of the maps the sync writes, as of the last request this worker handled (or its start). Lock-free: the
+     * drain thread and the metrics read it without waiting for a sync in progress.
+     */
+    public List<MapFill> fill() {
+        return fill;
     }
 
     /** Requests dropped because the queue was full. */
