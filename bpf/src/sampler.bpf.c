@@ -288,11 +288,29 @@ static __always_inline void mw_finish_walk(struct mw_sample *s, struct mw_walk_s
 	mw_emit_sample(s, words);
 }
 
+/*
+ * The current task's (tgid << 32 | tid) as the agent names processes. An agent inside a pid
+ * namespace (the Debian package in a system container: systemd-nspawn, LXC, podman --systemd)
+ * reads /proc of that namespace, so the kernel must report the namespace's numbers; a task
+ * whose pid namespace is another one gives 0 and is skipped (the helper matches the task's own
+ * namespace only, so processes in namespaces nested below the agent's are not profiled).
+ */
+static __always_inline __u64 mw_current_ids(const struct mw_config *cfg)
+{
+	struct bpf_pidns_info ns;
+
+	if (!cfg->pidns_ino)
+		return bpf_get_current_pid_tgid();
+	if (bpf_get_ns_current_pid_tgid(cfg->pidns_dev, cfg->pidns_ino, &ns, sizeof(ns)))
+		return 0;
+	return ((__u64)ns.tgid << 32) | ns.pid;
+}
+
 SEC("perf_event")
 int mw_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid;
 	__u32 tid = (__u32)id;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct mw_walk_state *st;
@@ -308,7 +326,10 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	cfg = mw_get_config();
 	if (!cfg)
 		return 0;
-	if (tgid == cfg->agent_pid ||
+	id = mw_current_ids(cfg);
+	tgid = id >> 32;
+	tid = (__u32)id;
+	if (tgid == 0 || tgid == cfg->agent_pid ||
 	    (cfg->filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))) {
 		mw_count(MW_STAT_SKIPPED_FILTER);
 		return 0;
@@ -454,14 +475,17 @@ SEC("tracepoint/sched/sched_process_exit")
 int mw_process_exit(void *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 	struct mw_config *cfg;
 	struct mw_exit e = {};
 
-	if (tgid == 0 || BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	cfg = mw_get_config();
 	if (!cfg)
+		return 0;
+	tgid = mw_current_ids(cfg) >> 32;
+	if (tgid == 0)
 		return 0;
 	if (cfg->filter_pids) {
 		if (!bpf_map_lookup_elem(&pid_filter, &tgid))
@@ -489,16 +513,17 @@ int mw_process_exit(void *ctx)
 SEC("tracepoint/sched/sched_process_exec")
 int mw_process_exec(void *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 	struct mw_pid_event e = {};
 	struct mw_pid_key key;
 	__u64 limit_key;
 	struct mw_config *cfg;
 
-	if (tgid == 0)
-		return 0;
 	cfg = mw_get_config();
-	if (!cfg || tgid == cfg->agent_pid)
+	if (!cfg)
+		return 0;
+	tgid = mw_current_ids(cfg) >> 32;
+	if (tgid == 0 || tgid == cfg->agent_pid)
 		return 0;
 	key.prefixlen = 96;
 	key.pid_be = __builtin_bswap32(tgid);

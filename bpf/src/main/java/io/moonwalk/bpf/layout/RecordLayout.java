@@ -124,7 +124,9 @@ public final class RecordLayout {
             JAVA_INT.withName("agent_pid"),
             JAVA_INT.withName("filter_pids"),
             JAVA_INT.withName("user_stacks"),
-            JAVA_INT.withName("reserved")
+            JAVA_INT.withName("reserved"),
+            JAVA_LONG.withName("pidns_dev"),
+            JAVA_LONG.withName("pidns_ino")
     ).withName("mw_config");
 
     // ---- bpf/src/unwind.h: the native unwinder's maps ----
@@ -268,4 +270,6 @@ public final class RecordLayout {
     public static final long CONFIG_AGENT_PID = CONFIG.byteOffset(groupElement("agent_pid"));
     public static final long CONFIG_FILTER_PIDS = CONFIG.byteOffset(groupElement("filter_pids"));
     public static final long CONFIG_USER_STACKS = CONFIG.byteOffset(groupElement("user_stacks"));
+    public static final long CONFIG_PIDNS_DEV = CONFIG.byteOffset(groupElement("pidns_dev"));
+    public static final long CONFIG_PIDNS_INO = CONFIG.byteOffset(groupElement("pidns_ino"));
 }
