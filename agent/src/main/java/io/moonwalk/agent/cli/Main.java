@@ -4,6 +4,7 @@ import io.moonwalk.agent.config.ConfigException;
 import io.moonwalk.agent.config.ConfigFile;
 import io.moonwalk.agent.config.ConfigLocation;
 import io.moonwalk.agent.config.LayeredDefaults;
+import io.moonwalk.agent.preflight.PermissionProblem;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -20,6 +21,8 @@ import picocli.CommandLine.Command;
 public final class Main {
     public static final int EXIT_RUNTIME = 1;
     public static final int EXIT_USAGE = 2;
+    /** The environment refuses what profiling needs (capability, seccomp, tracefs, BTF): restarting does not help. */
+    public static final int EXIT_PERMISSION = 3;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -44,6 +47,10 @@ public final class Main {
             if (ex instanceof UsageProblem) {
                 System.err.println("moonwalk: " + ex.getMessage());
                 return EXIT_USAGE;
+            }
+            if (ex instanceof PermissionProblem) {
+                System.err.println("moonwalk: " + ex.getMessage());
+                return EXIT_PERMISSION;
             }
             System.err.println("moonwalk: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
             if (System.getenv("MOONWALK_DEBUG") != null) {
