@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
  * <p>Needs podman and the base image ({@code scripts/containers}); the package path comes from
  * {@code moonwalk.deb} (default: the one .deb in target/). Without them the test fails, saying which.
  */
-class SystemdServiceIT {
+class ContainerSystemdIT {
     private static final Path ROOT = Path.of(System.getProperty("moonwalk.root", ".")).toAbsolutePath().normalize();
     private static final String BASE_IMAGE = System.getProperty("moonwalk.base.image",
-            System.getenv().getOrDefault("MOONWALK_BASE_IMAGE", "localhost/moonwalk-base:bookworm"));
+            System.getenv().getOrDefault("MOONWALK_BASE_IMAGE", "localhost/moonwalk-debian:bookworm"));
     private static final Pattern NAMED_KERNEL_FRAME = Pattern.compile("(?:^|;)([A-Za-z_][A-Za-z0-9_.]*)_\\[k\\]");
     /** An address kallsyms did not name (StackSymbolizer writes it as 0x...). */
     private static final Pattern RAW_KERNEL_FRAME = Pattern.compile("(?:^|;)(0x[0-9a-f]+)_\\[k\\]");
