@@ -63,8 +63,18 @@ final class SystemdContainer implements AutoCloseable {
         }
         SystemdContainer c = new SystemdContainer(name);
         // "running" or "degraded" (some container-irrelevant unit failed): either way systemd is up
-        Result state = c.exec(120, "systemctl", "is-system-running", "--wait");
-        String s = state.out().strip();
+        // until PID 1 answers on its bus, systemctl fails at once ("Failed to connect to bus")
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        String s = "";
+        while (System.nanoTime() < deadline) {
+            Result state = c.exec(120, "systemctl", "is-system-running", "--wait");
+            s = state.out().strip();
+            if (s.equals("running") || s.equals("degraded")) {
+                break;
+            }
+            s = s + " " + state.err().strip();
+            Thread.sleep(500);
+        }
         if (!s.equals("running") && !s.equals("degraded")) {
             String why = c.exec(30, "systemctl", "--failed", "--no-pager").all();
             c.close();
