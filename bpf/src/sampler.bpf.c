@@ -164,7 +164,7 @@ SEC("perf_event")
 int mw_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid;
 	__u32 tid = (__u32)id;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct mw_walk_state *st;
@@ -180,7 +180,10 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	cfg = mw_get_config();
 	if (!cfg)
 		return 0;
-	if (tgid == cfg->agent_pid ||
+	id = mw_current_ids(cfg);
+	tgid = id >> 32;
+	tid = (__u32)id;
+	if (tgid == 0 || tgid == cfg->agent_pid ||
 	    (cfg->filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))) {
 		mw_count(MW_STAT_SKIPPED_FILTER);
 		return 0;

@@ -3,6 +3,8 @@ package io.moonwalk.agent.bpf;
 
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
+import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_DEV;
+import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_INO;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_USER_STACKS;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXIT;
@@ -296,6 +298,11 @@ public final class BpfSampler implements AutoCloseable {
             value.set(JAVA_INT, CONFIG_AGENT_PID, (int) ProcessHandle.current().pid());
             value.set(JAVA_INT, CONFIG_FILTER_PIDS, filtering ? 1 : 0);
             value.set(JAVA_INT, CONFIG_USER_STACKS, options.userStacks() ? 1 : 0);
+            PidNamespace ns = PidNamespace.ofThisProcess();
+            if (!ns.initial()) {
+                value.set(JAVA_LONG, CONFIG_PIDNS_DEV, ns.dev());
+                value.set(JAVA_LONG, CONFIG_PIDNS_INO, ns.ino());
+            }
             int rc = libbpf_h.bpf_map__update_elem(map(CONFIG_MAP), key, key.byteSize(), value, value.byteSize(),
                     libbpf_h.BPF_ANY);
             if (rc < 0) {

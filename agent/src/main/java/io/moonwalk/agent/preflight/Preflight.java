@@ -98,14 +98,27 @@ public final class Preflight {
     }
 
     private static void requireReadable(Path path, String problem) {
-        if (!Files.isReadable(path)) {
+        if (!opens(path)) {
             throw new PermissionProblem(problem);
+        }
+    }
+
+    /**
+     * Opens the file rather than asking access(2) ({@code Files.isReadable}): access() checks the real
+     * uid without capabilities, so a non-root service holding CAP_DAC_READ_SEARCH (moonwalk.service)
+     * would be told tracefs (mode 0700) is unreadable although it reads it fine.
+     */
+    private static boolean opens(Path path) {
+        try (var in = Files.newInputStream(path)) {
+            return true;
+        } catch (java.io.IOException | SecurityException e) {
+            return false;
         }
     }
 
     private static void requireTracefs() {
         for (Path root : TRACEFS) {
-            if (Files.isReadable(root.resolve(EXIT_TRACEPOINT_ID))) {
+            if (opens(root.resolve(EXIT_TRACEPOINT_ID))) {
                 return;
             }
         }
