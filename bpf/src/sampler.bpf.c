@@ -8,9 +8,11 @@
  * follows the agent-installed unwind tables (frame pointers where a file has none). Processes whose
  * maps are not installed yet get the kernel's frame-pointer walk plus an error frame saying so.
  *
- * Kernel requirements: 5.15 or newer with BTF (CO-RE). Nothing newer is used:
+ * Kernel requirements: 5.8 or newer with BTF (CO-RE); tested from 5.10 (scripts/kernel-matrix). Nothing newer
+ * is required:
  *   helpers   bpf_get_stack (4.18), bpf_ringbuf_output (5.8), bpf_get_current_task (4.8),
- *             bpf_get_current_task_btf (5.11), bpf_task_pt_regs (5.15), bpf_probe_read_user and
+ *             bpf_get_current_task_btf (5.11) and bpf_task_pt_regs (5.15) where the kernel has them, else
+ *             the same registers read through task->stack (mw_saved_user_regs), bpf_probe_read_user and
  *             bpf_probe_read_kernel (5.5), bpf_tail_call (4.2), bpf_get_current_pid_tgid,
  *             bpf_get_current_comm, bpf_get_smp_processor_id, bpf_ktime_get_ns,
  *             bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem
@@ -217,6 +219,33 @@ static __always_inline void mw_emit_sample(struct mw_sample *s, __u64 words)
 }
 
 /*
+ * x86-64 THREAD_SIZE without KASAN (PAGE_SIZE << 2): the kernel stack the saved user registers sit on top of.
+ * Only the fallback below uses it, and only on kernels before 5.15, which have no FRED padding above pt_regs.
+ */
+#define MW_X86_THREAD_SIZE 16384
+
+/*
+ * The registers the kernel saved at the current task's last entry from user space. bpf_task_pt_regs (5.15)
+ * where the kernel has it; on older kernels the address x86's task_pt_regs() computes, the top of the task's
+ * kernel stack minus one struct pt_regs, read with probe reads (bpf_get_current_task, no BTF pointer needed).
+ * The enum test is a CO-RE relocation against the running kernel, so the verifier of an old kernel sees a
+ * constant branch and never visits the helpers it does not know.
+ */
+static __always_inline struct pt_regs *mw_saved_user_regs(void)
+{
+	struct task_struct *task;
+	void *stack;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	task = (struct task_struct *)bpf_get_current_task();
+	stack = BPF_CORE_READ(task, stack);
+	if (!stack)
+		return NULL;
+	return (struct pt_regs *)((char *)stack + MW_X86_THREAD_SIZE) - 1;
+}
+
+/*
  * The user registers of the sampled thread: the interrupted ones when the sample hit user mode,
  * else the ones the kernel saved at the last entry from user space.
  */
@@ -230,7 +259,7 @@ static __always_inline int mw_user_regs(struct bpf_perf_event_data *ctx, struct 
 		st->rbp = PT_REGS_FP(&ctx->regs);
 		return 0;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = mw_saved_user_regs();
 	if (!regs)
 		return -1;
 	st->rip = BPF_CORE_READ(regs, ip);
@@ -264,7 +293,7 @@ static __always_inline void mw_lua_begin(struct bpf_perf_event_data *ctx, struct
 		lw->r14 = ctx->regs.r14;
 		return;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = mw_saved_user_regs();
 	if (!regs)
 		return;
 	lw->rdx = BPF_CORE_READ(regs, dx);
