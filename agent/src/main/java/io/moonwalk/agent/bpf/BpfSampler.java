@@ -196,6 +196,7 @@ public final class BpfSampler implements AutoCloseable {
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
+        logVerifiedInstructions();
         pidFilterMap = map(PID_FILTER_MAP);
         statsMap = map(STATS_MAP);
         writeConfig(options);
@@ -208,6 +209,20 @@ public final class BpfSampler implements AutoCloseable {
         attachPerfEvents(options.hz());
         LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}", perfEvents, options.hz(),
                 filtering ? options.pids().size() + " pids" : "whole host");
+    }
+
+    /** How close the big programs come to the verifier's limit, per kernel (reported by 5.16+ only). */
+    private void logVerifiedInstructions() {
+        if (!LOG.isLoggable(Level.INFO)) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String p : List.of(SAMPLE_PROGRAM, WALK_PROGRAM, LUA_WALK_PROGRAM)) {
+            int n = verifiedInstructions(p);
+            sb.append(sb.isEmpty() ? "" : ", ").append(p).append(' ').append(n == 0 ? "n/a" : String.valueOf(n));
+        }
+        LOG.log(Level.INFO, "BPF programs loaded on kernel {0}; instructions verified (of 1000000): {1}",
+                KernelFeatures.release(), sb);
     }
 
     private static BpfException withLog(BpfException e, LibbpfLog.Capture log) {
