@@ -8,6 +8,7 @@
 #ifndef MW_RECORD_BPF_H
 #define MW_RECORD_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "moonwalk.h"
 #include "unwind.h"
 #include "walk.bpf.h"
