@@ -85,7 +85,7 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
             scratch[i] = r.frameWord(i);
         }
         ProcessRegistry.TrackedProcess p = processes.find(pid);
-        if (p == null) {
+        if (p == null || p.exited()) { // exited: a sample after the exit event is a new process on a recycled PID
             p = processes.get(pid, r.comm());
         }
         samples++;
@@ -233,6 +233,7 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
         if (type == RecordLayout.EVENT_EXEC) {
             w.execed(pid);
         } else if (type == RecordLayout.EVENT_NEW_PID) {
+            processes.retireIfRecycled(pid); // no marker for a PID we know: its old owner may be gone
             w.newPid(pid);
         } else if (type == RecordLayout.EVENT_UNKNOWN_PC) {
             w.unknownPc(pid);
@@ -275,6 +276,7 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
         if (prefetcher != null) {
             prefetcher.awaitIdle(PREFETCH_WAIT_NANOS);
         }
+        processes.reconcile(); // exits lost to a full ring buffer; recycled PIDs
         StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, luaSymbolizer());
         Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos, vmLabels::labels);
         unknownNativeFrames += symbolizer.unknownNativeFrames();
