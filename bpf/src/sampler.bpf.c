@@ -13,9 +13,11 @@
  * The units are compiled to bitcode and linked before optimisation (bpf/Makefile), so the hooks
  * one unit calls in another are inlined as if all were one file.
  *
- * Kernel requirements: 5.15 or newer with BTF (CO-RE). Nothing newer is used:
+ * Kernel requirements: 5.8 or newer with BTF (CO-RE); tested from 5.10 (scripts/kernel-matrix). Nothing newer
+ * is required:
  *   helpers   bpf_get_stack (4.18), bpf_ringbuf_output (5.8), bpf_get_current_task (4.8),
- *             bpf_get_current_task_btf (5.11), bpf_task_pt_regs (5.15), bpf_probe_read_user and
+ *             bpf_get_current_task_btf (5.11) and bpf_task_pt_regs (5.15) where the kernel has them, else
+ *             the same registers read through task->stack (mw_saved_user_regs), bpf_probe_read_user and
  *             bpf_probe_read_kernel (5.5), bpf_tail_call (4.2), bpf_get_current_pid_tgid,
  *             bpf_get_current_comm, bpf_get_smp_processor_id, bpf_ktime_get_ns,
  *             bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem

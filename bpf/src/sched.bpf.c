@@ -29,7 +29,7 @@ static __noinline int mw_emit_exit(struct mw_exit *e)
 /*
  * sched_process_exit fires once per exiting thread, in do_exit() after the thread has done
  * atomic_dec_and_test(&signal->live). Reading signal->live == 0 therefore means no live thread is
- * left in the thread group: the process is gone (this holds on 5.15 through 6.x; the group_dead
+ * left in the thread group: the process is gone (this holds on 5.10 through 6.x; the group_dead
  * tracepoint argument only exists on newer kernels). Checking "is the group leader" instead would
  * be wrong: a leader may pthread_exit() while other threads keep running. Two threads exiting at
  * the same moment may both read 0 and report the exit twice; the agent treats exits as

@@ -55,7 +55,7 @@ class ContainerPermissionsIT {
     void defaultSeccompProfileRefusingBpfIsBlamedOnSeccomp() throws Exception {
         Outcome o = run(ContainerEngine.Variation.none().withSeccomp("RuntimeDefault"), otlpArgs(), Map.of());
         System.out.printf("default seccomp, manifest capabilities: exit %s: %s%n", o.exit, o.lastLine());
-        assertThat(o.exit).as(o.log).isEqualTo(3);
+        assertThat(o.exit).as(o.log).isEqualTo(5);
         assertThat(o.oneLine()).as(o.log).isTrue();
         assertThat(o.lastLine()).contains("seccomp").contains("bpf()").contains("CAP_SYS_ADMIN");
     }
@@ -79,7 +79,7 @@ class ContainerPermissionsIT {
     void missingBtfIsOneLineAndExit3() throws Exception {
         Outcome o = run(ContainerEngine.Variation.none().withTmpfs("/sys/kernel/btf"), otlpArgs(), Map.of());
         System.out.printf("no /sys/kernel/btf: exit %s: %s%n", o.exit, o.lastLine());
-        assertThat(o.exit).as(o.log).isEqualTo(3);
+        assertThat(o.exit).as(o.log).isEqualTo(5);
         assertThat(o.oneLine()).as(o.log).isTrue();
         assertThat(o.lastLine()).contains("no kernel BTF at /sys/kernel/btf/vmlinux");
     }
@@ -89,7 +89,7 @@ class ContainerPermissionsIT {
         Outcome o = run(ContainerEngine.Variation.none().withoutMount("tracing").withTmpfs("/sys/kernel/tracing"),
                 otlpArgs(), Map.of());
         System.out.printf("no tracefs mount: exit %s: %s%n", o.exit, o.lastLine());
-        assertThat(o.exit).as(o.log).isEqualTo(3);
+        assertThat(o.exit).as(o.log).isEqualTo(5);
         assertThat(o.oneLine()).as(o.log).isTrue();
         assertThat(o.lastLine()).contains("tracefs is not mounted at /sys/kernel/tracing");
     }

@@ -173,10 +173,6 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private static void checkKernel() {
-        if (!Files.isReadable(KERNEL_BTF)) {
-            throw new BpfException("kernel BTF " + KERNEL_BTF + " is missing or unreadable: moonwalk needs a"
-                    + " 5.15+ kernel built with CONFIG_DEBUG_INFO_BTF=y (and root to read it)");
-        }
         try {
             int major = libbpf_h.libbpf_major_version();
             int minor = libbpf_h.libbpf_minor_version();
@@ -187,6 +183,7 @@ public final class BpfSampler implements AutoCloseable {
             throw new BpfException(libbpf_h.LIBRARY + " cannot be loaded: install libbpf 1.x (Debian/Ubuntu:"
                     + " apt-get install libbpf1; RHEL/Fedora: dnf install libbpf)", 0, e);
         }
+        KernelFeatures.require(KERNEL_BTF);
     }
 
     private void loadObject(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes) {
@@ -222,14 +219,14 @@ public final class BpfSampler implements AutoCloseable {
                 String what = "loading the BPF programs into the kernel (bpf_object__load)";
                 // the verifier refuses with EACCES too, which is not a privilege problem
                 BpfException e = log.sawVerifierLog()
-                        ? new BpfException(what + " failed: the verifier rejected a program (errno " + -rc
-                                + "); this kernel is not supported by this build, report it with the log below",
-                                -rc, null)
-                        : BpfException.of(what, -rc, "kernel 5.15+ with BTF is required");
+                        ? BpfException.kernelRefused(KernelFeatures.verifierRefusal(log.rejectedProgram(),
+                                log.verifierReason(), -rc), -rc)
+                        : BpfException.of(what, -rc, "kernel " + KernelFeatures.MINIMUM_TESTED + "+ with BTF is required");
                 throw withLog(e, log);
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
+        logVerifiedInstructions();
         pidFilterMap = map(PID_FILTER_MAP);
         statsMap = map(STATS_MAP);
         writeConfig(options);
@@ -251,14 +248,23 @@ public final class BpfSampler implements AutoCloseable {
                 filtering ? options.pids().size() + " pids" : "whole host");
     }
 
+    /** How close the big programs come to the verifier's limit, per kernel (reported by 5.16+ only). */
+    private void logVerifiedInstructions() {
+        if (!LOG.isLoggable(Level.INFO)) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String p : List.of(SAMPLE_PROGRAM, WALK_PROGRAM, LUA_WALK_PROGRAM)) {
+            int n = verifiedInstructions(p);
+            sb.append(sb.isEmpty() ? "" : ", ").append(p).append(' ').append(n == 0 ? "n/a" : String.valueOf(n));
+        }
+        LOG.log(Level.INFO, "BPF programs loaded on kernel {0}; instructions verified (of 1000000): {1}",
+                KernelFeatures.release(), sb);
+    }
+
     private static BpfException withLog(BpfException e, LibbpfLog.Capture log) {
         String tail = log.tail();
-        if (tail.isEmpty()) {
-            return e;
-        }
-        BpfException withTail = new BpfException(e.getMessage() + "\nlibbpf/verifier log (tail):\n" + tail,
-                e.errno(), e.getCause());
-        return withTail;
+        return tail.isEmpty() ? e : e.withDetail("\nlibbpf/verifier log (tail):\n" + tail);
     }
 
     private static byte[] readObject() {

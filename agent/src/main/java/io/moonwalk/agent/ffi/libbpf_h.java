@@ -134,6 +134,51 @@ public final class libbpf_h {
         }
     }
 
+    // ---- libbpf.h: feature probes ----
+
+    /** enum bpf_prog_type */
+    public static final int BPF_PROG_TYPE_PERF_EVENT = 7;
+    /** enum bpf_map_type */
+    public static final int BPF_MAP_TYPE_ARRAY = 2;
+    public static final int BPF_MAP_TYPE_RINGBUF = 27;
+    /** enum bpf_func_id (uapi; stable numbers) */
+    public static final int BPF_FUNC_tail_call = 12;
+    public static final int BPF_FUNC_get_stack = 67;
+    public static final int BPF_FUNC_probe_read_user = 112;
+    public static final int BPF_FUNC_probe_read_kernel = 113;
+    public static final int BPF_FUNC_ringbuf_output = 130;
+
+    private static final class libbpf_probe_bpf_map_type$ {
+        static final MethodHandle MH = downcall("libbpf_probe_bpf_map_type",
+                FunctionDescriptor.of(C_INT, C_INT, C_POINTER));
+    }
+
+    /** {@code int libbpf_probe_bpf_map_type(enum bpf_map_type map_type, const void *opts)}: 1 yes, 0 no, <0 error */
+    public static int libbpf_probe_bpf_map_type(int mapType, MemorySegment opts) {
+        try {
+            return (int) libbpf_probe_bpf_map_type$.MH.invokeExact(mapType, opts);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final class libbpf_probe_bpf_helper$ {
+        static final MethodHandle MH = downcall("libbpf_probe_bpf_helper",
+                FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER));
+    }
+
+    /**
+     * {@code int libbpf_probe_bpf_helper(enum bpf_prog_type prog_type, enum bpf_func_id helper_id, const void *opts)}:
+     * 1 yes, 0 no, <0 error
+     */
+    public static int libbpf_probe_bpf_helper(int progType, int helperId, MemorySegment opts) {
+        try {
+            return (int) libbpf_probe_bpf_helper$.MH.invokeExact(progType, helperId, opts);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     // ---- libbpf.h: objects ----
 
     private static final class bpf_object__open_mem$ {
