@@ -33,6 +33,8 @@ public final class StackSymbolizer {
     private final Map<PidAddress, Frame> nativeFrames = new HashMap<>();
     private final Map<LuaKey, Frame> luaFrames = new HashMap<>();
     private final LuaFrameSymbolizer lua;
+    /** Processes whose maps this window re-read past their back-off (one forced re-read per process and window). */
+    private final java.util.Set<TrackedProcess> refreshedInWindow = new java.util.HashSet<>();
     private long unknownNative;
     private long unknownKernel;
 
@@ -200,7 +202,9 @@ public final class StackSymbolizer {
         ProcessSymbols symbols = proc == null ? null : proc.symbols();
         Resolved r = symbols == null ? null : symbols.resolve(address, isReturn);
         if (r == null && proc != null && !proc.exited()) {
-            processes.refresh(proc);
+            // once per process and window past the back-off: a JVM's JIT addresses would otherwise re-read its maps
+            // for every distinct address
+            processes.refresh(proc, refreshedInWindow.add(proc));
             symbols = proc.symbols();
             r = symbols == null ? null : symbols.resolve(address, isReturn);
         }

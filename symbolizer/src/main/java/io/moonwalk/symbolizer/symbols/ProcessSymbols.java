@@ -40,6 +40,14 @@ public final class ProcessSymbols {
     }
 
     /**
+     * True when {@code other} has the same executable mappings (addresses, offsets, files): a re-read of the maps
+     * that found nothing new to name addresses with.
+     */
+    public boolean sameCode(ProcessSymbols other) {
+        return java.util.Arrays.equals(code, other.code);
+    }
+
+    /**
      * Resolves a runtime address. For a return address (every frame but the leaf) the lookup uses
      * {@code address - 1}, which lies inside the call instruction, so a call that ends a function
      * is not attributed to the next one; all fields of the result describe that adjusted address.
