@@ -16,7 +16,6 @@ checking that worker samples in Lua reach ngx_http_lua_run_thread -> the Lua han
 Prints the table (medians over rounds) and writes docs/overhead.md and docs/overhead.png.
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -63,14 +62,20 @@ def free_port():
 
 
 def bpf_run_time_ns(owner_pid):
-    """Summed run_time_ns / run_cnt of the BPF programs owned by owner_pid (bpftool's pid field)."""
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=True).stdout
-    ns = cnt = 0
-    for p in json.loads(out):
-        if any(o.get("pid") == owner_pid for o in p.get("pids", [])):
-            ns += p.get("run_time_ns", 0)
-            if p.get("type") == "perf_event":
-                cnt += p.get("run_cnt", 0)
+    """Summed run_time_ns of the BPF programs whose file descriptors owner_pid holds (its own programs, not
+    other processes' mw_* programs), and run_cnt of its perf_event programs (= samples handled)."""
+    progs = {}
+    fdinfo = f"/proc/{owner_pid}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                info = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if "prog_id" in info and "run_time_ns" in info:
+            progs[int(info["prog_id"])] = (int(info["run_time_ns"]), int(info["run_cnt"]), int(info["prog_type"]))
+    ns = sum(v[0] for v in progs.values())
+    cnt = sum(v[1] for v in progs.values() if v[2] == 7)  # BPF_PROG_TYPE_PERF_EVENT
     return ns, cnt
 
 
@@ -161,7 +166,7 @@ def metric(port, name):
     return total
 
 
-def run_agent(args, workload, hz, load, work):
+def run_agent(args, workload, hz, load, work, jvm_defaults=False):
     port = free_port()
     store = tempfile.mkdtemp(dir=work, prefix="store-")
     cmd = [os.path.join(ROOT, "moonwalk"), "agent", "--hz", str(hz), "--store-dir", store,
@@ -169,6 +174,8 @@ def run_agent(args, workload, hz, load, work):
     if args.scope == "nginx":
         cmd += ["--pid", ",".join(map(str, workload.pids()))]
     env = dict(os.environ, MOONWALK_NO_BUILD="1")
+    if jvm_defaults:
+        env["MOONWALK_JVM_OPTIONS"] = "none"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "agent.log"), "a"))
     try:
         warm = Load(workload, args.warmup) if load else None
@@ -274,7 +281,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--round", type=int, default=30, help="measured seconds per mode per round")
     ap.add_argument("--warmup", type=int, default=40, help="seconds an agent runs under load before it is measured")
-    ap.add_argument("--modes", default="none,agent-19,agent-99,perf-g,perf-dwarf,idle-19")
+    ap.add_argument("--modes", default="none,agent-19,agent-99,perf-g,perf-dwarf,idle-19,agent-19-jvmdefaults",
+                    help="comma-separated: none, agent-HZ, agent-HZ-jvmdefaults (JVM defaults instead of "
+                         "deploy/jvm.options), idle-HZ (no load), perf-g, perf-dwarf")
     ap.add_argument("--scope", choices=["host", "nginx"], default="host",
                     help="agent samples the whole host, or only nginx (--pid; for a shared machine)")
     ap.add_argument("--record", type=int, default=20, help="seconds of the fidelity `moonwalk record` (0: skip)")
@@ -298,7 +307,8 @@ def main():
                 if m == "none":
                     res = run_none(args, workload)
                 elif m.startswith("agent-"):
-                    res = run_agent(args, workload, int(m[6:]), True, work)
+                    hz, _, variant = m[6:].partition("-")
+                    res = run_agent(args, workload, int(hz), True, work, jvm_defaults=variant == "jvmdefaults")
                 elif m.startswith("idle-"):
                     res = run_agent(args, workload, int(m[5:]), False, work)
                 elif m == "perf-g":
