@@ -1,5 +1,7 @@
 package io.moonwalk.agent.bpf;
 
+import io.moonwalk.bpf.layout.RecordLayout;
+
 /** Receives the records of one {@link BpfSampler#drain} call, on the draining thread. */
 public interface RecordHandler {
     /** {@code r} is valid only for the duration of this call. */

@@ -2,21 +2,21 @@ package io.moonwalk.agent.collect;
 
 import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.agent.bpf.RecordHandler;
-import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
-import io.moonwalk.agent.maps.MapSyncWorker;
-import io.moonwalk.agent.process.ProcessRegistry;
+import io.moonwalk.unwinder.sync.MapSyncWorker;
+import io.moonwalk.agent.collect.ProcessRegistry;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
-import io.moonwalk.symbolizer.kernel.KernelSymbols;
-import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
-import io.moonwalk.agent.luajit.LuajitFiles;
-import io.moonwalk.agent.luajit.McodeSync;
-import io.moonwalk.agent.luajit.VmLabels;
+import io.moonwalk.symbolize.kernel.KernelSymbols;
+import io.moonwalk.symbolize.symbols.NativeSymbolizer;
+import io.moonwalk.luajit.sync.LuajitFiles;
+import io.moonwalk.luajit.sync.McodeSync;
+import io.moonwalk.luajit.sync.VmLabels;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
 import io.moonwalk.agent.symbolize.ProtoPrefetcher;
 import io.moonwalk.luajit.detect.LuajitBinary;
-import io.moonwalk.symbolizer.process.ProcessMemory;
+import io.moonwalk.process.ProcessMemory;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -98,8 +98,8 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
             boolean side = false;
             for (int i = r.kernelFrames(); i < n; i += 1 + SampleRecord.extraWords(scratch[i])) {
                 if (SampleRecord.kind(scratch[i]) == RecordLayout.FRAME_LUA_JIT && i + 1 < n) {
-                    trace = (int) (scratch[i + 1] >>> RecordLayout.LUA_JIT_TRACENO_SHIFT) & 0xffff;
-                    side = (scratch[i + 1] & RecordLayout.LUA_JIT_SIDE) != 0;
+                    trace = RecordLayout.luaJitTrace(scratch[i + 1]);
+                    side = RecordLayout.luaJitSide(scratch[i + 1]);
                     break;
                 }
             }
@@ -175,10 +175,10 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
                 int j = i + 1 + extra;
                 if (j + 2 < n && SampleRecord.kind(words[j]) == RecordLayout.FRAME_LUA) {
                     callerPt = SampleRecord.address(words[j]);
-                    callerPc = words[j + 1] & 0xffff_ffffL;
+                    callerPc = RecordLayout.luaPc(words[j + 1]);
                     callerFp = words[j + 2];
                 }
-                prefetcher.offer(pid, b, SampleRecord.address(w), words[i + 1] & 0xffff_ffffL, words[i + 2],
+                prefetcher.offer(pid, b, SampleRecord.address(w), RecordLayout.luaPc(words[i + 1]), words[i + 2],
                         callerPt, callerPc, callerFp);
             }
             i += extra;

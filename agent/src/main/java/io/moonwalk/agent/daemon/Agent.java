@@ -1,20 +1,20 @@
 package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.bpf.BpfSampler;
-import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.collect.AttachedSampler;
 import io.moonwalk.agent.collect.SampleCollector;
-import io.moonwalk.agent.luajit.LuajitFiles;
-import io.moonwalk.agent.maps.FailureLog;
-import io.moonwalk.agent.maps.MapFill;
+import io.moonwalk.luajit.sync.LuajitFiles;
+import io.moonwalk.unwinder.sync.FailureLog;
+import io.moonwalk.bpf.maps.MapFill;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
 import io.moonwalk.agent.symbolize.ProtoPrefetcher;
-import io.moonwalk.symbolizer.unwind.UnwindTableCache;
+import io.moonwalk.unwinder.cfi.UnwindTableCache;
 import io.moonwalk.luajit.jit.JitHealth;
 import java.util.List;
 import io.moonwalk.agent.profile.Profile;
-import io.moonwalk.symbolizer.symbols.NativeSymbolizer;
+import io.moonwalk.symbolize.symbols.NativeSymbolizer;
 import java.nio.file.Path;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;

@@ -53,7 +53,7 @@ public final class ProcessFilter implements RecordHandler {
 
     @Override
     public void onPidEvent(int type, int pid, long pc) {
-        if (type == io.moonwalk.agent.bpf.RecordLayout.EVENT_EXEC) {
+        if (type == io.moonwalk.bpf.layout.RecordLayout.EVENT_EXEC) {
             // a new image: the executable (and so the decision) may have changed
             int slot = find(pid);
             if (slot >= 0) {

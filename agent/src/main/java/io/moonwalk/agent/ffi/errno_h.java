@@ -14,14 +14,14 @@ import java.lang.invoke.VarHandle;
 public final class errno_h {
     private errno_h() {}
 
-    public static final int EPERM = 1;
-    public static final int ENOENT = 2;
-    public static final int ENXIO = 6;
-    public static final int E2BIG = 7;
-    public static final int EACCES = 13;
-    public static final int ENODEV = 19;
-    public static final int EINVAL = 22;
-    public static final int ENOSPC = 28;
+    public static final int EPERM = io.moonwalk.bpf.maps.Errno.EPERM;
+    public static final int ENOENT = io.moonwalk.bpf.maps.Errno.ENOENT;
+    public static final int ENXIO = io.moonwalk.bpf.maps.Errno.ENXIO;
+    public static final int E2BIG = io.moonwalk.bpf.maps.Errno.E2BIG;
+    public static final int EACCES = io.moonwalk.bpf.maps.Errno.EACCES;
+    public static final int ENODEV = io.moonwalk.bpf.maps.Errno.ENODEV;
+    public static final int EINVAL = io.moonwalk.bpf.maps.Errno.EINVAL;
+    public static final int ENOSPC = io.moonwalk.bpf.maps.Errno.ENOSPC;
 
     /** Linker option shared by every errno-reporting binding. */
     static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");

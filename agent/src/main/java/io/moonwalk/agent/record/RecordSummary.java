@@ -1,6 +1,6 @@
 package io.moonwalk.agent.record;
 
-import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;

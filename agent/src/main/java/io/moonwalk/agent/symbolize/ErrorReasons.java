@@ -1,6 +1,6 @@
 package io.moonwalk.agent.symbolize;
 
-import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.bpf.layout.RecordLayout;
 
 /** Human text for the unwinder's error reasons (enum mw_error_reason in bpf/src/moonwalk.h). */
 final class ErrorReasons {

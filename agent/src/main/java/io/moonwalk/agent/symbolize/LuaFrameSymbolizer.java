@@ -1,6 +1,6 @@
 package io.moonwalk.agent.symbolize;
 
-import io.moonwalk.agent.bpf.RecordLayout;
+import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.luajit.detect.LuajitBinary;
@@ -13,7 +13,7 @@ import io.moonwalk.luajit.proto.ProtoFailure;
 import io.moonwalk.luajit.proto.ProtoInfo;
 import io.moonwalk.luajit.proto.ProtoReader;
 import io.moonwalk.luajit.proto.ProtoResult;
-import io.moonwalk.symbolizer.process.MemoryReader;
+import io.moonwalk.process.MemoryReader;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.IntFunction;

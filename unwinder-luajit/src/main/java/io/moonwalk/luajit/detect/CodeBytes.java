@@ -1,8 +1,8 @@
 package io.moonwalk.luajit.detect;
 
-import io.moonwalk.symbolizer.elf.ElfFile;
-import io.moonwalk.symbolizer.elf.ElfFormatException;
-import io.moonwalk.symbolizer.elf.Section;
+import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.ElfFormatException;
+import io.moonwalk.elf.Section;
 import java.nio.ByteBuffer;
 
 /** Code bytes at file virtual addresses, read from the executable section that holds them. */

@@ -1,14 +1,14 @@
 package io.moonwalk.luajit.detect;
 
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.elf.ElfFile;
-import io.moonwalk.symbolizer.elf.ElfFormatException;
-import io.moonwalk.symbolizer.elf.Section;
-import io.moonwalk.symbolizer.unwind.CfaRow;
-import io.moonwalk.symbolizer.unwind.CfiFormatException;
-import io.moonwalk.symbolizer.unwind.CfiSection;
-import io.moonwalk.symbolizer.unwind.Fde;
-import io.moonwalk.symbolizer.unwind.PointerBases;
+import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.ElfFormatException;
+import io.moonwalk.elf.Section;
+import io.moonwalk.unwinder.cfi.CfaRow;
+import io.moonwalk.unwinder.cfi.CfiFormatException;
+import io.moonwalk.unwinder.cfi.CfiSection;
+import io.moonwalk.unwinder.cfi.Fde;
+import io.moonwalk.unwinder.cfi.PointerBases;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,10 +2,10 @@ package io.moonwalk.luajit.detect;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.elf.ElfFile;
-import io.moonwalk.symbolizer.elf.ElfFormatException;
-import io.moonwalk.symbolizer.elf.ElfSymbol;
-import io.moonwalk.symbolizer.elf.SymbolSource;
+import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.ElfFormatException;
+import io.moonwalk.elf.ElfSymbol;
+import io.moonwalk.elf.SymbolSource;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package io.moonwalk.luajit.jit;
 
 import io.moonwalk.luajit.jit.JitReadException.Reason;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.process.MemoryReader;
-import io.moonwalk.symbolizer.process.ReadStatus;
+import io.moonwalk.process.MemoryReader;
+import io.moonwalk.process.ReadStatus;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,10 +1,11 @@
 package io.moonwalk.luajit.detect;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.elf.ElfFile;
+import io.moonwalk.elf.ElfFile;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,6 +13,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
 /** Detection and extraction on real LuaJIT binaries, against gdb/nm/readelf as ground truth. */
+@Tag("tools")
 class LuajitDetectorTest {
 
     static Detection detect(Path file) throws Exception {

@@ -1,12 +1,13 @@
 package io.moonwalk.luajit.detect;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
-import io.moonwalk.symbolizer.elf.ElfFile;
-import io.moonwalk.symbolizer.elf.ElfFormatException;
-import io.moonwalk.symbolizer.elf.ElfSymbol;
-import io.moonwalk.symbolizer.elf.SymbolSource;
+import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.ElfFormatException;
+import io.moonwalk.elf.ElfSymbol;
+import io.moonwalk.elf.SymbolSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Files that are not LuaJIT, and LuaJIT files we must not trust, come back with a reason — never a guess. */
+@Tag("tools")
 class LuajitRefusalTest {
     private static final Path LIB = LuajitFixtures.INSTALLED_LIB;
 

@@ -1,8 +1,8 @@
 package io.moonwalk.luajit.jit;
 
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.process.MemoryReader;
-import io.moonwalk.symbolizer.process.ReadStatus;
+import io.moonwalk.process.MemoryReader;
+import io.moonwalk.process.ReadStatus;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;

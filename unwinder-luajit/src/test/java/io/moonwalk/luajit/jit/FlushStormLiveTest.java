@@ -1,8 +1,9 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.symbolizer.process.ProcessMemory;
+import io.moonwalk.process.ProcessMemory;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * show up in the detector and in {@link JitHealth}, torn reads are bounded failures, and LuaJIT's own flush
  * count bounds what we can have seen.
  */
+@Tag("tools")
 class FlushStormLiveTest {
     private static final long POLL_MS = 100;
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moonwalk.luajit.detect.Detection;
 import io.moonwalk.luajit.detect.LuajitDetector;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.symbolizer.elf.ElfFile;
+import io.moonwalk.elf.ElfFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

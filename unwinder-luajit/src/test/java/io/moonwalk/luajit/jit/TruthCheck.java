@@ -2,8 +2,8 @@ package io.moonwalk.luajit.jit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.symbolizer.process.Mapping;
-import io.moonwalk.symbolizer.process.ProcessMaps;
+import io.moonwalk.process.Mapping;
+import io.moonwalk.process.ProcessMaps;
 import java.util.TreeSet;
 
 /** Compares a {@link JitSnapshot} with what LuaJIT said about itself and with {@code /proc/PID/maps}. */

@@ -1,7 +1,7 @@
 package io.moonwalk.luajit.proto;
 
-import io.moonwalk.symbolizer.process.MemoryReader;
-import io.moonwalk.symbolizer.process.ReadStatus;
+import io.moonwalk.process.MemoryReader;
+import io.moonwalk.process.ReadStatus;
 import java.util.Map;
 import java.util.TreeMap;
 

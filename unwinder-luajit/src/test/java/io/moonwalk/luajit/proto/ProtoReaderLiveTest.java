@@ -1,13 +1,14 @@
 package io.moonwalk.luajit.proto;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.fixtures.LuajitScript;
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.naming.ChunkNames;
-import io.moonwalk.symbolizer.process.Mapping;
-import io.moonwalk.symbolizer.process.ProcessMaps;
-import io.moonwalk.symbolizer.process.ProcessMemory;
+import io.moonwalk.process.Mapping;
+import io.moonwalk.process.ProcessMaps;
+import io.moonwalk.process.ProcessMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * reports about them itself: {@code jit.util.funcinfo} (proto address, bytecode count, line of every pc),
  * {@code jit.util.funcbc} (instructions) and {@code debug.getinfo} (source, linedefined, short_src).
  */
+@Tag("tools")
 class ProtoReaderLiveTest {
     private static LuajitScript lua;
     private static ProcessMemory mem;

@@ -1,0 +1,2 @@
+/** Kernel symbol lookup from {@code /proc/kallsyms}. */
+package io.moonwalk.symbolize.kernel;

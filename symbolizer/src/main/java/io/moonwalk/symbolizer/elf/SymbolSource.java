@@ -1,9 +1,0 @@
-package io.moonwalk.symbolizer.elf;
-
-/** Which symbol table to read. */
-public enum SymbolSource {
-    /** {@code .symtab}: full, removed by {@code strip}. */
-    SYMTAB,
-    /** {@code .dynsym}: exported/imported symbols, survives {@code strip}. */
-    DYNSYM
-}

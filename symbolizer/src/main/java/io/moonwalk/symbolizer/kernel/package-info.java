@@ -1,2 +1,0 @@
-/** Kernel symbol lookup from {@code /proc/kallsyms}. */
-package io.moonwalk.symbolizer.kernel;

@@ -1,7 +1,0 @@
-/**
- * What the agent writes into the kernel's {@code pid_maps} LPM trie for one mapping of one process: the
- * power-of-two aligned prefixes that cover the mapping's address range ({@link io.moonwalk.symbolizer.lpm.LpmPrefixes})
- * and the load bias that turns a runtime PC into the file virtual address the unwind table is keyed by
- * ({@link io.moonwalk.symbolizer.lpm.MappingBias}).
- */
-package io.moonwalk.symbolizer.lpm;

@@ -1,2 +1,0 @@
-/** Hand-written FFM bindings for the libc calls the process package makes, one class per C header. */
-package io.moonwalk.symbolizer.process.ffi;

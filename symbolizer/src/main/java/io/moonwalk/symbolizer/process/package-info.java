@@ -1,5 +1,0 @@
-/**
- * What {@code /proc/PID} says about a process (its memory mappings, name, executable and container) and
- * reading its memory from outside ({@link io.moonwalk.symbolizer.process.ProcessMemory}).
- */
-package io.moonwalk.symbolizer.process;

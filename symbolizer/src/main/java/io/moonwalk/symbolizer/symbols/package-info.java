@@ -1,2 +1,0 @@
-/** Native symbol lookup: per-file symbol tables, a bounded per-file cache, per-process address resolution. */
-package io.moonwalk.symbolizer.symbols;
