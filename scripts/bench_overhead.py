@@ -318,7 +318,8 @@ def main():
                 else:
                     raise SystemExit("unknown mode " + m)
                 none = results.get("none", [])
-                res["ratio"] = res["rps"] / none[-1]["rps"] if none and res["rps"] == res["rps"] else float("nan")
+                res["ratio"] = (res["rps"] / none[-1]["rps"] if m != "none" and none and res["rps"] == res["rps"]
+                                else float("nan"))
                 results[m].append(res)
                 log("  " + ", ".join(f"{k}={v:.4g}" for k, v in res.items()))
         lua = ok = None

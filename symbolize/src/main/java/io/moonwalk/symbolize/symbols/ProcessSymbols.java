@@ -41,11 +41,17 @@ public final class ProcessSymbols {
     }
 
     /**
-     * True when {@code other} has the same executable mappings (addresses, offsets, files): a re-read of the maps
+     * True when {@code other} has the same file-backed executable mappings (addresses, offsets, files): a re-read of the maps
      * that found nothing new to name addresses with.
      */
     public boolean sameCode(ProcessSymbols other) {
-        return java.util.Arrays.equals(code, other.code);
+        // anonymous executable memory (a JVM's code cache, other JITs) is committed and split all the time but never
+        // gives a name: only file-backed code counts
+        return java.util.Arrays.equals(fileCode(), other.fileCode());
+    }
+
+    private Mapping[] fileCode() {
+        return java.util.Arrays.stream(code).filter(Mapping::isFileBacked).toArray(Mapping[]::new);
     }
 
     /**
