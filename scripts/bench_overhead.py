@@ -186,6 +186,7 @@ def run_agent(args, workload, hz, load, work, jvm_defaults=False):
             time.sleep(0.5)
         if warm:
             warm.join()
+        metric(port, "moonwalk_samples_total")  # the first scrape loads the exporter: not part of the figure
         watch = RssWatch(proc.pid)
         watch.start()
         la0 = loadavg()
