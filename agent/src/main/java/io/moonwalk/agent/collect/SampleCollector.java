@@ -226,6 +226,21 @@ public final class SampleCollector implements RecordHandler {
         return profile;
     }
 
+    /**
+     * Gives up the current window after its naming failed: its samples are counted as dropped, the table is emptied
+     * and exited processes are forgotten, as {@link #endWindow} would have done, so the next window starts clean.
+     */
+    public void abandonWindow() {
+        droppedSamples += table.totalSamples();
+        table.clear();
+        for (int pid : exitedInWindow) {
+            instances.remove(pid);
+        }
+        lastInstance = null;
+        exitedInWindow.clear();
+        processes.forgetExited();
+    }
+
     /** Native frames of closed windows left without a symbol (per distinct address and window), since start. */
     public long unknownNativeFrames() {
         return unknownNativeFrames;

@@ -1,5 +1,8 @@
 package io.moonwalk.agent.metrics;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Heartbeats;
+import io.moonwalk.containment.Stage;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -73,16 +76,32 @@ public final class OtlpMetricsExporter implements AutoCloseable {
     }
 
     private void run() {
+        Heartbeats.Beat beat = Heartbeats.register(thread.getName(), thread);
         long next = System.nanoTime() + interval.toNanos();
+        long pushes = 0;
         while (true) {
+            beat.beat();
             try {
-                if (stop.await(Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                // waits at most one heartbeat at a time, so an idle pusher still shows it is alive
+                if (stop.await(Math.min(Heartbeats.BEAT_NANOS, Math.max(0, next - System.nanoTime())),
+                        TimeUnit.NANOSECONDS)) {
+                    beat.close();
                     return;
                 }
             } catch (InterruptedException e) {
+                beat.close();
                 return;
             }
-            pushNow();
+            if (System.nanoTime() - next < 0) {
+                continue;
+            }
+            try {
+                Faults.inject(Stage.METRICS_PUSH, ++pushes);
+                pushNow();
+            } catch (RuntimeException | Error e) {
+                // a meter or the encoder failing must not end the pushes: the next interval tries again
+                Faults.contained(Stage.METRICS_PUSH, "OTLP metrics push " + pushes, e);
+            }
             // fixed rate, but never a burst of catch-up pushes after a long stall
             next = Math.max(next + interval.toNanos(), System.nanoTime());
         }
