@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * holds {@code stage:kind:target} — {@code stage} a {@link Stage#label()}, {@code kind} {@code error} (throws an
  * {@link InjectedError}), {@code runtime} (an {@link IllegalStateException}), {@code stall} (the thread sleeps for
  * {@value #STALL_MILLIS} ms, once) or {@code escape} (an {@link InjectedError} that the stage's containment lets
- * through, so the thread dies: how a bug outside the contained part looks); {@code target} a process id, a window
+ * through, so the thread dies: how a bug outside the contained part looks) or {@code oom} (fills the heap until the
+ * JVM runs out of memory: a launcher's {@code -XX:+ExitOnOutOfMemoryError} then ends it with code 3); {@code target}
+ * a process id, a window
  * ordinal (1 = the first window), or {@code *} (every call). Unset in production: {@link #inject} is then one
  * field read.
  */
@@ -49,9 +51,9 @@ public final class Faults {
             }
             String[] p = spec.split(":");
             Stage s = p.length == 3 ? Stage.of(p[0]) : null;
-            if (s == null || !java.util.Set.of("error", "runtime", "stall", "escape").contains(p[1])) {
+            if (s == null || !java.util.Set.of("error", "runtime", "stall", "escape", "oom").contains(p[1])) {
                 throw new IllegalArgumentException(INJECT_PROPERTY + "=" + spec
-                        + ": expected stage:kind:target (kind error|runtime|stall|escape, target a number or *)");
+                        + ": expected stage:kind:target (kind error|runtime|stall|escape|oom, target a number or *)");
             }
             return new Injection(s, p[1], p[2].equals("*") ? -1 : Long.parseLong(p[2]));
         }
@@ -74,6 +76,13 @@ public final class Faults {
         String what = "injected " + in.kind + " in stage " + stage.label() + " at " + target;
         switch (in.kind) {
             case "runtime" -> throw new IllegalStateException(what);
+            case "oom" -> {
+                LOG.log(Level.WARNING, what + ": filling the heap");
+                java.util.List<long[]> hog = new java.util.ArrayList<>();
+                while (hog.size() >= 0) { // ends with an OutOfMemoryError (the heap is bounded)
+                    hog.add(new long[1 << 17]);
+                }
+            }
             case "stall" -> {
                 if (stalled) {
                     return;
