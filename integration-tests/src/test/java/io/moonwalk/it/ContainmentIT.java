@@ -133,7 +133,7 @@ class ContainmentIT {
                 try {
                     answers[0] = agent.getResponse("/readyz");
                     answers[1] = agent.getResponse("/healthz");
-                    return answers[1].statusCode() == 503;
+                    return answers[0].body().contains("map-sync: dead") && answers[1].statusCode() == 503;
                 } catch (Exception e) {
                     return false;
                 }
@@ -156,7 +156,7 @@ class ContainmentIT {
             await("/readyz fails on the stalled naming", 30, () -> {
                 try {
                     answers[0] = agent.getResponse("/readyz");
-                    return answers[0].statusCode() == 503;
+                    return answers[0].statusCode() == 503 && answers[0].body().contains("window-naming: stalled");
                 } catch (Exception e) {
                     return false;
                 }
