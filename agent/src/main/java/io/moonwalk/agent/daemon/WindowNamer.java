@@ -65,7 +65,11 @@ final class WindowNamer implements AutoCloseable {
                 p = name();
             } catch (RuntimeException | Error e) {
                 Faults.contained(Stage.WINDOW, "naming a window", e); // an injected escape ends the thread here
-                session.abandonWindow();
+                try {
+                    session.abandonWindow();
+                } catch (RuntimeException | Error again) {
+                    Faults.contained(Stage.WINDOW, "dropping a window whose naming failed", again);
+                }
                 continue;
             }
             worker.offer(p);
