@@ -1,8 +1,7 @@
 package io.moonwalk.agent.symbolize;
 
 import io.moonwalk.bpf.layout.RecordLayout;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.luajit.naming.ChunkNames;
@@ -36,6 +35,8 @@ import java.util.function.LongFunction;
 public final class LuaFrameSymbolizer {
     /** Marks a Lua frame of a process whose LuaJIT binary is not known (nothing to read its protos with). */
     public static final String UNKNOWN_BINARY = "[lua frame: unknown LuaJIT binary]";
+    /** The runtime of the frames made here ({@link Frame#runtime()}): the OTLP frame type by default. */
+    public static final String RUNTIME = "luajit";
 
     private final IntFunction<LuajitBinary> binaries;
     private final MemoryReader memory;
@@ -68,16 +69,16 @@ public final class LuaFrameSymbolizer {
         Reader r = reader(binaries.apply(pid), nativeSymbols);
         if (r == null) {
             invalid++;
-            return new Frame(FrameKind.LUA, UNKNOWN_BINARY, "");
+            return withoutSource(UNKNOWN_BINARY);
         }
         ProtoResult callee = r.protos.lookup(pid, pt, fingerprint);
         if (!(callee instanceof ProtoInfo info)) {
             if (callee == ProtoFailure.STALE) {
                 stale++;
-                return new Frame(FrameKind.LUA, LuaFrameNamer.STALE, "");
+                return withoutSource(LuaFrameNamer.STALE);
             }
             invalid++;
-            return new Frame(FrameKind.LUA, LuaFrameNamer.INVALID, "");
+            return withoutSource(LuaFrameNamer.INVALID);
         }
         ProtoInfo caller = null;
         if (callerPt != 0 && callerPc != RecordLayout.LUA_PC_UNKNOWN
@@ -85,8 +86,14 @@ public final class LuaFrameSymbolizer {
             caller = c;
         }
         named++;
-        String label = r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
-        return new Frame(FrameKind.LUA, label, ChunkNames.display(info.chunkname()));
+        String function = r.namer.functionName(pid, info, caller, caller == null ? -1 : pcIndex(callerPc));
+        return Frame.interpreted(RUNTIME, function, ChunkNames.display(info.chunkname()),
+                LuaFrameNamer.currentLine(info, pcIndex(pc)), info.firstline(), false);
+    }
+
+    /** A Lua frame without a source position: a built-in, a C function, or a marker of a frame that could not be named. */
+    public static Frame withoutSource(String text) {
+        return Frame.interpreted(RUNTIME, text, "", Frame.LINE_UNKNOWN, 0, false);
     }
 
     /** The frame of a built-in (ffid > 1) or C function (ffid 1) on the Lua stack. */
@@ -94,9 +101,9 @@ public final class LuaFrameSymbolizer {
         Reader r = reader(binaries.apply(pid), nativeSymbols);
         if (ffid == 1 || r == null) {
             String s = nativeSymbols.apply(cfunc);
-            return new Frame(FrameKind.LUA, s != null ? s : "C function 0x" + Long.toHexString(cfunc), "");
+            return withoutSource(s != null ? s : "C function 0x" + Long.toHexString(cfunc));
         }
-        return new Frame(FrameKind.LUA, r.namer.fastFunctionLabel(ffid), "");
+        return withoutSource(r.namer.fastFunctionLabel(ffid));
     }
 
     private static int pcIndex(long pc) {
@@ -120,7 +127,7 @@ public final class LuaFrameSymbolizer {
             caller = c;
         }
         // naming memoizes the caller's string constant in its cached proto: the name survives the process
-        r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
+        r.namer.functionName(pid, info, caller, caller == null ? -1 : pcIndex(callerPc));
         return true;
     }
 

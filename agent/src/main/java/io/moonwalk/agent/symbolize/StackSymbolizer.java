@@ -6,11 +6,14 @@ import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.luajit.sync.VmLabels;
 import io.moonwalk.agent.collect.ProcessRegistry;
 import io.moonwalk.agent.collect.ProcessRegistry.TrackedProcess;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
+import io.moonwalk.process.Mapping;
 import io.moonwalk.symbolize.demangle.Demangler;
+import io.moonwalk.symbolize.kernel.KernelBuildIds;
 import io.moonwalk.symbolize.kernel.KernelSymbols;
 import io.moonwalk.symbolize.symbols.ProcessSymbols;
 import io.moonwalk.symbolize.symbols.Resolved;
@@ -27,6 +30,8 @@ public final class StackSymbolizer {
     static final String KERNEL_MODULE = "[kernel.kallsyms]";
 
     private final KernelSymbols kernel;
+    private final KernelBuildIds kernelBuildIds = new KernelBuildIds();
+    private final Map<Mapping, CodeMapping> codeMappings = new HashMap<>();
     private final ProcessRegistry processes;
     private final Map<Frame, Frame> interned = new HashMap<>();
     private final Map<Long, Frame> kernelFrames = new HashMap<>();
@@ -73,14 +78,14 @@ public final class StackSymbolizer {
                 int extra = SampleRecord.extraWords(w);
                 int kind = SampleRecord.kind(w);
                 if (i + extra >= n) {
-                    leafFirst[frames++] = intern(new Frame(FrameKind.ERROR, "[truncated frame]", ""));
+                    leafFirst[frames++] = intern(Frame.error("[truncated frame]"));
                     break;
                 }
                 if (kind == RecordLayout.FRAME_LUA) {
                     leafFirst[frames++] = luaFrame(table, e, i, pid, proc);
                 } else if (kind == RecordLayout.FRAME_LUA_JIT) {
                     Frame f = luaFrame(table, e, i, pid, proc);
-                    leafFirst[frames++] = intern(new Frame(FrameKind.LUA_JIT, f.name(), f.module()));
+                    leafFirst[frames++] = intern(f.withJit(true));
                     if (traceStart == null && extra >= 4) {
                         traceStart = traceStart(table, e, i, pid, proc, f);
                     }
@@ -118,9 +123,9 @@ public final class StackSymbolizer {
             case RecordLayout.FRAME_KERNEL -> kernelFrames.computeIfAbsent(w, this::kernelFrame);
             case RecordLayout.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, image, w),
                     k -> nativeFrame(proc, k.word()));
-            case RecordLayout.FRAME_ERROR -> intern(new Frame(FrameKind.ERROR,
-                    "[unwind error: " + ErrorReasons.describe(SampleRecord.errorReason(w)) + "]", ""));
-            default -> intern(new Frame(FrameKind.ERROR, "[unknown frame kind " + kind + "]", ""));
+            case RecordLayout.FRAME_ERROR -> intern(Frame.error(
+                    "[unwind error: " + ErrorReasons.describe(SampleRecord.errorReason(w)) + "]"));
+            default -> intern(Frame.error("[unknown frame kind " + kind + "]"));
         };
     }
 
@@ -139,7 +144,7 @@ public final class StackSymbolizer {
             cfp = table.word(e, j + 2);
         }
         if (lua == null) {
-            return intern(new Frame(FrameKind.LUA, "[lua frame]", ""));
+            return intern(LuaFrameSymbolizer.withoutSource("[lua frame]"));
         }
         LuaKey key = new LuaKey(pid, w, pc, fp, cw, cpc, cfp);
         Frame f = luaFrames.get(key);
@@ -161,18 +166,18 @@ public final class StackSymbolizer {
             return null;
         }
         if (startpt == SampleRecord.address(table.word(e, i))) {
-            return frame.name();
+            return frame.displayName();
         }
         Frame f = lua.luaFrame(pid, startpt, RecordLayout.LUA_PC_UNKNOWN, table.word(e, i + 4), 0,
                 RecordLayout.LUA_PC_UNKNOWN, 0, a -> cSymbol(proc, a));
-        return f.name();
+        return f.displayName();
     }
 
     private Frame luaCFrame(int pid, TrackedProcess proc, long extra) {
         long cfunc = extra & RecordLayout.FRAME_ADDR_MASK;
         int ffid = (int) (extra >>> 48) & 0xff;
         if (lua == null) {
-            return intern(new Frame(FrameKind.LUA, "[lua C function]", ""));
+            return intern(LuaFrameSymbolizer.withoutSource("[lua C function]"));
         }
         return intern(lua.cFrame(pid, ffid, cfunc, a -> cSymbol(proc, a)));
     }
@@ -188,12 +193,20 @@ public final class StackSymbolizer {
         int i = kernel == null ? -1 : kernel.lookup(address);
         if (i < 0) {
             unknownKernel++;
-            return intern(new Frame(FrameKind.KERNEL, "0x" + Long.toHexString(address), KERNEL_MODULE));
+            return intern(Frame.kernel("", address, CodeMapping.NONE));
         }
-        String module = kernel.module(i) == null ? KERNEL_MODULE : "[" + kernel.module(i) + "]";
-        return intern(new Frame(FrameKind.KERNEL, kernel.name(i), module));
+        String module = kernel.module(i);
+        String buildId = module == null ? kernelBuildIds.kernel() : kernelBuildIds.module(module);
+        CodeMapping mapping = new CodeMapping(module == null ? KERNEL_MODULE : "[" + module + "]",
+                kernel.moduleStart(i), kernel.moduleLimit(i), 0, buildId);
+        return intern(Frame.kernel(kernel.name(i), address, mapping));
     }
 
+    /**
+     * A native frame. Its address is the one symbolized: for a return address (every frame but the leaf) the
+     * byte before it, inside the call instruction, so a backend that symbolizes the address itself finds the
+     * caller's line, as we do.
+     */
     private Frame nativeFrame(TrackedProcess proc, long w) {
         long address = SampleRecord.address(w);
         boolean isReturn = SampleRecord.isReturnAddress(w);
@@ -204,17 +217,28 @@ public final class StackSymbolizer {
             symbols = proc.symbols();
             r = symbols == null ? null : symbols.resolve(address, isReturn);
         }
+        long at = isReturn ? address - 1 : address;
         if (r == null) {
             unknownNative++;
-            return intern(new Frame(FrameKind.NATIVE, "[unknown] 0x" + Long.toHexString(address), ""));
+            return intern(Frame.nativeCode("", at, CodeMapping.NONE));
         }
-        // C++ and Rust names are shown without their parameter lists: flame-graph labels stay short
-        String name = r.symbol() != null ? Demangler.demangle(r.symbol(), false)
-                : r.module() + "+0x" + Long.toHexString(r.fileOffset());
         if (r.symbol() == null) {
             unknownNative++;
         }
-        return intern(new Frame(FrameKind.NATIVE, name, r.module()));
+        // C++ and Rust names are shown without their parameter lists: flame-graph labels stay short
+        String name = r.symbol() != null ? Demangler.demangle(r.symbol(), false) : "";
+        return intern(Frame.nativeCode(name, at, codeMapping(r)));
+    }
+
+    private CodeMapping codeMapping(Resolved r) {
+        Mapping m = r.mapping();
+        CodeMapping known = codeMappings.get(m);
+        if (known == null) {
+            known = new CodeMapping(r.modulePath(), m.start(), m.end(), m.offset(),
+                    r.buildId() == null ? "" : r.buildId());
+            codeMappings.put(m, known);
+        }
+        return known;
     }
 
     private Frame intern(Frame f) {
@@ -226,6 +250,7 @@ public final class StackSymbolizer {
     public void endWindow() {
         nativeFrames.clear();
         luaFrames.clear();
+        codeMappings.clear();
         if (interned.size() > 1_000_000) {
             interned.clear();
         }
