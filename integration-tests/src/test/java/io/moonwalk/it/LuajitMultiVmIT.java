@@ -2,8 +2,8 @@ package io.moonwalk.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.store.PprofReader;
 import java.nio.charset.StandardCharsets;
