@@ -3,8 +3,10 @@ package io.moonwalk.frame;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class FrameTest {
     private static final CodeMapping LIBC = new CodeMapping("/usr/lib/x86_64-linux-gnu/libc.so.6",
             0x7f00_0002_8000L, 0x7f00_001b_0000L, 0x28000, "abc123");

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The failure messages an operator sees, produced by the real kernel refusing us. */
+@Tag("kernel")
 class BpfSamplerErrorsTest {
     private static final Path BPF_DIR = Path.of("../bpf").toAbsolutePath().normalize();
 

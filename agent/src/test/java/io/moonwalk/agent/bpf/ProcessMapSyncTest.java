@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.bpf.maps.BpfMaps;
 import io.moonwalk.bpf.maps.InMemoryBpfMaps;
 import io.moonwalk.bpf.maps.MapFill;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** ProcessMapSync against a live process's /proc maps, into in-memory maps and into the kernel's. */
+@Tag("kernel")
 class ProcessMapSyncTest {
     private Process sleeper;
 

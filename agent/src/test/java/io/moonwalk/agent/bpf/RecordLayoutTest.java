@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.bpf.layout.RecordLayout;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** RecordLayout against the ground truth: the BTF of the compiled object and the header's values. */
+@Tag("kernel")
 class RecordLayoutTest {
     private static final Path HEADER = Path.of("../bpf/src/moonwalk.h");
     private static final Path UNWIND_HEADER = Path.of("../bpf/src/unwind.h");

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.ffi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every bound struct against the C compiler: a program generated from the Java layouts prints
  * sizeof and the offsetof of every named member, gcc compiles it against the installed headers.
  */
+@Tag("kernel")
 class StructLayoutTest {
     /** C struct name -> its Java LAYOUT. */
     private static final Map<String, GroupLayout> STRUCTS = new LinkedHashMap<>();

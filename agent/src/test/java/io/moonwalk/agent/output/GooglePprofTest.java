@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ground truth that pprof consumers see Lua functions with file:line, native addresses, and mappings with range,
  * offset and build id.
  */
+@Tag("tools")
 class GooglePprofTest {
     /** Where scripts/bootstrap caches the binary; MOONWALK_PPROF overrides. */
     static final Path PPROF = Path.of(System.getenv().getOrDefault("MOONWALK_PPROF",

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moonwalk.testfixtures.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("tools")
 class KernelBuildIdsTest {
 
     /** perf reads the running kernel's build id its own way: the ground truth. */

@@ -28,7 +28,7 @@ import java.util.Set;
  * Routes LuaJIT machine code to the kernel's JIT walker: for every VM ({@code global_State}) seen in a sample,
  * its mcode areas (the {@code J->mcarea} chain, read with {@link JitStateReader}) become {@code pid_maps}
  * entries of kind {@link RecordLayout#MAP_LUAJIT_MCODE} whose value carries the VM's g and the LuaJIT
- * binary's {@code luajit_files} key — per area, never per trace (DESIGN.md rule 4; {@link McodeRouting}).
+ * binary's {@code luajit_files} key — per area, never per trace (docs/architecture.md, non-negotiable 4; {@link McodeRouting}).
  *
  * <p>Each known VM is re-read about once a second ({@link #POLL_NANOS}); a change in its area list (new area,
  * flush) replaces the process's routes, computed for all its VMs together. An unknown PC in a LuaJIT process

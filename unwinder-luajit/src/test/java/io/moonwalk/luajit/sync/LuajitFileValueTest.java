@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.sync;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.bpf.layout.RecordLayout;
@@ -14,7 +15,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The walker's per-binary value carries the reference's offsets (luajit-internals.md §3, §4.2). */
+/** The walker's per-binary value carries the reference's offsets (the offsets KnownLayouts records for that build). */
+@Tag("pure")
 class LuajitFileValueTest {
     private static int u16(ByteBuffer b, String field) {
         return Short.toUnsignedInt(b.getShort((int) RecordLayout.LUAJIT_FILE.byteOffset(PathElement.groupElement(field))));
