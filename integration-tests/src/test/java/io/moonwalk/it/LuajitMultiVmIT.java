@@ -51,9 +51,9 @@ class LuajitMultiVmIT {
                 String vm = e.labels().get("luajit.vm");
                 Set<String> files = new TreeSet<>();
                 for (Frame f : e.frames()) {
-                    if (f.kind() == FrameKind.LUA || f.kind() == FrameKind.LUA_JIT) {
+                    if (f.kind() == FrameKind.INTERPRETED) {
                         for (String file : FILES) {
-                            if (f.name().contains(file + ":")) {
+                            if (f.file().endsWith(file)) {
                                 files.add(file);
                             }
                         }
