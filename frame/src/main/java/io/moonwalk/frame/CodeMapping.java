@@ -12,14 +12,22 @@ import java.util.Objects;
  * @param limit      first address past the mapping
  * @param offset     file offset mapped at {@code start}
  * @param gnuBuildId the GNU build id in lower-case hex, or empty when the file has none or could not be read
+ * @param htlHash    the OpenTelemetry {@code htlhash} build id (SHA-256 of the file's first and last 4 KiB and its
+ *                   length, 32 hex digits), or empty when the file could not be read
  */
-public record CodeMapping(String file, long start, long limit, long offset, String gnuBuildId) {
+public record CodeMapping(String file, long start, long limit, long offset, String gnuBuildId, String htlHash) {
     /** No mapping: interpreted frames, error frames, addresses outside every known mapping. */
-    public static final CodeMapping NONE = new CodeMapping("", 0, 0, 0, "");
+    public static final CodeMapping NONE = new CodeMapping("", 0, 0, 0, "", "");
 
     public CodeMapping {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(gnuBuildId, "gnuBuildId");
+        Objects.requireNonNull(htlHash, "htlHash");
+    }
+
+    /** A mapping without an htlhash. */
+    public CodeMapping(String file, long start, long limit, long offset, String gnuBuildId) {
+        this(file, start, limit, offset, gnuBuildId, "");
     }
 
     public boolean isNone() {

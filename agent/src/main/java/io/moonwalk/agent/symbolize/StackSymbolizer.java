@@ -235,7 +235,7 @@ public final class StackSymbolizer {
         CodeMapping known = codeMappings.get(m);
         if (known == null) {
             known = new CodeMapping(r.modulePath(), m.start(), m.end(), m.offset(),
-                    r.buildId() == null ? "" : r.buildId());
+                    r.buildId() == null ? "" : r.buildId(), r.htlHash() == null ? "" : r.htlHash());
             codeMappings.put(m, known);
         }
         return known;

@@ -14,9 +14,10 @@ import io.moonwalk.process.Mapping;
  * @param elfAddress   the address in the ELF's own virtual address space (what {@code nm} and
  *                     {@code addr2line} use), or -1 when the file could not be read
  * @param buildId      the GNU build ID in hex, or null
+ * @param htlHash      the OpenTelemetry {@code process.executable.build_id.htlhash} of the file, or null
  * @param mapping      the process mapping the address lies in (start, end and file offset, for the mappings of
  *                     pprof and OTLP)
  */
 public record Resolved(String symbol, long symbolOffset, String module, String modulePath, long fileOffset,
-                       long elfAddress, String buildId, Mapping mapping) {
+                       long elfAddress, String buildId, String htlHash, Mapping mapping) {
 }

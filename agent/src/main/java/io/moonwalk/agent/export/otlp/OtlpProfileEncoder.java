@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@code Line.line} is the current line, so one function is one function however many lines are
  *       sampled. Native and kernel locations carry their {@code address} (a native caller's is the byte
  *       before its return address) and a {@code Mapping} with {@code memory_start}/{@code memory_limit}/
- *       {@code file_offset}, the path and {@value #BUILD_ID}; an address without a symbol has no line, for
+ *       {@code file_offset}, the path, {@value #BUILD_ID} and {@value #HTL_HASH}; an address without a symbol has no line, for
  *       the backend to symbolize.</li>
  *   <li>Lua frames (interpreted and JIT-compiled) have {@code profile.frame.type=luajit} (what the other
  *       LuaJIT producer sends; {@code luajit} is not a registered value, so a frame-type override — e.g.
@@ -75,6 +75,8 @@ public final class OtlpProfileEncoder {
     static final String COMPILED_SUFFIX = ".compiled";
     static final String SERVICE_NAME = "service.name";
     static final String BUILD_ID = "process.executable.build_id.gnu";
+    /** The profiles spec recommends this one on every mapping: it exists for stripped files too. */
+    static final String HTL_HASH = "process.executable.build_id.htlhash";
     static final String THREAD_NAME = "thread.name";
 
     private final List<KeyValue> baseResource;
@@ -219,6 +221,9 @@ public final class OtlpProfileEncoder {
                 .setFilenameStrindex(dict.string(m.file()));
         if (!m.gnuBuildId().isEmpty()) {
             b.addAttributeIndices(dict.stringAttribute(BUILD_ID, m.gnuBuildId()));
+        }
+        if (!m.htlHash().isEmpty()) {
+            b.addAttributeIndices(dict.stringAttribute(HTL_HASH, m.htlHash()));
         }
         int index = dict.mapping(b.build());
         mappingIndex.put(m, index);

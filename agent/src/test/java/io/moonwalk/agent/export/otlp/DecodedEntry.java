@@ -71,14 +71,18 @@ record DecodedEntry(long pid, Map<String, String> attributes, List<Frame> frames
         if (l.getMappingIndex() != 0) {
             Mapping m = d.getMappingTable(l.getMappingIndex());
             String buildId = "";
+            String htlHash = "";
             for (int a : m.getAttributeIndicesList()) {
                 KeyValueAndUnit kv = d.getAttributeTable(a);
-                if (d.getStringTable(kv.getKeyStrindex()).equals("process.executable.build_id.gnu")) {
-                    buildId = kv.getValue().getStringValue();
+                switch (d.getStringTable(kv.getKeyStrindex())) {
+                    case "process.executable.build_id.gnu" -> buildId = kv.getValue().getStringValue();
+                    case "process.executable.build_id.htlhash" -> htlHash = kv.getValue().getStringValue();
+                    default -> {
+                    }
                 }
             }
             mapping = new CodeMapping(d.getStringTable(m.getFilenameStrindex()), m.getMemoryStart(), m.getMemoryLimit(),
-                    m.getFileOffset(), buildId);
+                    m.getFileOffset(), buildId, htlHash);
         }
         String name = "";
         String file = "";

@@ -70,7 +70,8 @@ class OtlpProfileEncoderTest {
         }
         assertThat(byFile).containsExactlyEntriesOf(new TreeMap<>(Map.of(
                 "/usr/sbin/nginx", "555555556000-555555656000@2000 [process.executable.build_id.gnu=deadbeefcafe]",
-                "/usr/lib/x86_64-linux-gnu/libc.so.6", "7f0010028000-7f001017d000@28000 []",
+                "/usr/lib/x86_64-linux-gnu/libc.so.6", "7f0010028000-7f001017d000@28000 "
+                        + "[process.executable.build_id.htlhash=0f1e2d3c4b5a69788796a5b4c3d2e1f0]",
                 "/usr/bin/luajit-2.1", "560000004000-560000084000@4000 [process.executable.build_id.gnu=0123abcd]",
                 "[kernel.kallsyms]", "ffffffff81000000-ffffffff83000000@0 "
                         + "[process.executable.build_id.gnu=7dd4ff0789e05e14285320129149da2555ca0bfc]")));

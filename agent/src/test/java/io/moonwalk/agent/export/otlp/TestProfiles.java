@@ -27,7 +27,7 @@ final class TestProfiles {
     static final CodeMapping NGINX_TEXT = new CodeMapping("/usr/sbin/nginx", 0x5555_5555_6000L, 0x5555_5565_6000L,
             0x2000, "deadbeefcafe");
     static final CodeMapping LIBC_TEXT = new CodeMapping("/usr/lib/x86_64-linux-gnu/libc.so.6", 0x7f00_1002_8000L,
-            0x7f00_1017_d000L, 0x28000, "");
+            0x7f00_1017_d000L, 0x28000, "", "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
     static final CodeMapping LUAJIT_TEXT = new CodeMapping("/usr/bin/luajit-2.1", 0x5600_0000_4000L,
             0x5600_0008_4000L, 0x4000, "0123abcd");
 
