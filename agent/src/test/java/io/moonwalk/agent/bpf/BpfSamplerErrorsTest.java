@@ -20,8 +20,11 @@ class BpfSamplerErrorsTest {
         Files.writeString(src, """
                 #include "vmlinux.h"
                 #include <bpf/bpf_helpers.h>
-                #include "moonwalk.h"
-                #include "maps.h"
+                #include <bpf/bpf_tracing.h>
+                #include "record.bpf.h"
+
+                struct mw_scratch_map scratch SEC(".maps");
+                struct mw_events_map events SEC(".maps");
 
                 SEC("perf_event")
                 int mw_sample(void *ctx)

@@ -12,10 +12,9 @@ import io.moonwalk.luajit.jit.JitStateReader;
 import io.moonwalk.luajit.jit.McodeRouting;
 import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
+import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.MemoryReader;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -346,9 +345,7 @@ public final class McodeSync implements AutoCloseable {
     }
 
     private static byte[] value(long fileId, long g) {
-        ByteBuffer v = ByteBuffer.allocate((int) RecordLayout.MAPPING.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        v.putLong(fileId).putLong(g).putInt(RecordLayout.MAP_LUAJIT_MCODE).putInt(0);
-        return v.array();
+        return MappingValue.encode(new byte[MappingValue.BYTES], fileId, g, RecordLayout.MAP_LUAJIT_MCODE, 0);
     }
 
     private synchronized void removeProcess(int pid) {

@@ -9,16 +9,20 @@ import io.moonwalk.bpf.maps.Errno;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import io.moonwalk.unwinder.lpm.MappingBias;
+import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.Mapping;
 import io.moonwalk.process.ProcessMaps;
+import io.moonwalk.process.ProcessStart;
 import io.moonwalk.unwinder.cfi.FileIdentity;
 import io.moonwalk.unwinder.cfi.UnwindTable;
 import io.moonwalk.unwinder.cfi.UnwindTableCache;
+import io.moonwalk.unwinder.cfi.UnwindRule;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -42,9 +46,11 @@ public final class ProcessMapSync {
     /** Outcome of one {@link #sync}. */
     public enum Result { SYNCED, UNCHANGED, GONE, PID_MAPS_FULL }
 
-    private static final int MAPPING_BYTES = (int) RecordLayout.MAPPING.byteSize();
+    private static final int MAPPING_BYTES = MappingValue.BYTES;
     private static final int FILE_TABLE_BYTES = (int) RecordLayout.FILE_TABLE.byteSize();
     private static final int ENTRY_BYTES = (int) RecordLayout.UNWIND_ENTRY.byteSize();
+    private static final int RULE_BYTES = (int) RecordLayout.UNWIND_RULE.byteSize();
+    private static final int INDEX_BYTES = (int) RecordLayout.INDEX_KEY.byteSize();
     /** Entries written per batch syscall (bounds the transient arrays to 64 KiB + 32 KiB). */
     private static final int BATCH = 8192;
 
@@ -63,7 +69,17 @@ public final class ProcessMapSync {
     private static final class ProcessState {
         final Map<MappingKey, Installed> mappings = new HashMap<>();
         boolean marker;
+        /** {@link ProcessStart#ticks} at the first sync: tells this process from a later one with its PID. */
+        long startTicks = ProcessStart.GONE;
+        /** pid_maps entries this process holds (prefixes + marker). */
+        int entries;
     }
+
+    /** A mapping left unrouted because its process is over its share of pid_maps (kept so it is not retried). */
+    private static final Installed SKIPPED = new Installed(new int[0], new long[0], 0, null, null, 0);
+
+    /** No process may hold more than this share of pid_maps: one process with a pathological map must not starve all. */
+    static final int MAX_SHARE_DIVISOR = 16;
 
     private final BpfMap pidMaps;
     private final BpfMap files;
@@ -78,7 +94,7 @@ public final class ProcessMapSync {
     private final int[] splitLengths = new int[LpmPrefixes.MAX_PREFIXES];
     private final long[] splitAddresses = new long[LpmPrefixes.MAX_PREFIXES];
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
-    private final ByteBuffer value = ByteBuffer.allocate(MAPPING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final byte[] value = new byte[MAPPING_BYTES];
     private byte[] vdso;
     private boolean vdsoRead;
     private int rulesWritten;
@@ -89,6 +105,8 @@ public final class ProcessMapSync {
     private long ruleDrops;
     private long syncs;
     private long fallbackMappings;
+    private long shareDrops;
+    private long reconciled;
 
     public ProcessMapSync(BpfMaps maps, UnwindTableCache cache, FailureLog failures) {
         this(maps, cache, failures, Path.of("/proc"));
@@ -136,6 +154,9 @@ public final class ProcessMapSync {
             return Result.GONE;
         }
         ProcessState state = processes.computeIfAbsent(pid, p -> new ProcessState());
+        if (state.startTicks == ProcessStart.GONE) {
+            state.startTicks = ProcessStart.ticks(procRoot, pid);
+        }
         Map<MappingKey, Mapping> wanted = new HashMap<>();
         for (Mapping m : maps.mappings()) {
             if (m.isExecutable() && (m.isFileBacked() || m.isAnonymous() || m.isVdso())) {
@@ -187,6 +208,36 @@ public final class ProcessMapSync {
         return changed ? Result.SYNCED : Result.UNCHANGED;
     }
 
+    /**
+     * Removes what is installed for processes that are gone or whose PID now belongs to another
+     * process (start time differs): the exit event can be lost when the ring buffer is full, and a
+     * recycled PID must never be walked with the old process's tables. Returns the PIDs removed.
+     */
+    public synchronized List<Integer> reconcile() {
+        List<Integer> gone = new ArrayList<>();
+        for (var e : processes.entrySet()) {
+            long now = ProcessStart.ticks(procRoot, e.getKey());
+            if (now == ProcessStart.GONE || (e.getValue().startTicks != ProcessStart.GONE && now != e.getValue().startTicks)) {
+                gone.add(e.getKey());
+            }
+        }
+        for (int pid : gone) {
+            remove(pid);
+        }
+        reconciled += gone.size();
+        return gone;
+    }
+
+    /** Processes removed by {@link #reconcile} (their exit was not seen, or their PID was recycled). */
+    public synchronized long reconciled() {
+        return reconciled;
+    }
+
+    /** Mappings left unrouted because their process was over its share of pid_maps. */
+    public synchronized long shareDrops() {
+        return shareDrops;
+    }
+
     /** Removes everything installed for {@code pid} and releases its tables. Idempotent. */
     public synchronized void remove(int pid) {
         ProcessState state = processes.remove(pid);
@@ -224,7 +275,7 @@ public final class ProcessMapSync {
         encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
         byte[] out = new byte[MAPPING_BYTES];
         return pidMaps.lookup(key, out)
-                && ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getInt(16) == RecordLayout.MAP_PID_MARKER;
+                && MappingValue.kind(out) == RecordLayout.MAP_PID_MARKER;
     }
 
     public synchronized boolean isSynced(int pid) {
@@ -282,6 +333,20 @@ public final class ProcessMapSync {
         FileIdentity extended = ref != null && ref.extensionFlags != 0 ? ref.identity : null;
         int flags = extended != null ? ref.extensionFlags : 0;
         int n = LpmPrefixes.split(m.start(), m.end(), splitLengths, splitAddresses);
+        ProcessState st = processes.get(pid);
+        if (st != null && st.entries + n > pidMaps.maxEntries() / MAX_SHARE_DIVISOR) {
+            shareDrops++;
+            failures.report("pid_maps:share", "pid " + pid + " would hold more than 1/" + MAX_SHARE_DIVISOR
+                    + " of pid_maps (" + pidMaps.maxEntries() / MAX_SHARE_DIVISOR + " entries); its further mappings"
+                    + " are not routed (frame-pointer fallback) so that one process cannot starve the others");
+            if (table != null) {
+                release(table);
+            }
+            if (extended != null) {
+                extension.uninstall(pid, extended, flags);
+            }
+            return SKIPPED;
+        }
         byte[] v = mappingValue(fileId, bias, RecordLayout.MAP_NATIVE, flags);
         for (int i = 0; i < n; i++) {
             encodeKey(pid, splitLengths[i], splitAddresses[i]);
@@ -304,6 +369,9 @@ public final class ProcessMapSync {
             }
             pidMapEntries++;
         }
+        if (st != null) {
+            st.entries += n;
+        }
         int[] lens = new int[n];
         long[] addrs = new long[n];
         System.arraycopy(splitLengths, 0, lens, 0, n);
@@ -312,6 +380,10 @@ public final class ProcessMapSync {
     }
 
     private void uninstall(int pid, Installed inst) {
+        ProcessState s = processes.get(pid);
+        if (s != null) {
+            s.entries -= inst.prefixes();
+        }
         for (int i = 0; i < inst.prefixes(); i++) {
             encodeKey(pid, inst.prefixLengths()[i], inst.addresses()[i]);
             if (pidMaps.delete(key) == 0) {
@@ -427,17 +499,18 @@ public final class ProcessMapSync {
         }
         UnwindTable t = inst.info().table();
         int count = t.entryCount();
-        byte[] keys = new byte[Math.min(count, BATCH) * 4];
+        byte[] keys = new byte[Math.min(count, BATCH) * INDEX_BYTES];
         byte[] values = new byte[Math.min(count, BATCH) * ENTRY_BYTES];
-        ByteBuffer k = ByteBuffer.wrap(keys).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer v = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment k = MemorySegment.ofArray(keys);
+        MemorySegment v = MemorySegment.ofArray(values);
         for (int from = 0; from < count; from += BATCH) {
             int n = Math.min(BATCH, count - from);
-            k.clear();
-            v.clear();
+            v.fill((byte) 0);
             for (int i = 0; i < n; i++) {
-                k.putInt(inst.firstEntry() + from + i);
-                v.putInt(t.pcOffset(from + i)).putShort((short) t.ruleIndex(from + i)).putShort((short) 0);
+                k.setAtIndex(RecordLayout.INDEX_KEY, i, inst.firstEntry() + from + i);
+                long at = (long) i * ENTRY_BYTES;
+                RecordLayout.UNWIND_ENTRY_PC.set(v, at, t.pcOffset(from + i));
+                RecordLayout.UNWIND_ENTRY_RULE.set(v, at, (short) t.ruleIndex(from + i));
             }
             int rc = entries.updateBatch(keys, values, n);
             if (rc != 0) {
@@ -447,10 +520,12 @@ public final class ProcessMapSync {
                 return false;
             }
         }
-        ByteBuffer ft = ByteBuffer.allocate(FILE_TABLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        ft.putLong(t.base()).putInt(inst.firstEntry()).putInt(count);
-        byte[] fk = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(fileId).array();
-        int rc = files.update(fk, ft.array());
+        byte[] ft = new byte[FILE_TABLE_BYTES];
+        MemorySegment fts = MemorySegment.ofArray(ft);
+        RecordLayout.FILE_TABLE_BASE.set(fts, 0L, t.base());
+        RecordLayout.FILE_TABLE_FIRST.set(fts, 0L, inst.firstEntry());
+        RecordLayout.FILE_TABLE_COUNT.set(fts, 0L, count);
+        int rc = files.update(RecordLayout.fileIdKey(fileId), ft);
         if (rc != 0) {
             fileDrops++;
             failures.report("unwind_files:" + rc, "map unwind_files refused " + what + " (errno " + rc
@@ -464,18 +539,18 @@ public final class ProcessMapSync {
 
     /** The dictionary only grows: write the rules added since the last call. */
     private boolean writeRules(String what) {
-        long[] packed = cache.dictionary().packedRules();
-        int n = packed.length - rulesWritten;
-        if (n <= 0) {
+        UnwindRule[] added = cache.dictionary().rulesFrom(rulesWritten);
+        int n = added.length;
+        if (n == 0) {
             return true;
         }
-        byte[] keys = new byte[n * 4];
-        byte[] values = new byte[n * 8];
-        ByteBuffer k = ByteBuffer.wrap(keys).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer v = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = rulesWritten; i < packed.length; i++) {
-            k.putInt(i);
-            v.putLong(packed[i]);
+        byte[] keys = new byte[n * INDEX_BYTES];
+        byte[] values = new byte[n * RULE_BYTES];
+        MemorySegment k = MemorySegment.ofArray(keys);
+        MemorySegment v = MemorySegment.ofArray(values);
+        for (int i = 0; i < n; i++) {
+            k.setAtIndex(RecordLayout.INDEX_KEY, i, rulesWritten + i);
+            added[i].writeTo(v, (long) i * RULE_BYTES);
         }
         int rc = rules.updateBatch(keys, values, n);
         if (rc != 0) {
@@ -484,7 +559,7 @@ public final class ProcessMapSync {
                     + "; the file uses frame pointers");
             return false;
         }
-        rulesWritten = packed.length;
+        rulesWritten += n;
         return true;
     }
 
@@ -492,8 +567,7 @@ public final class ProcessMapSync {
         if (cache.release(identity)) {
             long fileId = identity.fileId();
             if (publishedFiles.remove(fileId)) {
-                byte[] fk = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(fileId).array();
-                files.delete(fk);
+                files.delete(RecordLayout.fileIdKey(fileId));
             }
         }
     }
@@ -505,8 +579,6 @@ public final class ProcessMapSync {
     }
 
     private byte[] mappingValue(long fileId, long bias, int kind, int flags) {
-        value.clear();
-        value.putLong(fileId).putLong(bias).putInt(kind).putInt(flags);
-        return value.array();
+        return MappingValue.encode(value, fileId, bias, kind, flags);
     }
 }
