@@ -184,8 +184,9 @@ class AgentIT {
                 if (f.kind() == io.moonwalk.frame.FrameKind.INTERPRETED && f.function().equals("fib")) {
                     assertThat(f.file()).isEqualTo("(command line)");
                     assertThat(f.startLine()).isEqualTo(1);
-                    assertThat(f.line()).isEqualTo(1);
-                    fibs++;
+                    // the whole chunk is line 1; a frame whose bytecode position was not sampled has no line (0)
+                    assertThat(f.line()).isIn(0, 1);
+                    fibs += f.line() == 1 ? 1 : 0;
                 }
                 if (f.kind() == io.moonwalk.frame.FrameKind.NATIVE && !f.mapping().isNone()) {
                     natives++;
