@@ -99,6 +99,7 @@ class AgentIT {
                         .toList();
                 assertThat(mine.size()).as(transport + " requests").isGreaterThanOrEqualTo(5);
                 checkRequests(mine, pid, transport);
+                checkFrameFields(mine, pid, transport);
                 compareWithRecord(OtlpStacks.stacksOf(mine, pid), recorded, transport);
             }
         }
@@ -157,6 +158,100 @@ class AgentIT {
             List<Long> sorted = steadyDurations.stream().sorted().toList();
             assertThat(sorted.get(sorted.size() / 2)).as("median steady window (1 s +-10 %)")
                     .isBetween(850_000_000L, 1_250_000_000L);
+        }
+    }
+
+    /**
+     * What a backend needs from the frames, checked against ground truth outside our code: the Lua function
+     * {@code fib} of the {@code -e} chunk as function + file + start line + line; native locations with their
+     * address inside a mapping whose range and offset are the process's own (/proc/PID/maps) and whose build id is
+     * the executable's (readelf); and protoc, with the official protos, decodes a received request to the same.
+     */
+    private static void checkFrameFields(List<ExportProfilesServiceRequest> requests, long pid, String transport)
+            throws Exception {
+        String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
+        String exe = Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString();
+        Moonwalk.Result readelf = Moonwalk.run(new ProcessBuilder("readelf", "-n", exe), Duration.ofSeconds(20));
+        String buildId = readelf.stdout().lines().filter(l -> l.contains("Build ID:"))
+                .map(l -> l.substring(l.indexOf("Build ID:") + 9).trim()).findFirst().orElseThrow();
+        int fibs = 0;
+        int natives = 0;
+        boolean exeMapping = false;
+        for (ExportProfilesServiceRequest req : requests) {
+            ProfilesDictionary d = req.getDictionary();
+            for (var l : d.getLocationTableList().subList(1, d.getLocationTableCount())) {
+                var f = OtlpStacks.frame(d, l);
+                if (f.kind() == io.moonwalk.frame.FrameKind.INTERPRETED && f.function().equals("fib")) {
+                    assertThat(f.file()).isEqualTo("(command line)");
+                    assertThat(f.startLine()).isEqualTo(1);
+                    // the whole chunk is line 1; a frame whose bytecode position was not sampled has no line (0)
+                    assertThat(f.line()).isIn(0, 1);
+                    fibs += f.line() == 1 ? 1 : 0;
+                }
+                if (f.kind() == io.moonwalk.frame.FrameKind.NATIVE && !f.mapping().isNone()) {
+                    natives++;
+                    var m = f.mapping();
+                    assertThat(Long.compareUnsigned(f.address(), m.start()) >= 0
+                            && Long.compareUnsigned(f.address(), m.limit()) < 0)
+                            .as("address %x in its mapping %s", f.address(), m).isTrue();
+                    if (m.file().startsWith("/")) {
+                        assertThat(maps).as("mapping %s is one of /proc/%d/maps", m, pid)
+                                .containsPattern("(?m)^" + Long.toHexString(m.start()) + "-" + Long.toHexString(m.limit())
+                                        + " r-xp 0*" + Long.toHexString(m.offset()) + " .* " + java.util.regex.Pattern.quote(m.file()) + "$");
+                    }
+                    if (m.file().equals(exe)) {
+                        assertThat(m.gnuBuildId()).as("build id of %s", exe).isEqualTo(buildId);
+                        exeMapping = true;
+                    }
+                }
+            }
+        }
+        System.out.printf("agent %s: %d fib locations (file, start line, line checked), %d native locations in "
+                + "their /proc/PID/maps mappings, executable build id %s%n", transport, fibs, natives, buildId);
+        assertThat(fibs).as("fib locations").isPositive();
+        assertThat(natives).as("native locations").isPositive();
+        assertThat(exeMapping).as("a location in the executable's mapping").isTrue();
+
+        // protoc decodes a received request with the upstream protos (shipped in the opentelemetry-proto jar)
+        Path dir = Files.createTempDirectory("mw-protoc");
+        try {
+            String[] protos = {"opentelemetry/proto/common/v1/common.proto",
+                    "opentelemetry/proto/resource/v1/resource.proto",
+                    "opentelemetry/proto/profiles/v1development/profiles.proto",
+                    "opentelemetry/proto/collector/profiles/v1development/profiles_service.proto"};
+            for (String proto : protos) {
+                try (var in = ExportProfilesServiceRequest.class.getClassLoader().getResourceAsStream(proto)) {
+                    assertThat(in).as("%s in the opentelemetry-proto jar", proto).isNotNull();
+                    Files.createDirectories(dir.resolve(proto).getParent());
+                    Files.copy(in, dir.resolve(proto));
+                }
+            }
+            ExportProfilesServiceRequest last = requests.getLast();
+            Path bin = dir.resolve("req.bin");
+            Files.write(bin, last.toByteArray());
+            Moonwalk.Result protoc = Moonwalk.run(new ProcessBuilder("protoc", "-I", dir.toString(),
+                    "--decode=opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest",
+                    protos[3]).redirectInput(bin.toFile()), Duration.ofSeconds(30));
+            assertThat(protoc.exitCode()).as(protoc.stderr()).isZero();
+            var back = ExportProfilesServiceRequest.newBuilder();
+            com.google.protobuf.TextFormat.merge(protoc.stdout(), back);
+            assertThat(back.build()).isEqualTo(last);
+            ProfilesDictionary d = back.getDictionary();
+            var fib = d.getLocationTableList().stream().filter(l -> l.getLinesCount() == 1
+                    && d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex())
+                    .equals("fib")).findFirst().orElseThrow();
+            var fn = d.getFunctionTable(fib.getLines(0).getFunctionIndex());
+            System.out.printf("agent %s: protoc decoded fib as function_table[%d] { name: \"%s\" filename: \"%s\" "
+                            + "start_line: %d } line: %d%n", transport, fib.getLines(0).getFunctionIndex(),
+                    d.getStringTable(fn.getNameStrindex()), d.getStringTable(fn.getFilenameStrindex()),
+                    fn.getStartLine(), fib.getLines(0).getLine());
+            assertThat(d.getStringTable(fn.getFilenameStrindex())).isEqualTo("(command line)");
+            assertThat(fn.getStartLine()).isEqualTo(1);
+            assertThat(fib.getLines(0).getLine()).isEqualTo(1);
+            assertThat(protoc.stdout()).contains("memory_start: ", "memory_limit: ", "address: ",
+                    "\"process.executable.build_id.gnu\"", "\"" + buildId + "\"");
+        } finally {
+            delete(dir);
         }
     }
 

@@ -1,10 +1,14 @@
 package io.moonwalk.it;
 
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.profiles.v1development.Function;
 import io.opentelemetry.proto.profiles.v1development.KeyValueAndUnit;
 import io.opentelemetry.proto.profiles.v1development.Location;
+import io.opentelemetry.proto.profiles.v1development.Mapping;
 import io.opentelemetry.proto.profiles.v1development.ProfilesDictionary;
 import io.opentelemetry.proto.profiles.v1development.ResourceProfiles;
 import io.opentelemetry.proto.profiles.v1development.Sample;
@@ -33,7 +37,9 @@ final class OtlpStacks {
         Map<String, String> m = new HashMap<>();
         for (int a : s.getAttributeIndicesList()) {
             KeyValueAndUnit kv = d.getAttributeTable(a);
-            m.put(d.getStringTable(kv.getKeyStrindex()), kv.getValue().getStringValue());
+            AnyValue v = kv.getValue();
+            m.put(d.getStringTable(kv.getKeyStrindex()), v.hasIntValue() ? Long.toString(v.getIntValue())
+                    : v.getStringValue());
         }
         return m;
     }
@@ -75,8 +81,35 @@ final class OtlpStacks {
         return "";
     }
 
-    private static String label(ProfilesDictionary d, Location l) {
-        String name = d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex());
+    /**
+     * The frame a location describes, from its own fields (function, file, start line, line, address, mapping,
+     * frame type, {@code luajit.compiled}): what a backend sees.
+     */
+    static Frame frame(ProfilesDictionary d, Location l) {
+        CodeMapping mapping = CodeMapping.NONE;
+        if (l.getMappingIndex() != 0) {
+            Mapping m = d.getMappingTable(l.getMappingIndex());
+            String buildId = "";
+            for (int a : m.getAttributeIndicesList()) {
+                KeyValueAndUnit kv = d.getAttributeTable(a);
+                if (d.getStringTable(kv.getKeyStrindex()).equals("process.executable.build_id.gnu")) {
+                    buildId = kv.getValue().getStringValue();
+                }
+            }
+            mapping = new CodeMapping(d.getStringTable(m.getFilenameStrindex()), m.getMemoryStart(),
+                    m.getMemoryLimit(), m.getFileOffset(), buildId);
+        }
+        String name = "";
+        String file = "";
+        int line = 0;
+        int startLine = 0;
+        if (l.getLinesCount() > 0) {
+            Function f = d.getFunctionTable(l.getLines(0).getFunctionIndex());
+            name = d.getStringTable(f.getNameStrindex());
+            file = d.getStringTable(f.getFilenameStrindex());
+            startLine = (int) f.getStartLine();
+            line = (int) l.getLines(0).getLine();
+        }
         boolean compiled = false;
         for (int a : l.getAttributeIndicesList()) {
             KeyValueAndUnit kv = d.getAttributeTable(a);
@@ -84,8 +117,15 @@ final class OtlpStacks {
                 compiled = kv.getValue().getBoolValue();
             }
         }
-        String type = frameType(d, l);
-        String label = type.equals("kernel") ? name + "_[k]" : compiled ? name + "_[j]" : name;
-        return label.replace(';', ':');
+        return switch (frameType(d, l)) {
+            case "kernel" -> Frame.kernel(name, l.getAddress(), mapping);
+            case "native" -> Frame.nativeCode(name, l.getAddress(), mapping);
+            case "abort-marker" -> Frame.error(name);
+            default -> Frame.interpreted(frameType(d, l), name, file, line, startLine, compiled);
+        };
+    }
+
+    private static String label(ProfilesDictionary d, Location l) {
+        return frame(d, l).label().replace(';', ':');
     }
 }

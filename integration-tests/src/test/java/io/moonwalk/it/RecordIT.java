@@ -78,6 +78,64 @@ class RecordIT {
         }
     }
 
+    /**
+     * Google's pprof (built by scripts/bootstrap from Debian's Go sources) reads a recorded pprof of a LuaJIT
+     * script: Lua frames as function + file:line in the script's call order, native frames with their addresses,
+     * and the executable's mapping with the build id readelf reports.
+     */
+    @Test
+    void googlePprofShowsLuaFileLinesAndNativeAddresses() throws Exception {
+        Path pprof = Path.of("/var/cache/moonwalk-tools/pprof");
+        assertThat(Files.isExecutable(pprof)).as("%s: run scripts/bootstrap", pprof).isTrue();
+        Path script = Moonwalk.WORK.resolve("pprof-lines.lua");
+        Files.createDirectories(Moonwalk.WORK);
+        Files.writeString(script, """
+                local function leaf(n) local s = 0 for i = 1, n do s = s + i % 7 end return s end
+                local function mid(n) return leaf(n) + 1 end
+                while true do mid(100000) end
+                """);
+        Process target = new ProcessBuilder("luajit", "-joff", script.toString()).start();
+        try {
+            Path out = Moonwalk.WORK.resolve("pprof-lines.pb.gz");
+            Files.deleteIfExists(out);
+            Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--pid", String.valueOf(target.pid()),
+                    "--hz", "99", "--duration", "4s", "--output", out.toString());
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            String exe = Files.readSymbolicLink(Path.of("/proc/" + target.pid() + "/exe")).toString();
+            String buildId = Moonwalk.run(new ProcessBuilder("readelf", "-n", exe), Duration.ofSeconds(20)).stdout()
+                    .lines().filter(l -> l.contains("Build ID:")).map(l -> l.substring(l.indexOf("Build ID:") + 9).trim())
+                    .findFirst().orElseThrow();
+            String lines = Moonwalk.run(new ProcessBuilder(pprof.toString(), "-symbolize=none", "-traces", "-lines",
+                    out.toString()), Duration.ofSeconds(60)).stdout();
+            String addresses = Moonwalk.run(new ProcessBuilder(pprof.toString(), "-symbolize=none", "-traces",
+                    "-addresses", out.toString()), Duration.ofSeconds(60)).stdout();
+            String raw = Moonwalk.run(new ProcessBuilder(pprof.toString(), "-symbolize=none", "-raw", out.toString()),
+                    Duration.ofSeconds(60)).stdout();
+            String file = java.util.regex.Pattern.quote(script.toString());
+            System.out.println("pprof -traces -lines (first trace):\n" + firstTrace(lines));
+            System.out.println("pprof -traces -addresses (first trace):\n" + firstTrace(addresses));
+            raw.lines().filter(l -> l.contains(exe) || l.contains(" leaf ")).limit(4)
+                    .forEach(l -> System.out.println("pprof -raw: " + l));
+            assertThat(lines).containsPattern("(?m)leaf " + file + ":1\\n +mid " + file + ":2\\n +main chunk "
+                    + file + ":3$");
+            // native frames under the Lua ones carry addresses (16 hex digits before the name)
+            assertThat(addresses).containsPattern("(?m)main chunk " + file + ":3\\n( +[0-9a-f]{16} \\S.*\\n)+");
+            // the executable's mapping: start/limit/offset, path and the build id readelf reports
+            assertThat(raw).containsPattern("(?m)^\\d+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ "
+                    + java.util.regex.Pattern.quote(exe) + " " + buildId);
+            // a Lua location: address 0, function, file:line, start line
+            assertThat(raw).containsPattern("(?m)^ +\\d+: 0x0 leaf " + file + ":1 s=1$");
+        } finally {
+            target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String firstTrace(String traces) {
+        int start = traces.indexOf("-----------+");
+        int end = traces.indexOf("-----------+", start + 1);
+        return start < 0 || end < 0 ? traces : traces.substring(start, end);
+    }
+
     @Test
     void leavesNoProgramsLinksOrPerfEventsBehind() throws Exception {
         Path out = Moonwalk.WORK.resolve("cleanup.folded");
