@@ -44,7 +44,7 @@ class ContainerPermissionsIT {
             Outcome o = run(ContainerEngine.Variation.none().withCaps(without), otlpArgs(), Map.of());
             System.out.printf("capability matrix: without %-18s exit %s after %.1f s: %s%n", cap, o.exit, o.seconds,
                     o.lastLine());
-            if (o.exit == null || o.exit != 3 || !o.oneLine() || !o.log.contains("CAP_" + cap)) {
+            if (o.exit == null || o.exit != 5 || !o.oneLine() || !o.log.contains("CAP_" + cap)) {
                 failures.add("without " + cap + ": exit " + o.exit + ", log:\n" + o.log);
             }
         }

@@ -479,6 +479,7 @@ public final class ProcessMapSync {
     private TableRef acquire(FileIdentity identity, long bias, Path debugLookup, UnwindTableCache.ElfOpener opener,
             String what) {
         UnwindTableCache.Acquisition a = cache.acquire(identity, debugLookup, opener);
+        unpublishEvicted();
         switch (a) {
             case UnwindTableCache.Installed inst -> {
                 return new TableRef(identity, bias, publish(inst, what), 0);
@@ -572,10 +573,22 @@ public final class ProcessMapSync {
 
     private void release(FileIdentity identity) {
         if (cache.release(identity)) {
-            long fileId = identity.fileId();
-            if (publishedFiles.remove(fileId)) {
-                files.delete(RecordLayout.fileIdKey(fileId));
-            }
+            unpublish(identity);
+        }
+        unpublishEvicted();
+    }
+
+    /** Retained tables the cache let go of (to make room or beyond its bound) leave the kernel too. */
+    private void unpublishEvicted() {
+        for (FileIdentity gone : cache.takeEvicted()) {
+            unpublish(gone);
+        }
+    }
+
+    private void unpublish(FileIdentity identity) {
+        long fileId = identity.fileId();
+        if (publishedFiles.remove(fileId)) {
+            files.delete(RecordLayout.fileIdKey(fileId));
         }
     }
 
