@@ -1,5 +1,6 @@
 package io.moonwalk.interpreter;
 
+import io.moonwalk.frame.Frame;
 import io.moonwalk.unwinder.sync.MappingExtension;
 import java.util.Map;
 

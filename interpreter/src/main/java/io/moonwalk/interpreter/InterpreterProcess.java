@@ -1,5 +1,7 @@
 package io.moonwalk.interpreter;
 
+import io.moonwalk.frame.Frame;
+
 /** One process running the interpreter (the per-process instance of the plugin shape). */
 public interface InterpreterProcess {
     /**

@@ -25,9 +25,8 @@ import io.moonwalk.agent.metrics.OtlpMetricsEncoder;
 import io.moonwalk.agent.metrics.OtlpMetricsExporter;
 import io.moonwalk.agent.metrics.OtlpMetricsSender;
 import io.moonwalk.agent.store.ProfileStore;
-import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
 import io.moonwalk.agent.web.AgentHttpServer;
-import io.moonwalk.luajit.sync.VmLabels;
+import io.moonwalk.interpreter.InterpreterPlugin;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -56,6 +55,11 @@ import sun.misc.Signal;
                 "Settings: flags > environment (MOONWALK_<FLAG>, OTEL_*) > config file (--config, default "
                         + "/etc/moonwalk/moonwalk.conf: 'key = value' lines with the long flag names) > defaults."})
 public final class AgentCommand implements Callable<Integer> {
+    /**
+     * The runtime of Lua frames (the LuaJIT plugin's name, which its frames carry): the frame type
+     * {@code --otlp-lua-frame-type} replaces. A name, not a dependency: the plugin is found at run time.
+     */
+    private static final String LUA_RUNTIME = "luajit";
 
     /** Set by {@link Main} so values from the config file can be told apart. */
     LayeredDefaults defaults;
@@ -233,7 +237,7 @@ public final class AgentCommand implements Callable<Integer> {
             Map<String, String> resource = new LinkedHashMap<>(KubernetesAttributes.from(env));
             resource.putAll(otlpConfig.resourceAttributes());
             OtlpProfileEncoder encoder = new OtlpProfileEncoder(hostName(), resource, version(),
-                    Map.of(LuaFrameSymbolizer.RUNTIME, otlpLuaFrameType), Set.of(VmLabels.TRACE));
+                    Map.of(LUA_RUNTIME, otlpLuaFrameType), integerLabels());
             OtlpExporter exporter = new OtlpExporter(sender, encoder, exportQueueBytes, RetryPolicy.DEFAULT);
             sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString()));
             metrics.bindExporter(exporter, sender);
@@ -354,6 +358,15 @@ public final class AgentCommand implements Callable<Integer> {
             String h = env.get("HOSTNAME");
             return h == null ? "" : h;
         }
+    }
+
+    /** The sample labels with integer values, as the installed interpreter plugins declare them. */
+    private static Set<String> integerLabels() {
+        Set<String> keys = new LinkedHashSet<>();
+        for (InterpreterPlugin p : InterpreterPlugin.installed()) {
+            keys.addAll(p.integerLabels());
+        }
+        return keys;
     }
 
     private static String version() {
