@@ -71,6 +71,25 @@ final class OtlpStacks {
         return out;
     }
 
+    /** The locations (dictionary indices) the samples of {@code pid} in {@code req} use. */
+    static java.util.SortedSet<Integer> locationsOf(ExportProfilesServiceRequest req, long pid) {
+        ProfilesDictionary d = req.getDictionary();
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        for (ResourceProfiles rp : req.getResourceProfilesList()) {
+            if (resource(rp).get("process.pid").getIntValue() != pid) {
+                continue;
+            }
+            for (var sp : rp.getScopeProfilesList()) {
+                for (var p : sp.getProfilesList()) {
+                    for (Sample s : p.getSamplesList()) {
+                        out.addAll(d.getStackTable(s.getStackIndex()).getLocationIndicesList());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     static String frameType(ProfilesDictionary d, Location l) {
         for (int a : l.getAttributeIndicesList()) {
             KeyValueAndUnit kv = d.getAttributeTable(a);
