@@ -168,14 +168,13 @@ class RecordIT {
     }
 
     /** A record process started in the background, with its stderr in a file. */
-    record Running(Process process, Path err, Set<Integer> programsBefore) {
+    record Running(Process process, Path err) {
         static Running start(List<String> args) throws Exception {
             Files.createDirectories(Moonwalk.WORK);
-            Set<Integer> before = moonwalkProgramIds();
             Path err = Files.createTempFile(Moonwalk.WORK, "running", ".err");
             Process p = Moonwalk.command(args).redirectError(err.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return new Running(p, err, before);
+            return new Running(p, err);
         }
 
         String stderr() throws Exception {
@@ -189,15 +188,24 @@ class RecordIT {
                 Thread.sleep(100);
             }
             assertThat(stderr()).as("record announces it is recording").contains("recording");
-            // bpftool here cannot name a program's owner, so ours are the mw_ programs that appeared
-            // since this process started (the suite runs one recording at a time)
+            // ours are the mw_ programs this process holds fds of (other tests and helpers load mw_ programs
+            // concurrently, so "appeared since it started" would claim theirs)
             Set<Integer> ids = moonwalkProgramIds();
-            ids.removeAll(programsBefore);
+            ids.retainAll(heldBy(process.pid()));
             assertThat(ids).as("our sampler and exit programs are loaded while recording").hasSizeGreaterThanOrEqualTo(2);
             String perf = Moonwalk.tool("bpftool", "perf", "show");
             assertThat(perf).as("perf events attached by pid " + process.pid()).contains("pid " + process.pid() + " ");
             return ids;
         }
+    }
+
+    /** The ids of the BPF programs process {@code pid} holds (its fdinfo). */
+    static Set<Integer> heldBy(long pid) throws Exception {
+        Set<Integer> ids = new TreeSet<>();
+        for (long id : BpfObjects.idsHeldBy("prog", pid)) {
+            ids.add(Math.toIntExact(id));
+        }
+        return ids;
     }
 
     static Set<Integer> moonwalkProgramIds() throws Exception {
