@@ -49,23 +49,14 @@ final class OtlpStacks {
         Map<String, Long> out = new HashMap<>();
         for (ExportProfilesServiceRequest req : requests) {
             ProfilesDictionary d = req.getDictionary();
-            for (ResourceProfiles rp : req.getResourceProfilesList()) {
-                if (resource(rp).get("process.pid").getIntValue() != pid) {
-                    continue;
+            for (Sample s : samplesOf(req, pid)) {
+                List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
+                StringBuilder sb = new StringBuilder();
+                for (int i = leafFirst.size() - 1; i >= 0; i--) {
+                    sb.append(sb.isEmpty() ? "" : ";").append(label(d, d.getLocationTable(leafFirst.get(i))));
                 }
-                for (var sp : rp.getScopeProfilesList()) {
-                    for (var p : sp.getProfilesList()) {
-                        for (Sample s : p.getSamplesList()) {
-                            List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
-                            StringBuilder sb = new StringBuilder();
-                            for (int i = leafFirst.size() - 1; i >= 0; i--) {
-                                sb.append(sb.isEmpty() ? "" : ";").append(label(d, d.getLocationTable(leafFirst.get(i))));
-                            }
-                            long n = s.getValuesList().stream().mapToLong(Long::longValue).sum();
-                            out.merge(sb.toString(), n, Long::sum);
-                        }
-                    }
-                }
+                long n = s.getValuesList().stream().mapToLong(Long::longValue).sum();
+                out.merge(sb.toString(), n, Long::sum);
             }
         }
         return out;
@@ -73,21 +64,21 @@ final class OtlpStacks {
 
     /** The locations (dictionary indices) the samples of {@code pid} in {@code req} use. */
     static java.util.SortedSet<Integer> locationsOf(ExportProfilesServiceRequest req, long pid) {
-        ProfilesDictionary d = req.getDictionary();
         java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
-        for (ResourceProfiles rp : req.getResourceProfilesList()) {
-            if (resource(rp).get("process.pid").getIntValue() != pid) {
-                continue;
-            }
-            for (var sp : rp.getScopeProfilesList()) {
-                for (var p : sp.getProfilesList()) {
-                    for (Sample s : p.getSamplesList()) {
-                        out.addAll(d.getStackTable(s.getStackIndex()).getLocationIndicesList());
-                    }
-                }
-            }
+        for (Sample s : samplesOf(req, pid)) {
+            out.addAll(req.getDictionary().getStackTable(s.getStackIndex()).getLocationIndicesList());
         }
         return out;
+    }
+
+    /** The samples of {@code pid} in {@code req} (the dictionary is shared by every process of the request). */
+    private static List<Sample> samplesOf(ExportProfilesServiceRequest req, long pid) {
+        return req.getResourceProfilesList().stream()
+                .filter(rp -> resource(rp).get("process.pid").getIntValue() == pid)
+                .flatMap(rp -> rp.getScopeProfilesList().stream())
+                .flatMap(sp -> sp.getProfilesList().stream())
+                .flatMap(p -> p.getSamplesList().stream())
+                .toList();
     }
 
     static String frameType(ProfilesDictionary d, Location l) {
