@@ -35,7 +35,7 @@ import java.util.function.IntFunction;
  */
 public final class StackSymbolizer {
     /** The one frame of a stack whose naming failed (counted in {@link Stage#WINDOW}). */
-    static final Frame NAMING_FAILED = new Frame(FrameKind.ERROR, "[naming failed]", "");
+    static final Frame NAMING_FAILED = Frame.error("[naming failed]");
     static final String KERNEL_MODULE = "[kernel.kallsyms]";
     /** Frame kinds are 4 bits wide in a frame word. */
     private static final int FRAME_KINDS = 16;
