@@ -227,11 +227,10 @@ public final class SampleCollector implements RecordHandler {
     }
 
     /**
-     * Gives up the current window after its naming failed: its samples are counted as dropped, the table is emptied
+     * Gives up the current window after its naming failed (the fault is counted by the caller): the table is emptied
      * and exited processes are forgotten, as {@link #endWindow} would have done, so the next window starts clean.
      */
     public void abandonWindow() {
-        droppedSamples += table.totalSamples();
         table.clear();
         for (int pid : exitedInWindow) {
             instances.remove(pid);
