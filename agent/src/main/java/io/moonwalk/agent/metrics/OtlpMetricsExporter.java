@@ -33,7 +33,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class OtlpMetricsExporter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(OtlpMetricsExporter.class.getName());
 
-    private final Duration interval;
     private final String endpoint;
     private final Duration timeout;
     private final SdkExportLog sdkLog = SdkExportLog.install();
@@ -66,7 +65,6 @@ public final class OtlpMetricsExporter implements AutoCloseable {
         if (interval.toMillis() < 10) {
             throw new IllegalArgumentException("metrics interval " + interval.toMillis() + " ms is below 10 ms");
         }
-        this.interval = interval;
         FunctionCounter.builder("moonwalk.metrics.export.requests", sent, AtomicLong::get).tag("result", "sent")
                 .description("OTLP metrics pushes by result").register(registry);
         FunctionCounter.builder("moonwalk.metrics.export.requests", failed, AtomicLong::get).tag("result", "failed")
@@ -93,21 +91,9 @@ public final class OtlpMetricsExporter implements AutoCloseable {
         return reader.forceFlush().join(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS).isSuccess();
     }
 
-    public long sentRequests() {
-        return sent.get();
-    }
-
-    public long failedRequests() {
-        return failed.get();
-    }
-
     /** The last failure's message, or null if no push has failed. */
     public String lastError() {
         return lastError;
-    }
-
-    public Duration interval() {
-        return interval;
     }
 
     /**
