@@ -6,7 +6,7 @@ import io.moonwalk.bpf.maps.BpfMaps;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.moonwalk.agent.ffi.libbpf_h;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -94,7 +94,7 @@ public final class KernelBpfMaps implements BpfMaps {
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment k = a.allocateFrom(JAVA_BYTE, key);
                     MemorySegment v = a.allocateFrom(JAVA_BYTE, value);
-                    return -libbpf_h.bpf_map__update_elem(map, k, keySize, v, valueSize, libbpf_h.BPF_ANY);
+                    return -libbpf_h.bpf_map__update_elem(map, k, keySize, v, valueSize, libbpf_h.BPF_ANY());
                 }
             }
         }
