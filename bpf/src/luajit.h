@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * LuaJIT walker data shared by the BPF programs, the host replay build and the agent
- * (docs/luajit-walk.md; mirrored in io.moonwalk.agent.bpf.RecordLayout, checked against BTF).
+ * (docs/luajit-walk.md; mirrored in io.moonwalk.bpf.layout.RecordLayout, checked by RecordLayoutTest).
  */
 #ifndef MW_LUAJIT_H
 #define MW_LUAJIT_H
@@ -42,29 +42,6 @@ struct mw_luajit_file {
 	__u16 g_jit_base, g_j_trace, g_j_sizetrace;
 	__u16 t_mcode, t_szmcode, t_spadjust, t_traceno, t_root, t_startpt, t_startpc;
 	__u32 reserved3, reserved4;
-};
-
-/* Lua walk state of the current sample (per CPU), carried across tail calls. */
-struct mw_lua_walk {
-	/* user registers of the sample's leaf */
-	__u64 leaf_rip, leaf_rsp, rdx, rbx, r14;
-	__u64 cframe;   /* rsp of the interpreter frame being walked; 0: not entered yet */
-	__u64 L;        /* lua_State whose frames are being (or were last) walked */
-	__u64 f;        /* next frame link slot of L, or MW_LUA_F_NONE / MW_LUA_F_DONE */
-	__u64 pc;       /* PC (BCIns *) the frame at f runs at, 0 unknown */
-	__u64 stack, maxstack; /* L->stack, L->maxstack */
-	__u64 link_fix; /* the leaf frame's link while the interpreter is between setting BASE and writing it */
-	__u32 frames;   /* Lua frames emitted in this sample */
-	__u32 errors;
-	/* set by the hook when the PC is in an mcode area (pid_maps kind MW_MAP_LUAJIT_MCODE) */
-	__u64 jit_g;        /* the area's VM (from the LPM value); 0: interpreter frame */
-	__u64 jit_startpt;  /* GCproto the matched trace started in, 0 unknown */
-	__u64 jit_start_fp; /* its fingerprint */
-	__u64 jit_startpc;  /* BCIns * the trace starts at */
-	__u32 jit_leaf;     /* the next emitted Lua frame is the trace's frame: traceno | side << 16 | 1 << 31 */
-	__u32 jit_boot;     /* jit_g came from r14 of an unrouted leaf: accept only a matching trace */
-	struct mw_luajit_file lj;
-	__u8 hdr[MW_LJ_HDR_BYTES];
 };
 
 #endif

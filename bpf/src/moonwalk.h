@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Record layouts shared by the BPF programs, the host replay build and the Java agent
- * (mirrored once in io.moonwalk.agent.bpf.RecordLayout, checked against this object's BTF).
+ * Record layouts shared by the BPF programs, the host replay build and the Java agent (mirrored once
+ * in io.moonwalk.bpf.layout.RecordLayout; RecordLayoutTest checks every struct against this object's
+ * BTF and every constant against a C program compiled from this header).
  *
  * Everything here must stay plain C: the unwinders include it when compiled for the host.
  */
@@ -28,15 +29,16 @@ enum mw_event_type {
  * NATIVE/KERNEL payload: bits 47..0 the address (kernel addresses are sign-extended back from
  * bit 47), bit 48 set when the address is a return address (symbolize at address - 1).
  * ERROR payload: enum mw_error_reason.
- * LUA: payload = GCproto address; extra word 1 = bytecode index (0xffffffff: unknown), extra word
- * 2 = the proto's fingerprint (io.moonwalk.luajit.proto.ProtoFingerprint).
+ * LUA: payload = GCproto address; extra word 1 = bytecode index (MW_LUA_PC_UNKNOWN: unknown), extra
+ * word 2 = the proto's fingerprint (io.moonwalk.luajit.proto.ProtoFingerprint).
  * LUA_C (a C function or built-in on the Lua stack): payload = GCfunc address; extra word 1 = the
  * C entry point (bits 47..0) | ffid << 48.
  * LUA_JIT (a Lua frame running in a compiled trace, the leaf Lua frame of a JIT segment): payload =
  * GCproto of the function whose frame the trace runs in (g->jit_base); extra word 1 = bytecode index
- * (low 32 bits, the trace's start pc when the trace started in this function, else 0xffffffff) |
+ * (low 32 bits, the trace's start pc when the trace started in this function, else MW_LUA_PC_UNKNOWN) |
  * trace number << 32 (0: vmstate named no trace holding the PC) | 1 << 48 for a side trace; word 2 =
  * the proto's fingerprint; word 3 = the trace's start GCproto (0 unknown); word 4 = its fingerprint.
+ * The positions and widths are enum mw_frame_bits; io.moonwalk.bpf.layout.RecordLayout mirrors them.
  */
 enum mw_frame_kind {
 	MW_FRAME_KERNEL = 1,
@@ -47,11 +49,27 @@ enum mw_frame_kind {
 	MW_FRAME_ERROR = 15,
 };
 
-#define MW_FRAME_KIND_SHIFT 60
-#define MW_FRAME_EXTRA_SHIFT 56
-#define MW_FRAME_PAYLOAD_MASK 0x00ffffffffffffffULL
-#define MW_FRAME_ADDR_MASK 0x0000ffffffffffffULL
-#define MW_FRAME_RETURN_ADDR (1ULL << 48)
+enum mw_frame_bits {
+	MW_FRAME_KIND_SHIFT = 60,      /* first word: kind */
+	MW_FRAME_EXTRA_SHIFT = 56,     /* first word: extra words that follow */
+	MW_FRAME_EXTRA_BITS = 4,
+	MW_FRAME_PAYLOAD_BITS = 56,
+	MW_FRAME_ADDR_BITS = 48,       /* an address in a payload or extra word */
+	MW_FRAME_RETURN_ADDR_BIT = 48, /* NATIVE payload: the address is a return address */
+	MW_LUA_PC_BITS = 32,           /* LUA / LUA_JIT word 1: bytecode index */
+	MW_LUA_JIT_TRACENO_SHIFT = 32, /* LUA_JIT word 1: trace number */
+	MW_LUA_JIT_TRACENO_BITS = 16,
+	MW_LUA_JIT_SIDE_BIT = 48,      /* LUA_JIT word 1: a side trace */
+	MW_LUA_C_FFID_SHIFT = 48,      /* LUA_C word 1: the function's ffid, above the C entry point */
+	MW_LUA_C_FFID_BITS = 8,
+};
+
+#define MW_FRAME_PAYLOAD_MASK ((1ULL << MW_FRAME_PAYLOAD_BITS) - 1)
+#define MW_FRAME_ADDR_MASK ((1ULL << MW_FRAME_ADDR_BITS) - 1)
+#define MW_FRAME_RETURN_ADDR (1ULL << MW_FRAME_RETURN_ADDR_BIT)
+/* LUA / LUA_JIT word 1 when the frame's bytecode index is unknown */
+#define MW_LUA_PC_UNKNOWN ((1ULL << MW_LUA_PC_BITS) - 1)
+#define MW_LUA_JIT_SIDE (1ULL << MW_LUA_JIT_SIDE_BIT)
 
 enum mw_error_reason {
 	MW_ERR_NONE = 0,

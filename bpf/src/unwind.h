@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Maps and map layouts of the native unwinder (docs/native-unwinding.md is the contract with the
- * agent, which fills these maps; io.moonwalk.agent.bpf.RecordLayout mirrors the structs).
+ * Map layouts of the native unwinder (docs/native-unwinding.md is the contract with the agent, which
+ * fills these maps; io.moonwalk.bpf.layout.RecordLayout mirrors the structs and constants).
  *
- * The structs are plain C so that the host replay build can include this header too; the map
- * definitions are BPF-only and sit behind MW_HOST_REPLAY.
+ * Plain C shared with the agent and the host replay build; the maps themselves are defined by the
+ * native walker's unit (native.bpf.c), the walk's scratch state in walk.bpf.h.
  */
 #ifndef MW_UNWIND_H
 #define MW_UNWIND_H
@@ -17,18 +17,6 @@
 #define MW_UNWIND_ENTRIES_ENTRIES 4194304
 #define MW_UNWIND_RULES_ENTRIES 65536
 #define MW_PID_EVENTS_ENTRIES 16384
-
-/* Binary search iterations: enough for one file filling all of unwind_entries (2^22 entries). */
-#define MW_BSEARCH_STEPS 23
-
-/* Frames walked per program before the walker tail-calls itself; the verifier's cost grows with it. */
-#define MW_FRAMES_PER_PROG 16
-
-/* At most one NEW_PID / UNKNOWN_PC event per (pid, kind) in this interval. */
-#define MW_PID_EVENT_INTERVAL_NS 250000000ULL
-
-/* The frame-pointer fallback trusts rbp only this far above rsp (a frame larger than this is not believed). */
-#define MW_FP_MAX_FRAME_BYTES (8u << 20)
 
 /* pid_maps value kinds */
 enum mw_map_kind {
@@ -92,21 +80,6 @@ enum mw_rbp_kind {
 	MW_RBP_UNCHANGED = 0,
 	MW_RBP_SAVED_AT_CFA = 1,
 	MW_RBP_LOST = 2,
-};
-
-/* Key of pid_events: pid | (event type << 32). Value: ktime of the last event sent. */
-
-/* Walk state carried across tail calls, in a per-CPU array. */
-struct mw_walk_state {
-	__u64 rip;
-	__u64 rsp;
-	__u64 rbp;
-	__u32 pid;
-	__u32 words;        /* next free index of mw_sample.frames */
-	__u32 user_frames;  /* user frames emitted so far */
-	__u8 rbp_valid;     /* 0 once a rule said rbp cannot be recovered */
-	__u8 return_addr;   /* rip is a return address (look up rip - 1) */
-	__u16 reserved;
 };
 
 #endif

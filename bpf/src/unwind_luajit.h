@@ -14,7 +14,7 @@
  *
  * Like unwind_native.h this file touches memory and maps only through MW_READ_USER / MW_LOOKUP so a
  * host build can run it against a core file. The includer provides the maps luajit_files and
- * lua_walk, and includes this file before unwind_native.h (which calls MW_INTERP_HOOK).
+ * lua_walk (luajit.bpf.c owns them in the kernel build) and mw_count().
  */
 #ifndef MW_UNWIND_LUAJIT_H
 #define MW_UNWIND_LUAJIT_H
@@ -22,6 +22,7 @@
 #include "moonwalk.h"
 #include "unwind.h"
 #include "luajit.h"
+#include "walk.bpf.h"
 
 #ifndef MW_READ_USER
 #define MW_READ_USER(dst, size, src) bpf_probe_read_user((dst), (size), (const void *)(unsigned long)(src))
@@ -32,13 +33,6 @@
 #ifndef MW_INLINE
 #define MW_INLINE static __always_inline
 #endif
-
-/* as in unwind_native.h (identical redefinitions) */
-#define MW_STEP_CONTINUE 0
-#define MW_STEP_END (-1)
-
-/* mw_native_step result: the PC is in a LuaJIT interpreter; lua_walk.lj holds the file's data */
-#define MW_STEP_LUAJIT (-2)
 
 /* mw_lua_segment results besides an enum mw_error_reason (> 0) */
 #define MW_LUA_MORE 0     /* frame budget of this program run used up: run again */
@@ -79,9 +73,6 @@
 #define MW_LJ_GCT_FUNC 8
 /* GC64: a GC pointer is the low 47 bits of a tagged value */
 #define MW_LJ_GCPTR_MASK ((1ULL << 47) - 1)
-
-/* LUA word 1: bytecode index in the low 32 bits; this when the frame's pc is unknown */
-#define MW_LUA_PC_UNKNOWN 0xffffffffULL
 
 MW_INLINE __u64 mw_lua_word(__u64 kind, __u64 extra, __u64 addr)
 {
@@ -394,7 +385,7 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_C, 1, fn), 2);
 		if (r)
 			return r;
-		return mw_lua_put(st, frames, (cf & MW_FRAME_ADDR_MASK) | (__u64)fhead[1] << 48, 1);
+		return mw_lua_put(st, frames, (cf & MW_FRAME_ADDR_MASK) | (__u64)fhead[1] << MW_LUA_C_FFID_SHIFT, 1);
 	}
 	bc = mw_lj_ref(lj, fn + lj->fn_pc);
 	pt = bc - lj->pt_size;
@@ -420,7 +411,8 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 		if (lw->jit_startpt == pt && lw->jit_startpc >= bc && ((lw->jit_startpc - bc) & 3) == 0 &&
 		    ((lw->jit_startpc - bc) >> 2) < sizebc)
 			idx = (lw->jit_startpc - bc) >> 2;
-		w1 = idx | (__u64)(jl & 0xffff) << 32 | ((jl & MW_LJ_JIT_SIDE) ? 1ULL << 48 : 0);
+		w1 = idx | (__u64)(jl & ((1U << MW_LUA_JIT_TRACENO_BITS) - 1)) << MW_LUA_JIT_TRACENO_SHIFT |
+		     ((jl & MW_LJ_JIT_SIDE) ? MW_LUA_JIT_SIDE : 0);
 		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_JIT, 4, pt), 5);
 		if (r)
 			return r;

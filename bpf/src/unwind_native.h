@@ -8,13 +8,15 @@
  * through the macros below, which the BPF build maps to helpers and a host build maps to its own
  * shims, and it calls one function its includer provides:
  *     static void mw_pid_event(__u32 type, __u32 pid, __u64 pc);   (rate-limited event to the agent)
- * The includer also provides the maps pid_maps, unwind_files, unwind_entries, unwind_rules.
+ * The includer also provides the maps pid_maps, unwind_files, unwind_entries, unwind_rules (native.bpf.c
+ * owns them in the kernel build).
  */
 #ifndef MW_UNWIND_NATIVE_H
 #define MW_UNWIND_NATIVE_H
 
 #include "moonwalk.h"
 #include "unwind.h"
+#include "walk.bpf.h"
 
 #ifndef MW_READ_USER
 /* 0 on success, like bpf_probe_read_user */
@@ -27,7 +29,7 @@
 #define MW_INLINE static __always_inline
 #endif
 
-/* Interpreter hand-over (unwind_luajit.h): returns MW_STEP_CONTINUE or a value that ends the step. */
+/* Interpreter hand-over (the LuaJIT unit's mw_luajit_interp_hook): MW_STEP_CONTINUE or a value that ends the step. */
 #ifndef MW_INTERP_HOOK
 #define MW_INTERP_HOOK(m, pc) 0
 #endif
@@ -35,10 +37,6 @@
 /* Keys are big-endian; both targets (x86_64, arm64) are little-endian. */
 #define MW_BE32(x) __builtin_bswap32(x)
 #define MW_BE64(x) __builtin_bswap64(x)
-
-/* mw_native_step results besides an enum mw_error_reason (> 0) */
-#define MW_STEP_CONTINUE 0
-#define MW_STEP_END (-1)
 
 /* x86_64 signal frame: at __restore_rt rsp points at the ucontext (the handler's ret popped pretcode);
  * uc_mcontext (struct sigcontext) starts after uc_flags, uc_link and uc_stack. */

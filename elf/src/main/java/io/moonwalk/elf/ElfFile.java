@@ -106,7 +106,7 @@ public final class ElfFile implements AutoCloseable {
             this.segments = readSegments(phoff, phentsize, phnum);
             this.sections = readSections(shoff, shnum, shstrndx);
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw fail("unexpected read past a checked bound: " + e);
+            throw missingCheck("", e);
         } catch (InternalError e) {
             throw fail("file changed while being read: " + e.getMessage());
         }
@@ -210,11 +210,12 @@ public final class ElfFile implements AutoCloseable {
             }
             names = slice(t.getLong(b + 24), t.getLong(b + 32), "section name table");
         }
+        StringTableReader nameReader = names == null ? null : new StringTableReader(names, MAX_NAME_LENGTH);
         List<Section> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             int b = i * SHDR_SIZE;
             int nameOff = t.getInt(b);
-            String name = names == null ? "" : cString(names, nameOff, "section " + i + " name");
+            String name = nameReader == null ? "" : nameReader.name(nameOff, "section " + i + " name", this::fail);
             out.add(new Section(this, i, name, t.getInt(b + 4), t.getLong(b + 8), t.getLong(b + 16),
                     t.getLong(b + 24), t.getLong(b + 32), t.getInt(b + 40), t.getInt(b + 44),
                     t.getLong(b + 48), t.getLong(b + 56)));
@@ -241,23 +242,15 @@ public final class ElfFile implements AutoCloseable {
         }
     }
 
-    /** A NUL-terminated string at {@code off} in {@code table}; the NUL must lie within the table. */
-    private String cString(ByteBuffer table, int off, String what) throws ElfFormatException {
-        if (off < 0 || off >= table.limit()) {
-            throw fail(what + ": string offset " + Integer.toUnsignedString(off) + " outside its string table (size "
-                    + table.limit() + ")");
-        }
-        int limit = Math.min(table.limit(), off + MAX_NAME_LENGTH);
-        int end = off;
-        while (end < limit && table.get(end) != 0) {
-            end++;
-        }
-        if (end == limit) {
-            throw fail(what + ": string at offset " + off + " is unterminated or longer than " + MAX_NAME_LENGTH);
-        }
-        byte[] bytes = new byte[end - off];
-        table.get(off, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+    /**
+     * The safety net: a read went out of bounds that an explicit check should have refused. Still a
+     * clean refusal for the caller, but the cause is kept so tests and fuzzing can tell a missing
+     * check from a deliberate one.
+     */
+    private ElfFormatException missingCheck(String where, RuntimeException e) {
+        ElfFormatException x = fail("unexpected read past a checked bound" + where + ": " + e);
+        x.initCause(e);
+        return x;
     }
 
     private ElfFormatException fail(String reason) {
@@ -319,7 +312,7 @@ public final class ElfFile implements AutoCloseable {
         try {
             return readSymbols(table, source == SymbolSource.DYNSYM);
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw fail("unexpected read past a checked bound in " + table.name() + ": " + e);
+            throw missingCheck(" in " + table.name(), e);
         } catch (InternalError e) {
             throw fail("file changed while being read: " + e.getMessage());
         }
@@ -338,7 +331,7 @@ public final class ElfFile implements AutoCloseable {
             throw fail(table.name() + ": linked section " + strSection.name() + " is not a string table");
         }
         ByteBuffer syms = table.data();
-        ByteBuffer strs = strSection.data();
+        StringTableReader strs = new StringTableReader(strSection.data(), MAX_NAME_LENGTH);
         int count = syms.limit() / SYM_SIZE;
         List<ElfSymbol> out = new ArrayList<>();
         for (int i = 1; i < count; i++) {
@@ -365,7 +358,7 @@ public final class ElfFile implements AutoCloseable {
             if (nameOff == 0) {
                 continue;
             }
-            String name = cString(strs, nameOff, table.name() + " symbol " + i);
+            String name = strs.name(nameOff, table.name() + " symbol " + i, this::fail);
             if (name.isEmpty()) {
                 continue;
             }
@@ -398,7 +391,7 @@ public final class ElfFile implements AutoCloseable {
             }
             return Optional.empty();
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
-            throw fail("unexpected read past a checked bound in notes: " + e);
+            throw missingCheck(" in notes", e);
         } catch (InternalError e) {
             throw fail("file changed while being read: " + e.getMessage());
         }

@@ -1,5 +1,7 @@
 package io.moonwalk.process;
 
+import io.moonwalk.elf.UnsignedSearch;
+import io.moonwalk.elf.UnsignedSearch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -162,18 +164,7 @@ public final class ProcessMaps {
 
     /** The mapping containing {@code address}, or null. */
     public Mapping find(long address) {
-        int lo = 0;
-        int hi = starts.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(starts[mid], address) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
+        int found = UnsignedSearch.floor(starts, address); // last start <= address, or -1
         if (found < 0) {
             return null;
         }

@@ -7,7 +7,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Reads other processes' memory with {@code process_vm_readv}: no ptrace attach, the target is never
- * stopped (DESIGN.md non-negotiable 2). The kernel still applies the ptrace access check, so reading
+ * stopped (docs/architecture.md, non-negotiable 2). The kernel still applies the ptrace access check, so reading
  * needs CAP_SYS_PTRACE or the same user (and Yama permitting); a refusal comes back as
  * {@link ReadStatus#DENIED}.
  *

@@ -1,5 +1,6 @@
 package io.moonwalk.elf;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+@Tag("tools")
 class ElfFileTest {
     static final Path LIBC = Path.of("/lib/x86_64-linux-gnu/libc.so.6");
 

@@ -1,9 +1,11 @@
 package io.moonwalk.process;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+@Tag("tools")
 class CgroupContainerIdTest {
     static final String ID = "3f7b2c1d9e8a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
     static final String ID2 = "aaaabbbbccccddddeeeeffff00001111222233334444555566667777888899990";

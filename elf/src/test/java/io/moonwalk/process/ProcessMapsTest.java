@@ -1,5 +1,6 @@
 package io.moonwalk.process;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
+@Tag("tools")
 class ProcessMapsTest {
 
     @Test

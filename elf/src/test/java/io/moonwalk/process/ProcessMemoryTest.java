@@ -1,5 +1,6 @@
 package io.moonwalk.process;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.testfixtures.Tools;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * Against a real child process (a C fixture compiled by gcc) whose memory content is known: a static
  * array filled with a formula, and one readable page followed by an unmapped one.
  */
+@Tag("tools")
 class ProcessMemoryTest {
     private static Process child;
     private static int pid;

@@ -36,10 +36,15 @@ final class RunningAgent implements AutoCloseable {
 
     /** Starts the agent (heap capped at 256 MB, as the systemd unit does) and waits until it samples. */
     static RunningAgent start(Map<String, String> env, String... args) throws Exception {
+        return start("256m", 30, env, args);
+    }
+
+    /** As {@link #start(Map, String...)} with another heap cap and start-up deadline (seconds). */
+    static RunningAgent start(String heap, int startSeconds, Map<String, String> env, String... args) throws Exception {
         Files.createDirectories(Moonwalk.WORK);
         int port = ProfilesReceiver.freePort();
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-jar", Moonwalk.JAR.toString(), "agent",
+                "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED", "-jar", Moonwalk.JAR.toString(), "agent",
                 "--listen", "127.0.0.1:" + port));
         cmd.addAll(List.of(args));
         Path err = Files.createTempFile(Moonwalk.WORK, "agent", ".err");
@@ -49,7 +54,7 @@ final class RunningAgent implements AutoCloseable {
         pb.environment().putAll(env);
         Set<Integer> before = RecordIT.moonwalkProgramIds();
         RunningAgent a = new RunningAgent(pb.start(), err, port, before);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(startSeconds);
         while (!a.stderr().contains("agent sampling") && a.process.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }

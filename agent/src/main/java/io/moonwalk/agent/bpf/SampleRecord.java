@@ -122,13 +122,13 @@ public final class SampleRecord {
 
     /** Number of words following this one that belong to the same frame. */
     public static int extraWords(long word) {
-        return (int) ((word >>> FRAME_EXTRA_SHIFT) & 0xf);
+        return RecordLayout.frameExtraWords(word);
     }
 
     /** The code address of a KERNEL or NATIVE frame; kernel addresses come back sign-extended. */
     public static long address(long word) {
         long a = word & FRAME_ADDR_MASK;
-        return kind(word) == FRAME_KERNEL ? (a << 16) >> 16 : a;
+        return kind(word) == FRAME_KERNEL ? (a << (Long.SIZE - FRAME_ADDR_BITS)) >> (Long.SIZE - FRAME_ADDR_BITS) : a;
     }
 
     /** True for return addresses: symbolize at {@code address - 1} to land in the calling instruction. */

@@ -13,7 +13,7 @@ import java.util.Set;
 public record SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boolean userStacks) {
     public static final int DEFAULT_HZ = 19;
     public static final int DEFAULT_RING_BUFFER_BYTES = 4 << 20;
-    /** Entries of the pid_filter map (MW_PID_FILTER_ENTRIES in bpf/src/maps.h). */
+    /** Entries of the pid_filter map (MW_PID_FILTER_ENTRIES in bpf/src/sampler.bpf.h). */
     public static final int MAX_PIDS = 4096;
     private static final int MAX_HZ = 10_000;
     private static final int PAGE = 4096;

@@ -98,8 +98,8 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
             boolean side = false;
             for (int i = r.kernelFrames(); i < n; i += 1 + SampleRecord.extraWords(scratch[i])) {
                 if (SampleRecord.kind(scratch[i]) == RecordLayout.FRAME_LUA_JIT && i + 1 < n) {
-                    trace = (int) (scratch[i + 1] >>> RecordLayout.LUA_JIT_TRACENO_SHIFT) & 0xffff;
-                    side = (scratch[i + 1] & RecordLayout.LUA_JIT_SIDE) != 0;
+                    trace = RecordLayout.luaJitTrace(scratch[i + 1]);
+                    side = RecordLayout.luaJitSide(scratch[i + 1]);
                     break;
                 }
             }
@@ -175,10 +175,10 @@ public final class SampleCollector implements RecordHandler, AutoCloseable {
                 int j = i + 1 + extra;
                 if (j + 2 < n && SampleRecord.kind(words[j]) == RecordLayout.FRAME_LUA) {
                     callerPt = SampleRecord.address(words[j]);
-                    callerPc = words[j + 1] & 0xffff_ffffL;
+                    callerPc = RecordLayout.luaPc(words[j + 1]);
                     callerFp = words[j + 2];
                 }
-                prefetcher.offer(pid, b, SampleRecord.address(w), words[i + 1] & 0xffff_ffffL, words[i + 2],
+                prefetcher.offer(pid, b, SampleRecord.address(w), RecordLayout.luaPc(words[i + 1]), words[i + 2],
                         callerPt, callerPc, callerFp);
             }
             i += extra;

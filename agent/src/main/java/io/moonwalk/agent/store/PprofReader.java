@@ -28,7 +28,7 @@ import java.util.zip.GZIPInputStream;
  */
 public final class PprofReader {
     /** A decompressed window larger than this is refused (the agent's windows are far smaller). */
-    static final long MAX_BYTES = 256L << 20;
+    static final long MAX_BYTES = 64L << 20;
 
     private PprofReader() {
     }

@@ -201,17 +201,64 @@ public final class ProfileStore {
     }
 
     /**
+     * Bounds of one merge request: what a web-view request may cost, whatever range it names.
+     *
+     * @param maxWindows stored windows one merge may read
+     * @param maxBytes stored (compressed) bytes one merge may read
+     * @param maxEntries distinct (process, thread, stack, labels) entries the merged profile may hold
+     * @param maxNanos wall time one merge may take
+     */
+    public record MergeLimits(int maxWindows, long maxBytes, int maxEntries, long maxNanos) {
+        /** Sized for a 128 MiB heap: windows are read one at a time, only the merged table grows. */
+        public static final MergeLimits WEB = new MergeLimits(4320, 128L << 20, 200_000, 15_000_000_000L);
+        public static final MergeLimits NONE = new MergeLimits(Integer.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE,
+                Long.MAX_VALUE);
+    }
+
+    /** A merge that would exceed its {@link MergeLimits}; the message says which and what to do. */
+    public static final class MergeTooLargeException extends StoreException {
+        MergeTooLargeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * The windows overlapping [fromMillis, toMillis) merged into one profile, keeping only the
      * entries {@code keep} accepts.
      */
     public Profile merged(long fromMillis, long toMillis, Predicate<Profile.Entry> keep) throws IOException {
+        return merged(fromMillis, toMillis, keep, MergeLimits.NONE);
+    }
+
+    /**
+     * As {@link #merged(long, long, Predicate)}, refusing up front (from the index, before reading
+     * anything) a range whose windows or bytes exceed {@code limits}, and stopping a merge whose
+     * distinct entries or time exceed them.
+     *
+     * @throws MergeTooLargeException the request is over a limit
+     */
+    public Profile merged(long fromMillis, long toMillis, Predicate<Profile.Entry> keep, MergeLimits limits)
+            throws IOException {
         List<WindowSummary> picked = windows(fromMillis, toMillis);
+        long bytes = 0;
+        for (WindowSummary w : picked) {
+            bytes += w.bytes();
+        }
+        if (picked.size() > limits.maxWindows() || bytes > limits.maxBytes()) {
+            throw new MergeTooLargeException("the range holds " + picked.size() + " windows (" + (bytes >> 20)
+                    + " MiB); one view merges at most " + limits.maxWindows() + " windows and "
+                    + (limits.maxBytes() >> 20) + " MiB: choose a shorter range");
+        }
+        long deadline = limits.maxNanos() == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + limits.maxNanos();
         Map<EntryKey, long[]> counts = new HashMap<>();
-        Map<EntryKey, Profile.Entry> first = new HashMap<>();
         long start = Long.MAX_VALUE;
         long end = Long.MIN_VALUE;
         long period = 0;
         for (WindowSummary w : picked) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new MergeTooLargeException("merging took longer than " + limits.maxNanos() / 1_000_000_000
+                        + " s; choose a shorter range or one process");
+            }
             Profile p;
             try {
                 p = PprofReader.read(file(w.startMillis(), w.durationMillis(), PPROF));
@@ -226,8 +273,15 @@ public final class ProfileStore {
                     continue;
                 }
                 EntryKey k = new EntryKey(e.process(), e.threadName(), e.frames(), e.labels());
-                counts.computeIfAbsent(k, x -> new long[1])[0] += e.count();
-                first.putIfAbsent(k, e);
+                long[] c = counts.get(k);
+                if (c == null) {
+                    if (counts.size() >= limits.maxEntries()) {
+                        throw new MergeTooLargeException("the range has more than " + limits.maxEntries()
+                                + " distinct stacks; choose a shorter range or one process");
+                    }
+                    counts.put(k, c = new long[1]);
+                }
+                c[0] += e.count();
             }
         }
         List<Profile.Entry> entries = new ArrayList<>(counts.size());

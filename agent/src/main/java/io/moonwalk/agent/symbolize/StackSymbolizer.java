@@ -24,6 +24,9 @@ import java.util.Map;
  * many stacks is one object, and each distinct (pid, address) is resolved once per window.
  */
 public final class StackSymbolizer {
+    /** LuaJIT's ffid of a plain C function (lj_obj.h FF_C); built-ins have higher ones. */
+    private static final int FF_C = 1;
+
     static final String KERNEL_MODULE = "[kernel.kallsyms]";
 
     private final KernelSymbols kernel;
@@ -88,7 +91,7 @@ public final class StackSymbolizer {
                     long extraWord = table.word(e, i + 1);
                     // a plain C function called from Lua is also on the native stack, right inside its
                     // Lua-stack frame (named there, or not at all in a stripped binary): show it once
-                    boolean plainC = (extraWord >>> 48 & 0xff) == 1;
+                    boolean plainC = RecordLayout.luaCFfid(extraWord) == FF_C;
                     if (!plainC || frames == 0 || leafFirst[frames - 1].kind() != FrameKind.NATIVE) {
                         leafFirst[frames++] = luaCFrame(pid, proc, extraWord);
                     }
@@ -126,7 +129,7 @@ public final class StackSymbolizer {
 
     private Frame luaFrame(RawStackTable table, int e, int i, int pid, TrackedProcess proc) {
         long w = table.word(e, i);
-        long pc = table.word(e, i + 1) & 0xffff_ffffL;
+        long pc = RecordLayout.luaPc(table.word(e, i + 1));
         long fp = table.word(e, i + 2);
         long cw = 0;
         long cpc = RecordLayout.LUA_PC_UNKNOWN;
@@ -135,7 +138,7 @@ public final class StackSymbolizer {
         int n = table.wordCount(e);
         if (j + 2 < n && SampleRecord.kind(table.word(e, j)) == RecordLayout.FRAME_LUA) {
             cw = table.word(e, j);
-            cpc = table.word(e, j + 1) & 0xffff_ffffL;
+            cpc = RecordLayout.luaPc(table.word(e, j + 1));
             cfp = table.word(e, j + 2);
         }
         if (lua == null) {
@@ -169,8 +172,8 @@ public final class StackSymbolizer {
     }
 
     private Frame luaCFrame(int pid, TrackedProcess proc, long extra) {
-        long cfunc = extra & RecordLayout.FRAME_ADDR_MASK;
-        int ffid = (int) (extra >>> 48) & 0xff;
+        long cfunc = RecordLayout.luaCEntry(extra);
+        int ffid = RecordLayout.luaCFfid(extra);
         if (lua == null) {
             return intern(new Frame(FrameKind.LUA, "[lua C function]", ""));
         }

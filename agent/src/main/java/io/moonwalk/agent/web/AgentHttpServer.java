@@ -26,6 +26,22 @@ import java.util.function.Supplier;
  */
 public final class AgentHttpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AgentHttpServer.class.getName());
+
+    static {
+        // The JDK server's own request/response deadlines (seconds); read once when it loads. A client
+        // that sends headers slowly or never reads the answer cannot hold one of the two workers.
+        setIfAbsent("sun.net.httpserver.maxReqTime", "10");
+        setIfAbsent("sun.net.httpserver.maxRspTime", "60");
+        setIfAbsent("sun.net.httpserver.maxReqHeaders", "100");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private final HostCheck hosts = new HostCheck();
     private final HttpServer server;
     private final ExecutorService executor;
 
@@ -48,6 +64,11 @@ public final class AgentHttpServer implements AutoCloseable {
         }));
         server.createContext("/", ex -> guarded(ex, () -> {
             String path = ex.getRequestURI().getPath();
+            if (!hosts.allows(ex.getRequestHeaders().getFirst("Host"))) {
+                respond(ex, 421, "text/plain; charset=utf-8", "moonwalk: profile pages answer only to an IP address,"
+                        + " localhost or this host's name in the Host header (DNS-rebinding protection)\n");
+                return;
+            }
             if (store == null) {
                 respond(ex, path.equals("/") ? 200 : 404, "text/plain; charset=utf-8",
                         "moonwalk agent: exporting over OTLP (no local store). Endpoints: /metrics /healthz /readyz\n");
@@ -69,7 +90,13 @@ public final class AgentHttpServer implements AutoCloseable {
             respond(ex, 400, "text/plain; charset=utf-8", "bad query: " + e.getMessage() + "\n");
             return;
         }
-        Profile merged = store.merged(q.fromMillis(), q.toMillis(), q.filter());
+        Profile merged;
+        try {
+            merged = store.merged(q.fromMillis(), q.toMillis(), q.filter(), ProfileStore.MergeLimits.WEB);
+        } catch (ProfileStore.MergeTooLargeException e) {
+            respond(ex, 413, "text/plain; charset=utf-8", "moonwalk: " + e.getMessage() + "\n");
+            return;
+        }
         ByteArrayOutputStream html = new ByteArrayOutputStream(1 << 16);
         new FlameGraphHtmlWriter().write(merged, html);
         respond(ex, 200, "text/html; charset=utf-8", html.toByteArray());

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The failure messages an operator sees, produced by the real kernel refusing us. */
+@Tag("kernel")
 class BpfSamplerErrorsTest {
     private static final Path BPF_DIR = Path.of("../bpf").toAbsolutePath().normalize();
 
@@ -18,8 +20,11 @@ class BpfSamplerErrorsTest {
         Files.writeString(src, """
                 #include "vmlinux.h"
                 #include <bpf/bpf_helpers.h>
-                #include "moonwalk.h"
-                #include "maps.h"
+                #include <bpf/bpf_tracing.h>
+                #include "record.bpf.h"
+
+                struct mw_scratch_map scratch SEC(".maps");
+                struct mw_events_map events SEC(".maps");
 
                 SEC("perf_event")
                 int mw_sample(void *ctx)

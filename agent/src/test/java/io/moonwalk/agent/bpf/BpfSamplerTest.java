@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import static io.moonwalk.bpf.layout.RecordLayout.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The sampler on this machine's kernel (root): real perf events, real child processes. */
+@Tag("kernel")
 class BpfSamplerTest {
     /** A sample copied out of the ring buffer. */
     record Sample(int pid, int tid, int flags, int kernelFrames, long[] words) {

@@ -1,10 +1,12 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class OnlineCpusTest {
     @Test
     void parsesRangesAndSingles() {

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.bpf.maps.BpfMaps;
 import io.moonwalk.bpf.maps.InMemoryBpfMaps;
 import io.moonwalk.bpf.maps.MapFill;
@@ -16,8 +17,7 @@ import io.moonwalk.process.Mapping;
 import io.moonwalk.process.ProcessMaps;
 import io.moonwalk.unwinder.cfi.RuleDictionary;
 import io.moonwalk.unwinder.cfi.UnwindTableCache;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** ProcessMapSync against a live process's /proc maps, into in-memory maps and into the kernel's. */
+@Tag("kernel")
 class ProcessMapSyncTest {
     private Process sleeper;
 
@@ -50,7 +51,7 @@ class ProcessMapSyncTest {
     }
 
     private static byte[] key(int pid, long address) {
-        byte[] k = new byte[16];
+        byte[] k = new byte[LpmPrefixes.KEY_BYTES];
         LpmPrefixes.encodeKey(pid, 96, address, k, 0);
         return k;
     }
@@ -63,25 +64,24 @@ class ProcessMapSyncTest {
         ProcessMapSync sync = new ProcessMapSync(maps, cache, new FailureLog());
         assertThat(sync.sync(pid)).isEqualTo(ProcessMapSync.Result.SYNCED);
 
-        byte[] v = new byte[24];
+        byte[] v = new byte[(int) RecordLayout.MAPPING.byteSize()];
+        MemorySegment mv = MemorySegment.ofArray(v);
         assertThat(maps.map(BpfMaps.PID_MAPS).lookup(key(pid, 0), v)).isTrue();
-        assertThat(ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getInt(16)).isEqualTo(RecordLayout.MAP_PID_MARKER);
+        assertThat((int) RecordLayout.MAPPING_KIND.get(mv, 0L)).isEqualTo(RecordLayout.MAP_PID_MARKER);
 
         Mapping libc = ProcessMaps.read(pid).mappings().stream()
                 .filter(m -> m.isExecutable() && m.path().contains("libc.so")).findFirst().orElseThrow();
         long pc = libc.start() + 0x100;
         assertThat(maps.map(BpfMaps.PID_MAPS).lookup(key(pid, pc), v)).isTrue();
-        ByteBuffer mv = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
-        long fileId = mv.getLong(0);
-        long bias = mv.getLong(8);
-        assertThat(mv.getInt(16)).isEqualTo(RecordLayout.MAP_NATIVE);
+        long fileId = (long) RecordLayout.MAPPING_FILE_ID.get(mv, 0L);
+        long bias = (long) RecordLayout.MAPPING_BIAS.get(mv, 0L);
+        assertThat((int) RecordLayout.MAPPING_KIND.get(mv, 0L)).isEqualTo(RecordLayout.MAP_NATIVE);
         // ground truth from the mapping line: the text segment maps file offset `offset` at `start`, and libc's
         // PT_LOAD segments have vaddr == offset
         assertThat(bias).isEqualTo(libc.start() - libc.offset());
-        byte[] ft = new byte[16];
-        assertThat(maps.map(BpfMaps.UNWIND_FILES).lookup(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
-                .putLong(fileId).array(), ft)).isTrue();
-        int count = ByteBuffer.wrap(ft).order(ByteOrder.LITTLE_ENDIAN).getInt(12);
+        byte[] ft = new byte[(int) RecordLayout.FILE_TABLE.byteSize()];
+        assertThat(maps.map(BpfMaps.UNWIND_FILES).lookup(RecordLayout.fileIdKey(fileId), ft)).isTrue();
+        int count = (int) RecordLayout.FILE_TABLE_COUNT.get(MemorySegment.ofArray(ft), 0L);
         assertThat(count).isGreaterThan(1000);
         assertThat(sync.prefixCount(pid)).isGreaterThan(0);
         assertThat(sync.sync(pid)).isEqualTo(ProcessMapSync.Result.UNCHANGED);
@@ -130,9 +130,9 @@ class ProcessMapSyncTest {
             assertThat(sync.sync(pid)).isEqualTo(ProcessMapSync.Result.SYNCED);
             Mapping libc = ProcessMaps.read(pid).mappings().stream()
                     .filter(m -> m.isExecutable() && m.path().contains("libc.so")).findFirst().orElseThrow();
-            byte[] v = new byte[24];
+            byte[] v = new byte[(int) RecordLayout.MAPPING.byteSize()];
             assertThat(s.maps().map(BpfMaps.PID_MAPS).lookup(key(pid, libc.end() - 1), v)).isTrue();
-            assertThat(ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong(8))
+            assertThat((long) RecordLayout.MAPPING_BIAS.get(MemorySegment.ofArray(v), 0L))
                     .isEqualTo(libc.start() - libc.offset());
             assertThat(s.maps().map(BpfMaps.PID_MAPS).lookup(key(pid + 1_000_000, libc.start()), v)).isFalse();
             List<MapFill> fill = sync.fill();

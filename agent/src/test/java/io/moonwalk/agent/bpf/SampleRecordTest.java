@@ -1,5 +1,6 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import static io.moonwalk.bpf.layout.RecordLayout.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -11,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class SampleRecordTest {
     @Test
     void decodesKernelWordsWithSignExtension() {

@@ -1,11 +1,13 @@
 package io.moonwalk.agent.bpf;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class SamplerOptionsTest {
     @Test
     void validatesEveryField() {

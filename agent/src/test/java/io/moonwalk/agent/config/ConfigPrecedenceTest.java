@@ -1,5 +1,6 @@
 package io.moonwalk.agent.config;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +12,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+@Tag("pure")
 class ConfigPrecedenceTest {
     private static final Path FILE = Path.of("/etc/moonwalk/test.conf");
     private static final Set<String> KEYS = Set.of("hz", "store-dir", "pid", "interval");

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.daemon;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("tools")
 class ProcessFilterTest {
     private static final String DOCKER = "0::/system.slice/docker-4f1c0d2e9a7b3c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5.scope\n";
     private static final String SERVICE = "0::/system.slice/nginx.service\n";

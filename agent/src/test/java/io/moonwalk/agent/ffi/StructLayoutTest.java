@@ -1,5 +1,6 @@
 package io.moonwalk.agent.ffi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.ffi.libbpf.bpf_object_open_opts;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (regenerate with scripts/regenerate-ffi); for {@link PerfEventAttrBits}, which jextract cannot
  * generate, it is the only check.
  */
+@Tag("kernel")
 class StructLayoutTest {
     /** C struct name -> its Java LAYOUT. */
     private static final Map<String, GroupLayout> STRUCTS = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.metrics;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.profile.Frame;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class AgentMetricsTest {
     @Test
     void unwindErrorsAreCountedPerReasonFromErrorFrames() {

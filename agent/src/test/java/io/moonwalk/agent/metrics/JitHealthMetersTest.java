@@ -1,5 +1,6 @@
 package io.moonwalk.agent.metrics;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class JitHealthMetersTest {
 
     private static JitHealth health(int pid, long g, int traces, int areas, long flushes) {

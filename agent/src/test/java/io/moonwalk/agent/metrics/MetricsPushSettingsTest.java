@@ -1,5 +1,6 @@
 package io.moonwalk.agent.metrics;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Enablement, interval and endpoint of the metrics push from flags and the OpenTelemetry variables. */
+@Tag("pure")
 class MetricsPushSettingsTest {
     private static final MetricsPushSettings.Option<String> NO_MODE = new MetricsPushSettings.Option<>(null, false);
     private static final MetricsPushSettings.Option<Duration> NO_INTERVAL = new MetricsPushSettings.Option<>(null, false);

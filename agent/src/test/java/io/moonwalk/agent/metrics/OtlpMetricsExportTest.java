@@ -1,5 +1,6 @@
 package io.moonwalk.agent.metrics;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -55,6 +56,7 @@ import org.junit.jupiter.api.Timeout;
  * HTTP server on loopback and decodes what arrives.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Tag("pure")
 class OtlpMetricsExportTest {
     private static final long START = 1_700_000_000_000_000_000L;
 

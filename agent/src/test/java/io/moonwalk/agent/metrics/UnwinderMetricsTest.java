@@ -1,5 +1,6 @@
 package io.moonwalk.agent.metrics;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.bpf.SamplerOptions;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * The unwinder's meters on the real registry, fed by a real agent (real kernel, root) profiling a real
  * {@code luajit -joff} process: they exist before the agent attaches and move while it runs.
  */
+@Tag("kernel")
 class UnwinderMetricsTest {
     private static final String LUA = "local function f(n) if n < 2 then return n end return f(n-1) + f(n-2) end "
             + "while true do f(25) end";

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.output;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,6 +13,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@Tag("pure")
 class AtomicFileWriterTest {
 
     private static String[] list(Path dir) throws IOException {

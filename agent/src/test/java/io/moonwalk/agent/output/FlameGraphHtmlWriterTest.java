@@ -1,5 +1,6 @@
 package io.moonwalk.agent.output;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.agent.profile.Profile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Renders flame graphs in headless Chromium. One browser run for the sample page (DOM +
  * screenshot) is shared by most tests.
  */
+@Tag("tools")
 class FlameGraphHtmlWriterTest {
     private static final Path OUT = Path.of("target", "flamegraph-test");
     private static String dom;

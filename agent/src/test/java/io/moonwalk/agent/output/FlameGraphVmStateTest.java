@@ -1,5 +1,6 @@
 package io.moonwalk.agent.output;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.profile.Frame;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * of the LuaJIT samples, and the label filter (dropdown, or {@code #filter=luajit.vm_state=...} in the URL)
  * narrows the graph and its totals to one state.
  */
+@Tag("tools")
 class FlameGraphVmStateTest {
     private static final Path OUT = Path.of("target", "flamegraph-vmstate");
     private static final ProcessIdentity LJ = new ProcessIdentity(99, "luajit", "/usr/bin/luajit", "");

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.output;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
@@ -18,6 +19,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@Tag("pure")
 class FoldedWriterTest {
 
     private static String folded(Profile p) throws IOException {

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.output;
 
+import org.junit.jupiter.api.Tag;
 import com.google.perftools.profiles.ProfileProto;
 import io.moonwalk.agent.profile.Profile;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,7 @@ import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("tools")
 class PprofWriterTest {
 
     private static byte[] writeAndGunzip(Profile profile, Path dir) throws IOException {

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.store;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.output.FoldedWriter;
@@ -20,6 +21,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("tools")
 class ProfileStoreTest {
     static final ProcessIdentity NGINX = new ProcessIdentity(101, "nginx", "/usr/sbin/nginx", "");
     static final ProcessIdentity LUAJIT = new ProcessIdentity(202, "luajit", "/usr/bin/luajit", "");

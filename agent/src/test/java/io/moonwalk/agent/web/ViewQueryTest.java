@@ -1,10 +1,12 @@
 package io.moonwalk.agent.web;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class ViewQueryTest {
     @Test
     void parsesAndDefaults() {

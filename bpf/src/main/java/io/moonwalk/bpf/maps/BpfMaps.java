@@ -2,7 +2,7 @@ package io.moonwalk.bpf.maps;
 
 
 /**
- * The native unwinder's maps by name (bpf/src/maps.h). Two implementations: the agent's {@code KernelBpfMaps} over the
+ * The native unwinder's maps by name (defined in bpf/src/native.bpf.c and luajit.bpf.c). Two implementations: the agent's {@code KernelBpfMaps} over the
  * loaded BPF object, and {@link InMemoryBpfMaps} for tests and coredump replay, so that both run the same sync
  * code.
  */

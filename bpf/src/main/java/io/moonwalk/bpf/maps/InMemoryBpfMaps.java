@@ -1,5 +1,7 @@
 package io.moonwalk.bpf.maps;
 
+import io.moonwalk.bpf.layout.RecordLayout;
+import java.lang.foreign.MemoryLayout;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -31,11 +33,16 @@ public final class InMemoryBpfMaps implements BpfMaps {
     /** The unwinder's maps with the sizes of bpf/src/unwind.h scaled by the given capacities. */
     public static InMemoryBpfMaps unwinder(int pidMapEntries, int files, int entries, int rules) {
         return new InMemoryBpfMaps()
-                .add(PID_MAPS, Type.LPM_TRIE, 16, 24, pidMapEntries)
-                .add(UNWIND_FILES, Type.HASH, 8, 16, files)
-                .add(UNWIND_ENTRIES, Type.ARRAY, 4, 8, entries)
-                .add(UNWIND_RULES, Type.ARRAY, 4, 8, rules)
-                .add(LUAJIT_FILES, Type.HASH, 8, 80, 256);
+                .add(PID_MAPS, Type.LPM_TRIE, bytes(RecordLayout.PID_KEY), bytes(RecordLayout.MAPPING), pidMapEntries)
+                .add(UNWIND_FILES, Type.HASH, bytes(RecordLayout.FILE_ID_KEY), bytes(RecordLayout.FILE_TABLE), files)
+                .add(UNWIND_ENTRIES, Type.ARRAY, bytes(RecordLayout.INDEX_KEY), bytes(RecordLayout.UNWIND_ENTRY), entries)
+                .add(UNWIND_RULES, Type.ARRAY, bytes(RecordLayout.INDEX_KEY), bytes(RecordLayout.UNWIND_RULE), rules)
+                .add(LUAJIT_FILES, Type.HASH, bytes(RecordLayout.FILE_ID_KEY), bytes(RecordLayout.LUAJIT_FILE),
+                        RecordLayout.LUAJIT_FILES_ENTRIES);
+    }
+
+    private static int bytes(MemoryLayout layout) {
+        return (int) layout.byteSize();
     }
 
     @Override

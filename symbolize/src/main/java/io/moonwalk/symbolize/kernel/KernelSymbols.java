@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.kernel;
 
+import io.moonwalk.elf.UnsignedSearch;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.StringReader;
@@ -161,18 +162,7 @@ public final class KernelSymbols {
 
     /** Index of the symbol containing {@code address}, or -1. */
     public int lookup(long address) {
-        int lo = 0;
-        int hi = addresses.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(addresses[mid], address) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
+        int found = UnsignedSearch.floor(addresses, address); // last start <= address, or -1
         if (found == addresses.length - 1 && Long.compareUnsigned(address - addresses[found], LAST_SYMBOL_SPAN) >= 0) {
             return -1;
         }

@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import io.moonwalk.elf.UnsignedSearch;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.process.Mapping;
 import io.moonwalk.process.ProcessMaps;
@@ -76,18 +77,7 @@ public final class ProcessSymbols {
     }
 
     private int find(long address) {
-        int lo = 0;
-        int hi = starts.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(starts[mid], address) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
+        int found = UnsignedSearch.floor(starts, address); // last start <= address, or -1
         return found >= 0 && code[found].contains(address) ? found : -1;
     }
 }

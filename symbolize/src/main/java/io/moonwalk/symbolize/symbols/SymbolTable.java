@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import io.moonwalk.elf.UnsignedSearch;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.elf.ElfFormatException;
 import io.moonwalk.elf.ElfSymbol;
@@ -156,18 +157,7 @@ public final class SymbolTable {
      * symbol, within its section.
      */
     public int lookup(long vaddr) {
-        int lo = 0;
-        int hi = starts.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(starts[mid], vaddr) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
+        int found = UnsignedSearch.floor(starts, vaddr); // last start <= vaddr, or -1
         for (int i = found, k = 0; i >= 0 && k < MAX_NESTING; i--, k++) {
             if (Long.compareUnsigned(vaddr, ends[i]) < 0) {
                 return i;

@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.demangle;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * Every C++ symbol of real libraries on this machine, demangled by us and by GNU c++filt; both the
  * full form and the short form ({@code c++filt -p}) must agree on at least 99.5 % of the names.
  */
+@Tag("tools")
 class DemanglerAgainstCxxfiltTest {
     private static final double REQUIRED = 0.995;
     private static final Path LIBSTDCXX = Path.of("/usr/lib/x86_64-linux-gnu/libstdc++.so.6");

@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.kernel;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
+@Tag("kernel")
 class KernelSymbolsTest {
 
     /** The address of a symbol as the live kernel reports it, read independently of the parser. */

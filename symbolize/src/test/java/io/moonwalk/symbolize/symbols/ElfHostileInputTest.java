@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.elf.ElfFormatException;
 import io.moonwalk.elf.Section;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link ElfFormatException} raised by an explicit check (not the safety net that converts an
  * unexpected out-of-bounds read, which would mean a missing check).
  */
+@Tag("tools")
 class ElfHostileInputTest {
     private int rejected;
     private int accepted;

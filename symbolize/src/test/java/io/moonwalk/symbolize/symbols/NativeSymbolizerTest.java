@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.testfixtures.Fixtures;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Symbolizes addresses in live fixture processes; ground truth from nm and readelf on the same files. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Tag("tools")
 class NativeSymbolizerTest {
     private final List<Process> started = new ArrayList<>();
 

@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.elf.ElfFile;
@@ -14,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
+@Tag("tools")
 class SymbolTableTest {
     static final Path LIBC = Path.of("/lib/x86_64-linux-gnu/libc.so.6");
 

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * The LPM trie entries that route a process's mcode areas to the Lua walker, each carrying the VM (g) whose
  * area it is: one small set of prefixes per area (areas are page aligned and sized in whole pages, usually
- * 32/64 KB at 64 KB-aligned addresses: one prefix each), never one per trace (DESIGN.md rule 4). Adjacent
+ * 32/64 KB at 64 KB-aligned addresses: one prefix each), never one per trace (docs/architecture.md, non-negotiable 4). Adjacent
  * areas of the same VM — LuaJIT prefers the address just below the previous area — are merged first, which
  * often halves the count. Areas of different VMs that overlap cannot both be right (a torn read): both are
  * left out and counted as conflicts, so that no PC is routed to the wrong VM.

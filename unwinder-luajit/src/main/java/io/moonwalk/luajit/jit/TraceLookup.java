@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import io.moonwalk.elf.UnsignedSearch;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -56,18 +57,7 @@ public final class TraceLookup {
 
     /** Index of the trace whose {@code [mcode, mcode + szmcode)} contains {@code pc}, or {@link #NONE}. */
     public int indexOf(long pc) {
-        int lo = 0;
-        int hi = starts.length - 1;
-        int found = NONE;
-        while (lo <= hi) { // last start <= pc
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(starts[mid], pc) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
+        int found = UnsignedSearch.floor(starts, pc); // last start <= pc, or -1
         return found != NONE && Long.compareUnsigned(pc, ends[found]) < 0 ? found : NONE;
     }
 

@@ -5,6 +5,6 @@
  * ({@link io.moonwalk.luajit.jit.FlushDetector}); PC-to-trace lookup for the userspace fallback
  * ({@link io.moonwalk.luajit.jit.TraceLookup}); per-VM health figures ({@link io.moonwalk.luajit.jit.JitHealth});
  * and the LPM prefixes that route a process's mcode areas to the Lua walker
- * ({@link io.moonwalk.luajit.jit.McodeRouting}) — per area, never per trace (DESIGN.md rule 4).
+ * ({@link io.moonwalk.luajit.jit.McodeRouting}) — per area, never per trace (docs/architecture.md, non-negotiable 4).
  */
 package io.moonwalk.luajit.jit;

@@ -3,8 +3,7 @@ package io.moonwalk.luajit.layout;
 import java.util.List;
 
 /**
- * Layouts measured with {@code offsetof} on the Debian sources (shared/reference/luajit-internals.md
- * §3): upstream LuaJIT 2.1 ("UP") and OpenResty luajit2 ("OR"), GC64 and non-GC64 x86_64. Used to
+ * Layouts measured with {@code offsetof} on the Debian source packages: upstream LuaJIT 2.1 ("UP") and OpenResty luajit2 ("OR"), GC64 and non-GC64 x86_64. Used to
  * cross-check what is extracted from a binary.
  */
 public final class KnownLayouts {

@@ -3,7 +3,7 @@ package io.moonwalk.luajit.layout;
 /**
  * Struct offsets and constants of one LuaJIT build, as needed to walk its stacks (kernel) and read
  * its prototypes (agent). Offsets are in bytes. Known layouts ({@link KnownLayouts}) are a
- * cross-check for the values extracted from each binary, never a substitute (DESIGN.md rule 5).
+ * cross-check for the values extracted from each binary, never a substitute (docs/architecture.md, non-negotiable 5).
  *
  * <p>{@code g*} offsets are relative to {@code global_State}; {@code gJ*} are fields of the
  * {@code jit_State} given relative to {@code global_State} (GG_State places J right after g).

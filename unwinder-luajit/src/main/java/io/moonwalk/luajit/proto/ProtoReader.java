@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads GCprotos out of live processes with every validity check of luajit-internals.md §9.2, and caches them
+ * Reads GCprotos out of live processes with every validity check listed in docs/luajit-walk.md ("Reading prototypes after the sample"), and caches them
  * by (pid, proto address, fingerprint) in a bounded LRU. Target memory is hostile: every failure is a
  * {@link ProtoFailure} constant and a counter, never an exception, and every size read from the target is
  * bounded before it is used.

@@ -3,10 +3,13 @@ package io.moonwalk.luajit.sync;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
-/** Encodes {@code struct mw_luajit_file} (bpf/src/luajit.h), the kernel walker's view of one LuaJIT binary. */
+/**
+ * Encodes {@code struct mw_luajit_file} (bpf/src/luajit.h), the kernel walker's view of one LuaJIT binary, field by
+ * field through {@link RecordLayout#LUAJIT_FILE} (the reserved fields stay zero).
+ */
 public final class LuajitFileValue {
     private LuajitFileValue() {
     }
@@ -25,35 +28,62 @@ public final class LuajitFileValue {
 
     public static byte[] encode(LuajitBinary b) {
         LuajitLayout l = b.layout();
-        ByteBuffer v = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        v.putLong(b.interpreterStart()).putLong(b.interpreterEnd());
-        v.putInt(l.g2disp());
-        v.putShort(u16(LuajitLayout.INTERP_CFA_OFFSET));
-        v.put((byte) (l.gc64() ? 1 : 0)).put((byte) 0);
-        v.putShort(u16(l.gc64() ? CFRAME_L_GC64 : CFRAME_L_32)).putShort(u16(l.gc64() ? CFRAME_PC_GC64 : CFRAME_PC_32));
-        // lua_State: maxstack is the MRef right before stack in every 2.1 build
-        v.putShort(u16(l.lGlref())).putShort(u16(l.lBase())).putShort(u16(l.lStack()))
-                .putShort(u16(l.lStack() - l.refSize())).putShort(u16(l.lCframe())).putShort((short) 0);
-        v.putShort(u16(l.gVmstate())).putShort(u16(l.gCurL()));
-        v.putShort(u16(l.gcGct())).putShort(u16(l.fnFfid())).putShort(u16(l.fnPc())).putShort(u16(l.fnCf()));
         if (l.ptSize() > RecordLayout.LJ_HDR_BYTES) {
             throw new IllegalArgumentException("GCproto header of " + l.ptSize() + " bytes exceeds the walker's "
                     + RecordLayout.LJ_HDR_BYTES);
         }
-        v.putShort(u16(l.ptSize())).putShort(u16(l.ptSizebc())).putShort(u16(l.ptSizept()))
-                .putShort(u16(l.ptSizekgc())).putShort(u16(l.ptSizekn())).putShort(u16(l.ptNumparams()))
-                .putShort(u16(l.ptFramesize())).putShort(u16(l.ptSizeuv()));
-        v.putShort(u16(l.ptFirstline())).putShort(u16(l.ptNumline())).putShort(u16(l.ptChunkname()))
-                .putShort(u16(l.ptLineinfo()));
-        v.putShort(u16(l.gJitBase())).putShort(u16(l.gJTrace())).putShort(u16(l.gJSizetrace()));
-        v.putShort(u16(l.tMcode())).putShort(u16(l.tSzmcode())).putShort(u16(l.tSpadjust()))
-                .putShort(u16(l.tTraceno())).putShort(u16(l.tRoot())).putShort(u16(l.tStartpt()))
-                .putShort(u16(l.tStartpc()));
-        v.putInt(0).putInt(0);
-        if (v.position() != BYTES) {
-            throw new IllegalStateException("mw_luajit_file encoded to " + v.position() + " bytes, expected " + BYTES);
-        }
-        return v.array();
+        byte[] out = new byte[BYTES];
+        MemorySegment v = MemorySegment.ofArray(out);
+        field("interp_start").set(v, 0L, b.interpreterStart());
+        field("interp_end").set(v, 0L, b.interpreterEnd());
+        field("g2disp").set(v, 0L, l.g2disp());
+        u16(v, "interp_cfa", LuajitLayout.INTERP_CFA_OFFSET);
+        field("gc64").set(v, 0L, (byte) (l.gc64() ? 1 : 0));
+        u16(v, "cf_l", l.gc64() ? CFRAME_L_GC64 : CFRAME_L_32);
+        u16(v, "cf_pc", l.gc64() ? CFRAME_PC_GC64 : CFRAME_PC_32);
+        u16(v, "l_glref", l.lGlref());
+        u16(v, "l_base", l.lBase());
+        u16(v, "l_stack", l.lStack());
+        // maxstack is the MRef right before stack in every 2.1 build
+        u16(v, "l_maxstack", l.lStack() - l.refSize());
+        u16(v, "l_cframe", l.lCframe());
+        u16(v, "g_vmstate", l.gVmstate());
+        u16(v, "g_cur_l", l.gCurL());
+        u16(v, "gc_gct", l.gcGct());
+        u16(v, "fn_ffid", l.fnFfid());
+        u16(v, "fn_pc", l.fnPc());
+        u16(v, "fn_cf", l.fnCf());
+        u16(v, "pt_size", l.ptSize());
+        u16(v, "pt_sizebc", l.ptSizebc());
+        u16(v, "pt_sizept", l.ptSizept());
+        u16(v, "pt_sizekgc", l.ptSizekgc());
+        u16(v, "pt_sizekn", l.ptSizekn());
+        u16(v, "pt_numparams", l.ptNumparams());
+        u16(v, "pt_framesize", l.ptFramesize());
+        u16(v, "pt_sizeuv", l.ptSizeuv());
+        u16(v, "pt_firstline", l.ptFirstline());
+        u16(v, "pt_numline", l.ptNumline());
+        u16(v, "pt_chunkname", l.ptChunkname());
+        u16(v, "pt_lineinfo", l.ptLineinfo());
+        u16(v, "g_jit_base", l.gJitBase());
+        u16(v, "g_j_trace", l.gJTrace());
+        u16(v, "g_j_sizetrace", l.gJSizetrace());
+        u16(v, "t_mcode", l.tMcode());
+        u16(v, "t_szmcode", l.tSzmcode());
+        u16(v, "t_spadjust", l.tSpadjust());
+        u16(v, "t_traceno", l.tTraceno());
+        u16(v, "t_root", l.tRoot());
+        u16(v, "t_startpt", l.tStartpt());
+        u16(v, "t_startpc", l.tStartpc());
+        return out;
+    }
+
+    private static VarHandle field(String name) {
+        return RecordLayout.field(RecordLayout.LUAJIT_FILE, name);
+    }
+
+    private static void u16(MemorySegment v, String name, int x) {
+        field(name).set(v, 0L, u16(x));
     }
 
     private static short u16(int x) {

@@ -12,8 +12,6 @@ import io.moonwalk.luajit.detect.LuajitDetector;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.process.Mapping;
 import io.moonwalk.unwinder.cfi.FileIdentity;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -173,6 +171,6 @@ public final class LuajitFiles implements MappingExtension {
     }
 
     private static byte[] key(FileIdentity identity) {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(identity.fileId()).array();
+        return RecordLayout.fileIdKey(identity.fileId());
     }
 }

@@ -12,10 +12,9 @@ import io.moonwalk.luajit.jit.JitStateReader;
 import io.moonwalk.luajit.jit.McodeRouting;
 import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
+import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.MemoryReader;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,7 +27,7 @@ import java.util.Set;
  * Routes LuaJIT machine code to the kernel's JIT walker: for every VM ({@code global_State}) seen in a sample,
  * its mcode areas (the {@code J->mcarea} chain, read with {@link JitStateReader}) become {@code pid_maps}
  * entries of kind {@link RecordLayout#MAP_LUAJIT_MCODE} whose value carries the VM's g and the LuaJIT
- * binary's {@code luajit_files} key — per area, never per trace (DESIGN.md rule 4; {@link McodeRouting}).
+ * binary's {@code luajit_files} key — per area, never per trace (docs/architecture.md, non-negotiable 4; {@link McodeRouting}).
  *
  * <p>Each known VM is re-read about once a second ({@link #POLL_NANOS}); a change in its area list (new area,
  * flush) replaces the process's routes, computed for all its VMs together. An unknown PC in a LuaJIT process
@@ -346,9 +345,7 @@ public final class McodeSync implements AutoCloseable {
     }
 
     private static byte[] value(long fileId, long g) {
-        ByteBuffer v = ByteBuffer.allocate((int) RecordLayout.MAPPING.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        v.putLong(fileId).putLong(g).putInt(RecordLayout.MAP_LUAJIT_MCODE).putInt(0);
-        return v.array();
+        return MappingValue.encode(new byte[MappingValue.BYTES], fileId, g, RecordLayout.MAP_LUAJIT_MCODE, 0);
     }
 
     private synchronized void removeProcess(int pid) {

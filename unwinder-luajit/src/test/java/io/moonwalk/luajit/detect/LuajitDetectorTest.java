@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.detect;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
@@ -12,6 +13,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
 /** Detection and extraction on real LuaJIT binaries, against gdb/nm/readelf as ground truth. */
+@Tag("tools")
 class LuajitDetectorTest {
 
     static Detection detect(Path file) throws Exception {

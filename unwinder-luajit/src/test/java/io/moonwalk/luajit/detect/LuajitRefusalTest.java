@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.detect;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Files that are not LuaJIT, and LuaJIT files we must not trust, come back with a reason — never a guess. */
+@Tag("tools")
 class LuajitRefusalTest {
     private static final Path LIB = LuajitFixtures.INSTALLED_LIB;
 

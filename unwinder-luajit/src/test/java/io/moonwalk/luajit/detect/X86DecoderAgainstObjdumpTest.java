@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.detect;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.elf.ElfFile;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * .text sections of real binaries (compiler output plus the LuaJIT DynASM blob), and the operands
  * the detector relies on must match objdump's rendering.
  */
+@Tag("tools")
 class X86DecoderAgainstObjdumpTest {
     static final Path LIBLUAJIT = Path.of("/usr/lib/x86_64-linux-gnu/libluajit-5.1.so.2");
     private static final Pattern LINE = Pattern.compile("^\\s*([0-9a-f]+):\\t([0-9a-f ]+?)\\s*(?:\\t(.*))?$");

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.detect;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +9,7 @@ import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
 /** The encodings the detector's patterns rely on, and hostile byte sequences. */
+@Tag("pure")
 class X86DecoderTest {
     private static X86Instruction decode(String hex) throws X86DecodeException {
         return X86Decoder.decode(ByteBuffer.wrap(HexFormat.of().parseHex(hex.replace(" ", ""))), 0, 0x1000);

@@ -1,11 +1,13 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class FlushDetectorTest {
     private static final long A = 0x7f00_0000_0000L;
     private static final int[] PARAMS = {8000, 16000, 500, 100, 500, 3, 56, 10, 4, 4, 15, 3, 2, 64, 40960};

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.process.ProcessMemory;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * show up in the detector and in {@link JitHealth}, torn reads are bounded failures, and LuaJIT's own flush
  * count bounds what we can have seen.
  */
+@Tag("tools")
 class FlushStormLiveTest {
     private static final long POLL_MS = 100;
 

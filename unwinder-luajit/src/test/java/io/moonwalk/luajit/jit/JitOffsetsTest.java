@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
@@ -15,6 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The derived jit_State offsets against {@code offsetof} compiled with gcc against each fixture source tree
  * (upstream and OpenResty, GC64 and not): the ground truth is the C compiler reading LuaJIT's own headers.
  */
+@Tag("tools")
 class JitOffsetsTest {
     private static final String PROBE = """
             #include <stdio.h>

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +16,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Hostile target memory: garbage g, looping or endless area chains, corrupt trace slots. */
+@Tag("tools")
 class JitStateReaderHostileTest {
     private static final long AREA = 0x7f00_0000_0000L;
 

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.process.ProcessMemory;
@@ -15,6 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code testdata/lua/side_trace.lua} and compares it with what LuaJIT reports about itself
  * ({@code jit.util.traceinfo/tracemc}, {@code jit.attach}).
  */
+@Tag("tools")
 class JitStateReaderLiveTest {
 
     static LuaRun start(JitTargets target, String script, String... args) throws Exception {

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * trace mcode packed into areas of sizemcode the way LuaJIT does it — against the real trie size in
  * {@code bpf/src/unwind.h}.
  */
+@Tag("pure")
 class McodeRoutingTest {
     private static final int PID = 4242;
 

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.process.ProcessMemory;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * threads, each its own Lua file: each VM's snapshot is its own — distinct g, its own traces, disjoint areas —
  * and the routing plan sends every area to the VM that owns it.
  */
+@Tag("tools")
 class MultiVmLiveTest {
     private static final String[] FILES = {"side_trace.lua", "vm_fib.lua", "vm_strings.lua"};
 

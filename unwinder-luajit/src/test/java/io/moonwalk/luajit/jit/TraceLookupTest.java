@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.jit;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class TraceLookupTest {
     private static TraceInfo t(int no, long mcode, long size) {
         return new TraceInfo(no, 0, 0, 0x1000L * no, 0, 0, mcode, size, 16 * no);

@@ -1,10 +1,12 @@
 package io.moonwalk.luajit.naming;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
 /** Display of chunk names; the live tests also compare with LuaJIT's own short_src. */
+@Tag("pure")
 class ChunkNamesTest {
     @Test
     void displayConvention() {

@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.naming;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.fixtures.LuajitScript;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * Names computed from outside from the caller's bytecode must equal LuaJIT's own {@code debug.getinfo(f, "n")}
  * name/namewhat, reported by each callee of {@code testdata/lua/proto_naming.lua} while it runs.
  */
+@Tag("tools")
 class LuaFrameNamerLiveTest {
     private static LuajitScript lua;
     private static ProcessMemory mem;

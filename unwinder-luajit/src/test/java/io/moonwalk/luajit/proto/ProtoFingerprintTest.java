@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.proto;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The fingerprint's test vector, and agreement with a C implementation of the documented formula. */
+@Tag("tools")
 class ProtoFingerprintTest {
     /** GC64 header bytes: byte i = (i * 37 + 11) mod 256, proto at 0x7f0012345600. */
     static byte[] vectorHeader() {

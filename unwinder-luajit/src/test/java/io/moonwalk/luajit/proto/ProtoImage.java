@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds a GCproto allocation byte for byte the way LuaJIT's parser lays it out (luajit-internals.md §9.1),
+ * Builds a GCproto allocation byte for byte the way LuaJIT's parser lays it out (the allocation layout in docs/luajit-walk.md, "Reading prototypes after the sample"),
  * for any layout, plus the GCstr objects it points to: the synthetic images of the parsing tests.
  */
 final class ProtoImage {

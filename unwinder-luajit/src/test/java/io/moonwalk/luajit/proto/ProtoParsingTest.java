@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.proto;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
@@ -22,6 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (32-bit refs, 0x40-byte header, one-slot frames) layouts: the non-GC64 path is exercised here until real
  * non-GC64 fixtures exist.
  */
+@Tag("pure")
 class ProtoParsingTest {
     static Stream<LuajitLayout> layouts() {
         return Stream.of(KnownLayouts.OPENRESTY_GC64, KnownLayouts.UPSTREAM_32, KnownLayouts.OPENRESTY_32,

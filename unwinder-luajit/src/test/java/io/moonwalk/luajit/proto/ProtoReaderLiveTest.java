@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.proto;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.fixtures.LuajitScript;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * reports about them itself: {@code jit.util.funcinfo} (proto address, bytecode count, line of every pc),
  * {@code jit.util.funcbc} (instructions) and {@code debug.getinfo} (source, linedefined, short_src).
  */
+@Tag("tools")
 class ProtoReaderLiveTest {
     private static LuajitScript lua;
     private static ProcessMemory mem;

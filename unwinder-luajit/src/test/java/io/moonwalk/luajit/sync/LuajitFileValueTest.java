@@ -1,5 +1,6 @@
 package io.moonwalk.luajit.sync;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.bpf.layout.RecordLayout;
@@ -7,34 +8,37 @@ import io.moonwalk.luajit.detect.Flavor;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The walker's per-binary value carries the reference's offsets (luajit-internals.md §3, §4.2). */
+/** The walker's per-binary value carries the reference's offsets (the offsets KnownLayouts records for that build). */
+@Tag("pure")
 class LuajitFileValueTest {
-    private static int u16(ByteBuffer b, String field) {
-        return Short.toUnsignedInt(b.getShort((int) RecordLayout.LUAJIT_FILE.byteOffset(PathElement.groupElement(field))));
+    private static Object get(MemorySegment b, String field) {
+        return RecordLayout.field(RecordLayout.LUAJIT_FILE, field).get(b, 0L);
     }
 
-    private static ByteBuffer encode(LuajitLayout l) {
+    private static int u16(MemorySegment b, String field) {
+        return Short.toUnsignedInt((short) get(b, field));
+    }
+
+    private static MemorySegment encode(LuajitLayout l) {
         LuajitBinary bin = new LuajitBinary(Path.of("/x"), 0x9e30, 0xde82, l.gc64(), Flavor.OPENRESTY, l, List.of());
         byte[] v = LuajitFileValue.encode(bin);
         assertThat(v).hasSize((int) RecordLayout.LUAJIT_FILE.byteSize());
-        return ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
+        return MemorySegment.ofArray(v);
     }
 
     @Test
     void openrestyGc64() {
-        ByteBuffer b = encode(KnownLayouts.OPENRESTY_GC64);
-        assertThat(b.getLong(0)).isEqualTo(0x9e30);
-        assertThat(b.getLong(8)).isEqualTo(0xde82);
-        assertThat(b.getInt(16)).isEqualTo(0xfa8);
+        MemorySegment b = encode(KnownLayouts.OPENRESTY_GC64);
+        assertThat(get(b, "interp_start")).isEqualTo(0x9e30L);
+        assertThat(get(b, "interp_end")).isEqualTo(0xde82L);
+        assertThat(get(b, "g2disp")).isEqualTo(0xfa8);
         assertThat(u16(b, "interp_cfa")).isEqualTo(80);
-        assertThat(b.get(22)).isEqualTo((byte) 1);
+        assertThat(get(b, "gc64")).isEqualTo((byte) 1);
         assertThat(u16(b, "cf_l")).isEqualTo(0x10);
         assertThat(u16(b, "cf_pc")).isEqualTo(0x18);
         assertThat(u16(b, "l_glref")).isEqualTo(0x10);
@@ -54,8 +58,8 @@ class LuajitFileValueTest {
     @Test
     void nonGc64() {
         LuajitLayout l = KnownLayouts.all().stream().filter(x -> !x.gc64()).findFirst().orElseThrow();
-        ByteBuffer b = encode(l);
-        assertThat(b.get(22)).isEqualTo((byte) 0);
+        MemorySegment b = encode(l);
+        assertThat(get(b, "gc64")).isEqualTo((byte) 0);
         assertThat(u16(b, "cf_l")).isEqualTo(24);
         assertThat(u16(b, "cf_pc")).isEqualTo(28);
         assertThat(u16(b, "l_glref")).isEqualTo(0x8);

@@ -1,10 +1,12 @@
 package io.moonwalk.luajit.sync;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class VmLabelsTest {
     @Test
     void noVmNoLabels() {

@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -72,12 +73,8 @@ public final class RuleDictionary {
         return capacity;
     }
 
-    /** Every rule packed as {@link UnwindRule#packed()}, in index order: the kernel's rule array. */
-    public synchronized long[] packedRules() {
-        long[] out = new long[size];
-        for (int i = 0; i < size; i++) {
-            out[i] = rules[i].packed();
-        }
-        return out;
+    /** The rules from index {@code from} on, in index order: the part of the kernel's rule array not written yet. */
+    public synchronized UnwindRule[] rulesFrom(int from) {
+        return Arrays.copyOfRange(rules, Math.min(from, size), size);
     }
 }

@@ -5,6 +5,7 @@ import io.moonwalk.elf.Section;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.DataFormatException;
+import java.util.Arrays;
 import java.util.zip.Inflater;
 
 /**
@@ -13,6 +14,9 @@ import java.util.zip.Inflater;
  */
 final class SectionContents {
     static final long SHF_COMPRESSED = 0x800;
+    /** deflate's best case is about 1032:1 (RFC 1951 maximum run encoding); a larger claim is a lie. */
+    static final long MAX_DEFLATE_RATIO = 1100;
+    private static final int INITIAL_OUTPUT = 64 << 10;
     private static final int ELFCOMPRESS_ZLIB = 1;
     private static final int ELFCOMPRESS_ZSTD = 2;
     private static final int CHDR_SIZE = 24;
@@ -49,19 +53,29 @@ final class SectionContents {
             throw new CfiFormatException(section.name() + " claims to inflate to " + Long.toUnsignedString(size)
                     + " bytes, more than the " + maxBytes + "-byte limit for a CFI section");
         }
-        byte[] out = new byte[(int) size];
+        long compressed = raw.remaining() - CHDR_SIZE;
+        if (size > compressed * MAX_DEFLATE_RATIO + CHDR_SIZE) {
+            throw new CfiFormatException(section.name() + " claims to inflate " + compressed + " bytes to "
+                    + size + ", beyond what deflate can produce (" + MAX_DEFLATE_RATIO + ":1)");
+        }
+        // Grow with what actually inflates, never allocate the claimed size up front: a lying header
+        // costs at most twice the real output.
+        byte[] out = new byte[(int) Math.min(size, Math.max(INITIAL_OUTPUT, compressed * 4))];
+        int got = 0;
         Inflater inflater = new Inflater();
         try {
             inflater.setInput(raw.slice(CHDR_SIZE, raw.remaining() - CHDR_SIZE));
-            int got = 0;
-            while (got < out.length) {
+            while (got < size) {
+                if (got == out.length) {
+                    out = Arrays.copyOf(out, (int) Math.min(size, (long) out.length * 2));
+                }
                 int k = inflater.inflate(out, got, out.length - got);
                 if (k == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
                     break;
                 }
                 got += k;
             }
-            if (got != out.length) {
+            if (got != size) {
                 throw new CfiFormatException(section.name() + " inflated to " + got + " bytes, but its header says "
                         + size);
             }

@@ -1,8 +1,11 @@
 package io.moonwalk.unwinder.cfi;
 
+import io.moonwalk.bpf.layout.RecordLayout;
+import java.lang.foreign.MemorySegment;
+
 /**
- * What the in-kernel x86_64 walker does at a PC. Laid out for the kernel as 8 bytes
- * ({@code struct { u8 kind; u8 rbp_kind; s16 rbp_offset; s32 cfa_offset; }}, see {@link #packed()}).
+ * What the in-kernel x86_64 walker does at a PC. Written for the kernel as
+ * {@code struct mw_unwind_rule} (bpf/src/unwind.h, {@link RecordLayout#UNWIND_RULE}; see {@link #writeTo}).
  *
  * <ul>
  *   <li>{@link Kind#CFA_RSP} / {@link Kind#CFA_RBP}: CFA = rsp/rbp + {@code cfaOffset}; return address at CFA-8;
@@ -23,21 +26,42 @@ package io.moonwalk.unwinder.cfi;
  */
 public record UnwindRule(Kind kind, int cfaOffset, RbpKind rbpKind, short rbpOffset) {
 
-    /** Numeric values are part of the kernel ABI: do not reorder. */
-    public enum Kind { INVALID, CFA_RSP, CFA_RBP, PLT, SIGNAL, END, UNSUPPORTED, CFA_RSP_BLOB }
+    /** What the walker does; {@link #code} is enum mw_rule_kind. */
+    public enum Kind {
+        INVALID(RecordLayout.RULE_INVALID),
+        CFA_RSP(RecordLayout.RULE_CFA_RSP),
+        CFA_RBP(RecordLayout.RULE_CFA_RBP),
+        PLT(RecordLayout.RULE_PLT),
+        SIGNAL(RecordLayout.RULE_SIGNAL),
+        END(RecordLayout.RULE_END),
+        UNSUPPORTED(RecordLayout.RULE_UNSUPPORTED),
+        CFA_RSP_BLOB(RecordLayout.RULE_CFA_RSP_BLOB);
 
-    /** How to recover the caller's rbp. Numeric values are part of the kernel ABI. */
-    public enum RbpKind {
-        /** rbp was not touched (or explicitly same-value): the caller's rbp is the current rbp. */
-        UNCHANGED,
-        /** The caller's rbp is saved at CFA + {@code rbpOffset}. */
-        SAVED_AT_CFA,
-        /** CFI recovers rbp some way the walker cannot follow: later frames must not rely on rbp. */
-        LOST
+        public final int code;
+
+        Kind(int code) {
+            this.code = code;
+        }
     }
 
-    /** Size of one packed rule in the kernel's rule array. */
-    public static final int PACKED_BYTES = 8;
+    /** How to recover the caller's rbp; {@link #code} is enum mw_rbp_kind. */
+    public enum RbpKind {
+        /** rbp was not touched (or explicitly same-value): the caller's rbp is the current rbp. */
+        UNCHANGED(RecordLayout.RBP_UNCHANGED),
+        /** The caller's rbp is saved at CFA + {@code rbpOffset}. */
+        SAVED_AT_CFA(RecordLayout.RBP_SAVED_AT_CFA),
+        /** CFI recovers rbp some way the walker cannot follow: later frames must not rely on rbp. */
+        LOST(RecordLayout.RBP_LOST);
+
+        public final int code;
+
+        RbpKind(int code) {
+            this.code = code;
+        }
+    }
+
+    /** Size of one rule in the kernel's rule array. */
+    public static final int KERNEL_BYTES = (int) RecordLayout.UNWIND_RULE.byteSize();
 
     public static final UnwindRule INVALID = new UnwindRule(Kind.INVALID, 0, RbpKind.UNCHANGED, (short) 0);
     public static final UnwindRule UNSUPPORTED = new UnwindRule(Kind.UNSUPPORTED, 0, RbpKind.UNCHANGED, (short) 0);
@@ -53,12 +77,12 @@ public record UnwindRule(Kind kind, int cfaOffset, RbpKind rbpKind, short rbpOff
         return kind == Kind.PLT ? rbpOffset : 0;
     }
 
-    /** Little-endian image of the kernel struct: kind, rbp_kind, rbp_offset (s16), cfa_offset (s32). */
-    public long packed() {
-        return (kind.ordinal() & 0xffL)
-                | (rbpKind.ordinal() & 0xffL) << 8
-                | (rbpOffset & 0xffffL) << 16
-                | (cfaOffset & 0xffff_ffffL) << 32;
+    /** Writes this rule as {@code struct mw_unwind_rule} at {@code base} of {@code out}. */
+    public void writeTo(MemorySegment out, long base) {
+        RecordLayout.UNWIND_RULE_KIND.set(out, base, (byte) kind.code);
+        RecordLayout.UNWIND_RULE_RBP_KIND.set(out, base, (byte) rbpKind.code);
+        RecordLayout.UNWIND_RULE_RBP_OFFSET.set(out, base, rbpOffset);
+        RecordLayout.UNWIND_RULE_CFA_OFFSET.set(out, base, cfaOffset);
     }
 
     @Override

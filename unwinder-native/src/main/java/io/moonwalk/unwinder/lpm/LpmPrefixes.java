@@ -1,5 +1,9 @@
 package io.moonwalk.unwinder.lpm;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+import io.moonwalk.bpf.layout.RecordLayout;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,11 +16,11 @@ import java.util.List;
  */
 public final class LpmPrefixes {
     /** Bits of the pid that precede the address in the key. */
-    public static final int PID_BITS = 32;
+    public static final int PID_BITS = (int) RecordLayout.PID_KEY.select(groupElement("pid_be")).byteSize() * Byte.SIZE;
     /** Upper bound on prefixes for one range: at most one block per bit size on the way up and on the way down. */
     public static final int MAX_PREFIXES = 2 * Long.SIZE;
     /** Key size of {@code struct mw_pid_key}: u32 prefixlen, u32 pid, u64 address. */
-    public static final int KEY_BYTES = 16;
+    public static final int KEY_BYTES = (int) RecordLayout.PID_KEY.byteSize();
 
     /** One trie key: all of {@code [address, address + 2^(96 - prefixLength))} for the pid. */
     public record Prefix(int prefixLength, long address) {
@@ -84,14 +88,9 @@ public final class LpmPrefixes {
      * @param out at least {@link #KEY_BYTES} bytes, written at {@code offset}
      */
     public static void encodeKey(int pid, int prefixLength, long address, byte[] out, int offset) {
-        for (int i = 0; i < 4; i++) {
-            out[offset + i] = (byte) (prefixLength >>> (8 * i));
-        }
-        for (int i = 0; i < 4; i++) {
-            out[offset + 4 + i] = (byte) (pid >>> (24 - 8 * i));
-        }
-        for (int i = 0; i < 8; i++) {
-            out[offset + 8 + i] = (byte) (address >>> (56 - 8 * i));
-        }
+        MemorySegment k = MemorySegment.ofArray(out);
+        RecordLayout.PID_KEY_PREFIXLEN.set(k, (long) offset, prefixLength);
+        RecordLayout.PID_KEY_PID.set(k, (long) offset, pid);
+        RecordLayout.PID_KEY_ADDRESS.set(k, (long) offset, address);
     }
 }

@@ -9,14 +9,16 @@ import io.moonwalk.bpf.maps.Errno;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import io.moonwalk.unwinder.lpm.MappingBias;
+import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.Mapping;
 import io.moonwalk.process.ProcessMaps;
 import io.moonwalk.unwinder.cfi.FileIdentity;
 import io.moonwalk.unwinder.cfi.UnwindTable;
 import io.moonwalk.unwinder.cfi.UnwindTableCache;
+import io.moonwalk.unwinder.cfi.UnwindRule;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -42,9 +44,11 @@ public final class ProcessMapSync {
     /** Outcome of one {@link #sync}. */
     public enum Result { SYNCED, UNCHANGED, GONE, PID_MAPS_FULL }
 
-    private static final int MAPPING_BYTES = (int) RecordLayout.MAPPING.byteSize();
+    private static final int MAPPING_BYTES = MappingValue.BYTES;
     private static final int FILE_TABLE_BYTES = (int) RecordLayout.FILE_TABLE.byteSize();
     private static final int ENTRY_BYTES = (int) RecordLayout.UNWIND_ENTRY.byteSize();
+    private static final int RULE_BYTES = (int) RecordLayout.UNWIND_RULE.byteSize();
+    private static final int INDEX_BYTES = (int) RecordLayout.INDEX_KEY.byteSize();
     /** Entries written per batch syscall (bounds the transient arrays to 64 KiB + 32 KiB). */
     private static final int BATCH = 8192;
 
@@ -78,7 +82,7 @@ public final class ProcessMapSync {
     private final int[] splitLengths = new int[LpmPrefixes.MAX_PREFIXES];
     private final long[] splitAddresses = new long[LpmPrefixes.MAX_PREFIXES];
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
-    private final ByteBuffer value = ByteBuffer.allocate(MAPPING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final byte[] value = new byte[MAPPING_BYTES];
     private byte[] vdso;
     private boolean vdsoRead;
     private int rulesWritten;
@@ -224,7 +228,7 @@ public final class ProcessMapSync {
         encodeKey(pid, LpmPrefixes.PID_BITS + Long.SIZE, 0);
         byte[] out = new byte[MAPPING_BYTES];
         return pidMaps.lookup(key, out)
-                && ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getInt(16) == RecordLayout.MAP_PID_MARKER;
+                && MappingValue.kind(out) == RecordLayout.MAP_PID_MARKER;
     }
 
     public synchronized boolean isSynced(int pid) {
@@ -427,17 +431,18 @@ public final class ProcessMapSync {
         }
         UnwindTable t = inst.info().table();
         int count = t.entryCount();
-        byte[] keys = new byte[Math.min(count, BATCH) * 4];
+        byte[] keys = new byte[Math.min(count, BATCH) * INDEX_BYTES];
         byte[] values = new byte[Math.min(count, BATCH) * ENTRY_BYTES];
-        ByteBuffer k = ByteBuffer.wrap(keys).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer v = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment k = MemorySegment.ofArray(keys);
+        MemorySegment v = MemorySegment.ofArray(values);
         for (int from = 0; from < count; from += BATCH) {
             int n = Math.min(BATCH, count - from);
-            k.clear();
-            v.clear();
+            v.fill((byte) 0);
             for (int i = 0; i < n; i++) {
-                k.putInt(inst.firstEntry() + from + i);
-                v.putInt(t.pcOffset(from + i)).putShort((short) t.ruleIndex(from + i)).putShort((short) 0);
+                k.setAtIndex(RecordLayout.INDEX_KEY, i, inst.firstEntry() + from + i);
+                long at = (long) i * ENTRY_BYTES;
+                RecordLayout.UNWIND_ENTRY_PC.set(v, at, t.pcOffset(from + i));
+                RecordLayout.UNWIND_ENTRY_RULE.set(v, at, (short) t.ruleIndex(from + i));
             }
             int rc = entries.updateBatch(keys, values, n);
             if (rc != 0) {
@@ -447,10 +452,12 @@ public final class ProcessMapSync {
                 return false;
             }
         }
-        ByteBuffer ft = ByteBuffer.allocate(FILE_TABLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        ft.putLong(t.base()).putInt(inst.firstEntry()).putInt(count);
-        byte[] fk = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(fileId).array();
-        int rc = files.update(fk, ft.array());
+        byte[] ft = new byte[FILE_TABLE_BYTES];
+        MemorySegment fts = MemorySegment.ofArray(ft);
+        RecordLayout.FILE_TABLE_BASE.set(fts, 0L, t.base());
+        RecordLayout.FILE_TABLE_FIRST.set(fts, 0L, inst.firstEntry());
+        RecordLayout.FILE_TABLE_COUNT.set(fts, 0L, count);
+        int rc = files.update(RecordLayout.fileIdKey(fileId), ft);
         if (rc != 0) {
             fileDrops++;
             failures.report("unwind_files:" + rc, "map unwind_files refused " + what + " (errno " + rc
@@ -464,18 +471,18 @@ public final class ProcessMapSync {
 
     /** The dictionary only grows: write the rules added since the last call. */
     private boolean writeRules(String what) {
-        long[] packed = cache.dictionary().packedRules();
-        int n = packed.length - rulesWritten;
-        if (n <= 0) {
+        UnwindRule[] added = cache.dictionary().rulesFrom(rulesWritten);
+        int n = added.length;
+        if (n == 0) {
             return true;
         }
-        byte[] keys = new byte[n * 4];
-        byte[] values = new byte[n * 8];
-        ByteBuffer k = ByteBuffer.wrap(keys).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer v = ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = rulesWritten; i < packed.length; i++) {
-            k.putInt(i);
-            v.putLong(packed[i]);
+        byte[] keys = new byte[n * INDEX_BYTES];
+        byte[] values = new byte[n * RULE_BYTES];
+        MemorySegment k = MemorySegment.ofArray(keys);
+        MemorySegment v = MemorySegment.ofArray(values);
+        for (int i = 0; i < n; i++) {
+            k.setAtIndex(RecordLayout.INDEX_KEY, i, rulesWritten + i);
+            added[i].writeTo(v, (long) i * RULE_BYTES);
         }
         int rc = rules.updateBatch(keys, values, n);
         if (rc != 0) {
@@ -484,7 +491,7 @@ public final class ProcessMapSync {
                     + "; the file uses frame pointers");
             return false;
         }
-        rulesWritten = packed.length;
+        rulesWritten += n;
         return true;
     }
 
@@ -492,8 +499,7 @@ public final class ProcessMapSync {
         if (cache.release(identity)) {
             long fileId = identity.fileId();
             if (publishedFiles.remove(fileId)) {
-                byte[] fk = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(fileId).array();
-                files.delete(fk);
+                files.delete(RecordLayout.fileIdKey(fileId));
             }
         }
     }
@@ -505,8 +511,6 @@ public final class ProcessMapSync {
     }
 
     private byte[] mappingValue(long fileId, long bias, int kind, int flags) {
-        value.clear();
-        value.putLong(fileId).putLong(bias).putInt(kind).putInt(flags);
-        return value.array();
+        return MappingValue.encode(value, fileId, bias, kind, flags);
     }
 }

@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every FDE row we evaluate is compared with binutils' {@code readelf --debug-dump=frames-interp}, and every
  * table lookup at a row's location with the rule readelf's cells imply.
  */
+@Tag("tools")
 class CfiAgainstReadelfTest {
     private static final Pattern REG_PLUS = Pattern.compile("^(rsp|rbp)([+-]\\d+)$");
     private static final Pattern SAVED = Pattern.compile("^c(-?\\+?\\d+)$");

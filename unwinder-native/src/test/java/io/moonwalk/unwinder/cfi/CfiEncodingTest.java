@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** CIE/FDE variants that the system binaries do not exercise: pointer encodings, 64-bit lengths, versions. */
+@Tag("pure")
 class CfiEncodingTest {
     private static final long VADDR = 0x40_0000;
     private static final long FUNC = 0x40_1230;

@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +11,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Hostile CFI gives a CfiFormatException or a counted skip; never a crash, a hang or unbounded memory. */
+@Tag("tools")
 class CfiHostileInputTest {
 
     /** A valid CIE followed by one FDE for [0x1000, 0x1100) with the given CFA program. */

@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.elf.DebugFileLocator;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Broken debug files and padding bytes: a clear problem entry or a kept INVALID gap, never a crash. */
+@Tag("tools")
 class FileUnwindInfoHostileTest {
     @TempDir
     Path tmp;

@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.elf.DebugFileLocator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link FileUnwindInfo} on real split binaries: every row readelf prints for the sections that should have
  * contributed must be what the merged table returns, whichever place the debug file was found in.
  */
+@Tag("tools")
 class FileUnwindInfoTest {
     private static final Path DEBUG_ROOT = Path.of("/usr/lib/debug");
 

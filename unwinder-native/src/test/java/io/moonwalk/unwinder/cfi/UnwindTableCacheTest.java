@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.elf.DebugFileLocator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("tools")
 class UnwindTableCacheTest {
     @TempDir
     Path tmp;

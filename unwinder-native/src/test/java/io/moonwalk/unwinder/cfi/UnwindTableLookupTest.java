@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.cfi;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Spot checks at PCs whose meaning we know from nm/objdump/readelf, plus sizes for the lead's budget. */
+@Tag("tools")
 class UnwindTableLookupTest {
 
     private static long symbol(Path file, String name) {
@@ -85,7 +87,7 @@ class UnwindTableLookupTest {
         }
         int distinct = dict.size();
         System.out.printf("[cfi-size] distinct rules across the three files: %d (%d B in the kernel), entries total"
-                + " %d B%n", distinct, distinct * UnwindRule.PACKED_BYTES, totalBytes);
+                + " %d B%n", distinct, distinct * UnwindRule.KERNEL_BYTES, totalBytes);
         assertThat(distinct).isBetween(5, RuleDictionary.MAX_RULES);
         new ElfSections(Fixtures.LIBC).ehFrameTable(dict);
         assertThat(dict.size()).as("rebuilding libc interns nothing new").isEqualTo(distinct);
@@ -93,7 +95,7 @@ class UnwindTableLookupTest {
 
     /**
      * What the agent does per file (FileUnwindInfo: .eh_frame, .debug_frame, a separate debug file by build-id,
-     * padding bridging): build time and kernel size for the three files of an OpenResty host. Budget (DESIGN.md):
+     * padding bridging): build time and kernel size for the three files of an OpenResty host. Budget (docs/architecture.md, "Budgets"):
      * libc in under 100 ms; the warm figure is asserted at 4x that, as this is a loaded shared machine and a timing is not a
      * benchmark.
      */

@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.lpm;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
+@Tag("pure")
 class LpmPrefixesTest {
 
     @Test

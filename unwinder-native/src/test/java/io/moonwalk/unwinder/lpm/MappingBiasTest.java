@@ -1,5 +1,6 @@
 package io.moonwalk.unwinder.lpm;
 
+import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.elf.ElfFile;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * the process memory there must hold the bytes the file has at that function's file offset (from readelf's
  * program headers, not from our ELF reader).
  */
+@Tag("tools")
 class MappingBiasTest {
     private static final Pattern LOAD = Pattern.compile(
             "^\\s*LOAD\\s+0x([0-9a-f]+)\\s+0x([0-9a-f]+)\\s+0x[0-9a-f]+\\s+0x([0-9a-f]+)\\s+0x([0-9a-f]+)");

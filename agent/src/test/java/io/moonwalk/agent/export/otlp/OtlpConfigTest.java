@@ -1,5 +1,6 @@
 package io.moonwalk.agent.export.otlp;
 
+import org.junit.jupiter.api.Tag;
 import io.moonwalk.agent.export.otlp.OtlpConfig.Compression;
 import io.moonwalk.agent.export.otlp.OtlpConfig.Protocol;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@Tag("pure")
 class OtlpConfigTest {
 
     @Test

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.export.otlp;
 
+import org.junit.jupiter.api.Tag;
 import com.google.protobuf.Any;
 import com.google.rpc.RetryInfo;
 import io.grpc.InsecureServerCredentials;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Exports to a real grpc-java server on loopback. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
+@Tag("pure")
 class OtlpGrpcExportTest {
 
     static final RetryPolicy FAST_RETRY = new RetryPolicy(Duration.ofMillis(10), Duration.ofMillis(50), 2, 6);

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.export.otlp;
 
+import org.junit.jupiter.api.Tag;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.moonwalk.agent.profile.Profile;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Exports to a real JDK HttpServer on loopback. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
+@Tag("pure")
 class OtlpHttpExportTest {
 
     /** What one POST looked like on the wire. */

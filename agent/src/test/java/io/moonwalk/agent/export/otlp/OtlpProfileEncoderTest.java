@@ -1,5 +1,6 @@
 package io.moonwalk.agent.export.otlp;
 
+import org.junit.jupiter.api.Tag;
 import com.google.protobuf.TextFormat;
 import io.moonwalk.agent.profile.Profile;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import static io.moonwalk.agent.export.otlp.TestProfiles.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("tools")
 class OtlpProfileEncoderTest {
 
     @Test

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.export.otlp;
 
+import org.junit.jupiter.api.Tag;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Mutual TLS to real servers, with a CA and certificates made by the openssl command line tool. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@Tag("tools")
 class OtlpTlsExportTest {
 
     @TempDir

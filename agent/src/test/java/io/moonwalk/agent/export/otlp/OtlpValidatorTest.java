@@ -1,5 +1,6 @@
 package io.moonwalk.agent.export.otlp;
 
+import org.junit.jupiter.api.Tag;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.profiles.v1development.Function;
@@ -19,6 +20,7 @@ import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("pure")
 class OtlpValidatorTest {
 
     private static final ExportProfilesServiceRequest GOOD = ReceivedExport.encoder().encode(TestProfiles.twoProcesses());

@@ -1,0 +1,4 @@
+/**
+ * Profile writers and readers: folded stacks, pprof, the self-contained HTML flame graph.
+ */
+package io.moonwalk.agent.output;

@@ -1,0 +1,4 @@
+/**
+ * Window-end naming of raw stacks: native, kernel and interpreter frames, error reasons.
+ */
+package io.moonwalk.agent.symbolize;

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The LuaJIT walker: program mw_lua_walk (tail-call slot MW_PROG_LUA_WALK), which replaces an interpreter
+ * frame or a trace's frame with its Lua frames (the walk itself is unwind_luajit.h, shared with the host
+ * replay build; docs/luajit-walk.md), the maps it owns (luajit_files, filled by
+ * io.moonwalk.luajit.sync.LuajitFiles, and the per-CPU lua_walk), and the hand-over hooks the sampler and
+ * the native walker call (luajit.bpf.h).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "moonwalk.h"
+#include "record.bpf.h"
+#include "tailcall.bpf.h"
+#include "native.bpf.h"
+#include "luajit.bpf.h"
+
+/* file id (as in mw_mapping.file_id) -> the LuaJIT binary's interpreter range and offsets */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MW_LUAJIT_FILES_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct mw_luajit_file);
+} luajit_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_lua_walk);
+} lua_walk SEC(".maps");
+
+#include "unwind_luajit.h"
+
+/* Resets the Lua walk state and keeps the leaf registers the interpreter walk needs (BASE, PC, DISPATCH). */
+__attribute__((always_inline)) __hidden void mw_luajit_hook_sample(struct bpf_perf_event_data *ctx,
+								    struct mw_walk_state *st)
+{
+	struct mw_lua_walk *lw;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+
+	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	if (!lw)
+		return;
+	lw->leaf_rip = st->rip;
+	lw->leaf_rsp = st->rsp;
+	lw->cframe = 0;
+	lw->L = 0;
+	lw->f = MW_LUA_F_NONE;
+	lw->pc = 0;
+	lw->frames = 0;
+	lw->link_fix = 0;
+	lw->errors = 0;
+	if (!mw_interrupted_kernel(ctx)) {
+		lw->rdx = ctx->regs.dx;
+		lw->rbx = ctx->regs.bx;
+		lw->r14 = ctx->regs.r14;
+		return;
+	}
+	regs = mw_saved_user_regs();
+	if (!regs)
+		return;
+	lw->rdx = BPF_CORE_READ(regs, dx);
+	lw->rbx = BPF_CORE_READ(regs, bx);
+	lw->r14 = BPF_CORE_READ(regs, r14);
+}
+
+__attribute__((always_inline)) __hidden int mw_luajit_hook_interp(struct mw_mapping *m, __u64 pc)
+{
+	return mw_luajit_interp_hook(m, pc);
+}
+
+/*
+ * A leaf PC in no mapping of a LuaJIT process (its PID marker carries the LuaJIT file): maybe trace code of an
+ * area not routed yet. The agent is asked to find the VM (UNKNOWN_LEAF, validated there). Meanwhile, in GC64
+ * trace code r14 is DISPATCH, so g = r14 - G2DISP; mw_lua_enter_jit then accepts the sample only if g validates
+ * and g->vmstate's trace holds the PC (lw->jit_boot), so other JIT code (PCRE) never passes.
+ */
+__attribute__((always_inline)) __hidden int mw_luajit_hook_unrouted_leaf(__u32 pid, struct mw_mapping *marker)
+{
+	struct mw_luajit_file *lj;
+	struct mw_lua_walk *lw;
+	__u64 file_id;
+	__u32 zero = 0;
+
+	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	if (!lw)
+		return MW_STEP_CONTINUE;
+	mw_pid_event(MW_EVENT_UNKNOWN_LEAF, pid, lw->r14);
+	if (!marker || marker->kind != MW_MAP_PID_MARKER || !(marker->flags & MW_MAPPING_LUAJIT))
+		return MW_STEP_CONTINUE;
+	file_id = marker->file_id;
+	lj = MW_LOOKUP(&luajit_files, &file_id);
+	if (!lj || !lj->gc64 || lw->r14 <= lj->g2disp)
+		return MW_STEP_CONTINUE;
+	lw->lj = *lj;
+	lw->cframe = 0;
+	lw->jit_g = lw->r14 - lj->g2disp;
+	lw->jit_boot = 1;
+	return MW_STEP_LUAJIT;
+}
+
+/* The LuaJIT interpreter walk (unwind_luajit.h): one interpreter frame's Lua frames, then back to mw_walk. */
+SEC("perf_event")
+int mw_lua_walk(struct bpf_perf_event_data *ctx)
+{
+	struct mw_walk_state *st;
+	struct mw_lua_walk *lw;
+	struct mw_sample *s;
+	__u32 zero = 0;
+	int r;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	st = bpf_map_lookup_elem(&walk_state, &zero);
+	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	if (!s || !st || !lw)
+		return 0;
+	r = mw_lua_segment(st, lw, s);
+	if (r == MW_LUA_MORE)
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_LUA_WALK);
+	else if (r == MW_LUA_NATIVE)
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
+	if (r == MW_LUA_MORE || r == MW_LUA_NATIVE)
+		r = MW_ERR_DEPTH_LIMIT;
+	if (r > 0 && r != MW_ERR_DEPTH_LIMIT)
+		mw_count(MW_STAT_LUA_ERRORS);
+	mw_finish_walk(s, st, r);
+	return 0;
+}
+

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The native walker: program mw_walk (tail-call slot MW_PROG_WALK), which follows the agent-installed
+ * unwind tables MW_FRAMES_PER_PROG frames per run (the walk itself is unwind_native.h, shared with the
+ * host replay build), and the maps it reads: pid_maps, unwind_files, unwind_entries, unwind_rules
+ * (docs/native-unwinding.md), plus the per-CPU walk_state. Interpreter frames are handed to the LuaJIT
+ * walker through its hooks (luajit.bpf.h).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "moonwalk.h"
+#include "record.bpf.h"
+#include "tailcall.bpf.h"
+#include "native.bpf.h"
+#include "luajit.bpf.h"
+
+struct mw_pid_maps_map pid_maps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MW_UNWIND_FILES_ENTRIES);
+	__type(key, __u64); /* file id */
+	__type(value, struct mw_file_table);
+} unwind_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_UNWIND_ENTRIES_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mw_unwind_entry);
+} unwind_entries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MW_UNWIND_RULES_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct mw_unwind_rule);
+} unwind_rules SEC(".maps");
+
+struct mw_walk_state_map walk_state SEC(".maps");
+
+#define MW_INTERP_HOOK(m, pc) mw_luajit_hook_interp((m), (pc))
+#include "unwind_native.h"
+
+__attribute__((always_inline)) __hidden int mw_native_pid_synced(__u32 pid)
+{
+	return mw_pid_synced(pid);
+}
+
+__attribute__((always_inline)) __hidden int mw_native_drop_marker(__u32 pid)
+{
+	struct mw_pid_key key;
+
+	key.prefixlen = 96;
+	key.pid_be = MW_BE32(pid);
+	key.address_be = 0;
+	return bpf_map_delete_elem(&pid_maps, &key);
+}
+
+/* The native walk, MW_FRAMES_PER_PROG frames per run, re-entered by tail call until it ends. */
+SEC("perf_event")
+int mw_walk(struct bpf_perf_event_data *ctx)
+{
+	struct mw_walk_state *st;
+	struct mw_sample *s;
+	__u32 zero = 0;
+	int r;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	st = bpf_map_lookup_elem(&walk_state, &zero);
+	if (!s || !st)
+		return 0;
+	r = mw_walk_frames(st, s->frames);
+	/* a leaf PC in no mapping may be trace code of a LuaJIT VM the agent has not routed yet */
+	if (r == MW_ERR_NO_MAPPING && st->user_frames == 1 && !st->return_addr &&
+	    mw_luajit_hook_unrouted_leaf(st->pid, mw_find_mapping(st->pid, 0)) == MW_STEP_LUAJIT)
+		r = MW_STEP_LUAJIT;
+	if (r == MW_STEP_CONTINUE) {
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
+		/* the kernel's tail-call budget (33) is spent */
+		r = MW_ERR_DEPTH_LIMIT;
+	} else if (r == MW_STEP_LUAJIT) {
+		mw_count(MW_STAT_LUA_SEGMENTS);
+		bpf_tail_call(ctx, &walker_progs, MW_PROG_LUA_WALK);
+		r = MW_ERR_DEPTH_LIMIT;
+	}
+	mw_finish_walk(s, st, r);
+	return 0;
+}
+

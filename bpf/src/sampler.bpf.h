@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What selects the sampled processes: the agent's configuration and the PID filter, owned by
+ * sampler.bpf.c and read by the scheduler probes too (sched.bpf.c). The agent writes both before
+ * attaching (io.moonwalk.agent.bpf.BpfSampler; struct mw_config is in moonwalk.h).
+ */
+#ifndef MW_SAMPLER_BPF_H
+#define MW_SAMPLER_BPF_H
+
+#include "moonwalk.h"
+
+/* Up to this many tgids can be selected with a PID filter; the agent reports E2BIG beyond it. */
+#define MW_PID_FILTER_ENTRIES 4096
+
+struct mw_config_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mw_config);
+};
+
+struct mw_pid_filter_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MW_PID_FILTER_ENTRIES);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u8);  /* presence only */
+};
+
+extern struct mw_config_map config_map SEC(".maps");
+extern struct mw_pid_filter_map pid_filter SEC(".maps");
+
+static __always_inline struct mw_config *mw_get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&config_map, &zero);
+}
+
+#endif
