@@ -53,106 +53,64 @@ public final class ErrnoCalls {
         return Linker.nativeLinker().downcallHandle(address, desc, options);
     }
 
-    // holder classes: each handle is linked on first use, as jextract's own are
-    private static final class OpenMem {
-        static final MethodHandle MH = capturing(libbpf_h.bpf_object__open_mem$address(),
+    /**
+     * The handles, linked once when this class is first used. These calls happen at load, attach and
+     * detach only, so they go through {@link #call} rather than one typed invokeExact wrapper each.
+     */
+    private static final class Handles {
+        static final MethodHandle OPEN_MEM = capturing(libbpf_h.bpf_object__open_mem$address(),
                 libbpf_h.bpf_object__open_mem$descriptor());
-    }
-
-    private static final class FindMap {
-        static final MethodHandle MH = capturing(libbpf_h.bpf_object__find_map_by_name$address(),
+        static final MethodHandle FIND_MAP = capturing(libbpf_h.bpf_object__find_map_by_name$address(),
                 libbpf_h.bpf_object__find_map_by_name$descriptor());
-    }
-
-    private static final class FindProgram {
-        static final MethodHandle MH = capturing(libbpf_h.bpf_object__find_program_by_name$address(),
+        static final MethodHandle FIND_PROGRAM = capturing(libbpf_h.bpf_object__find_program_by_name$address(),
                 libbpf_h.bpf_object__find_program_by_name$descriptor());
-    }
-
-    private static final class RingBufferNew {
-        static final MethodHandle MH = capturing(libbpf_h.ring_buffer__new$address(),
+        static final MethodHandle RING_BUFFER_NEW = capturing(libbpf_h.ring_buffer__new$address(),
                 libbpf_h.ring_buffer__new$descriptor());
-    }
-
-    private static final class AttachTracepoint {
-        static final MethodHandle MH = capturing(libbpf_h.bpf_program__attach_tracepoint$address(),
+        static final MethodHandle ATTACH_TRACEPOINT = capturing(libbpf_h.bpf_program__attach_tracepoint$address(),
                 libbpf_h.bpf_program__attach_tracepoint$descriptor());
-    }
-
-    private static final class AttachPerfEvent {
-        static final MethodHandle MH = capturing(libbpf_h.bpf_program__attach_perf_event$address(),
+        static final MethodHandle ATTACH_PERF_EVENT = capturing(libbpf_h.bpf_program__attach_perf_event$address(),
                 libbpf_h.bpf_program__attach_perf_event$descriptor());
-    }
-
-    private static final class Syscall {
         // glibc reads every variadic argument with va_arg(long): all five are passed as long, and
         // the kernel ignores the registers a syscall does not use.
-        static final MethodHandle MH = capturing(libc_h.syscall.address(),
+        static final MethodHandle SYSCALL = capturing(libc_h.syscall.address(),
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
                 Linker.Option.firstVariadicArg(1));
-    }
-
-    private static final class Close {
-        static final MethodHandle MH = capturing(libc_h.close$address(), libc_h.close$descriptor());
+        static final MethodHandle CLOSE = capturing(libc_h.close$address(), libc_h.close$descriptor());
     }
 
     /** {@code struct bpf_object *bpf_object__open_mem(const void *, size_t, const struct bpf_object_open_opts *)} */
     public static MemorySegment bpf_object__open_mem(MemorySegment callState, MemorySegment objBuf, long size,
                                                      MemorySegment opts) {
-        try {
-            return (MemorySegment) OpenMem.MH.invokeExact(callState, objBuf, size, opts);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (MemorySegment) call(Handles.OPEN_MEM, callState, objBuf, size, opts);
     }
 
     /** {@code struct bpf_map *bpf_object__find_map_by_name(const struct bpf_object *, const char *)} */
     public static MemorySegment bpf_object__find_map_by_name(MemorySegment callState, MemorySegment obj,
                                                              MemorySegment name) {
-        try {
-            return (MemorySegment) FindMap.MH.invokeExact(callState, obj, name);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (MemorySegment) call(Handles.FIND_MAP, callState, obj, name);
     }
 
     /** {@code struct bpf_program *bpf_object__find_program_by_name(const struct bpf_object *, const char *)} */
     public static MemorySegment bpf_object__find_program_by_name(MemorySegment callState, MemorySegment obj,
                                                                  MemorySegment name) {
-        try {
-            return (MemorySegment) FindProgram.MH.invokeExact(callState, obj, name);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (MemorySegment) call(Handles.FIND_PROGRAM, callState, obj, name);
     }
 
     /** {@code struct ring_buffer *ring_buffer__new(int, ring_buffer_sample_fn, void *, const struct ring_buffer_opts *)} */
     public static MemorySegment ring_buffer__new(MemorySegment callState, int mapFd, MemorySegment sampleCb,
                                                  MemorySegment ctx, MemorySegment opts) {
-        try {
-            return (MemorySegment) RingBufferNew.MH.invokeExact(callState, mapFd, sampleCb, ctx, opts);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (MemorySegment) call(Handles.RING_BUFFER_NEW, callState, mapFd, sampleCb, ctx, opts);
     }
 
     /** {@code struct bpf_link *bpf_program__attach_tracepoint(const struct bpf_program *, const char *, const char *)} */
     public static MemorySegment bpf_program__attach_tracepoint(MemorySegment callState, MemorySegment prog,
                                                                MemorySegment category, MemorySegment name) {
-        try {
-            return (MemorySegment) AttachTracepoint.MH.invokeExact(callState, prog, category, name);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (MemorySegment) call(Handles.ATTACH_TRACEPOINT, callState, prog, category, name);
     }
 
     /** {@code struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *, int)} */
     public static MemorySegment bpf_program__attach_perf_event(MemorySegment callState, MemorySegment prog, int pfd) {
-        try {
-            return (MemorySegment) AttachPerfEvent.MH.invokeExact(callState, prog, pfd);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (MemorySegment) call(Handles.ATTACH_PERF_EVENT, callState, prog, pfd);
     }
 
     /**
@@ -160,17 +118,17 @@ public final class ErrnoCalls {
      * {@code segment.address()}). Returns -1 and sets errno in {@code callState} on failure.
      */
     public static long syscall(MemorySegment callState, long number, long a1, long a2, long a3, long a4, long a5) {
-        try {
-            return (long) Syscall.MH.invokeExact(callState, number, a1, a2, a3, a4, a5);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (long) call(Handles.SYSCALL, callState, number, a1, a2, a3, a4, a5);
     }
 
     /** {@code int close(int fd)} */
     public static int close(MemorySegment callState, int fd) {
+        return (int) call(Handles.CLOSE, callState, fd);
+    }
+
+    private static Object call(MethodHandle handle, Object... args) {
         try {
-            return (int) Close.MH.invokeExact(callState, fd);
+            return handle.invokeWithArguments(args);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -20,7 +20,9 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Pushes the agent's metrics over OTLP with the OpenTelemetry SDK: a {@link PeriodicMetricReader}
@@ -44,6 +46,8 @@ public final class OtlpMetricsExporter implements AutoCloseable {
     private final Timer duration;
     private volatile boolean failing;
     private volatile boolean closing;
+    private volatile Thread finalPusher;
+    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile String lastError;
 
     /**
@@ -97,11 +101,22 @@ public final class OtlpMetricsExporter implements AutoCloseable {
     }
 
     /**
-     * Stops the periodic push and closes. The SDK's reader pushes the final values once on shutdown
-     * (bounded by the exporter's timeout) unless {@code finalPush} is false.
+     * Stops the periodic push, lets a push under way finish, pushes the final values once on this
+     * thread (bounded by the exporter's timeout) unless {@code finalPush} is false, and shuts the SDK
+     * down. The SDK's reader would make its own final push during shutdown, racing a periodic push
+     * still under way (the exporter's transport is closed under it); that one is skipped instead.
      */
     public void close(boolean finalPush) {
-        closing = !finalPush;
+        closing = true;
+        long deadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1);
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        if (finalPush) {
+            finalPusher = Thread.currentThread();
+            pushNow();
+            finalPusher = null;
+        }
         provider.shutdown().join(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
     }
 
@@ -121,13 +136,17 @@ public final class OtlpMetricsExporter implements AutoCloseable {
 
         @Override
         public CompletableResultCode export(Collection<MetricData> metrics) {
-            if (closing) {
-                return CompletableResultCode.ofSuccess();  // shutdown without a final push: nothing sent, nothing failed
+            if (closing && Thread.currentThread() != finalPusher) {
+                return CompletableResultCode.ofSuccess();  // closing: only close() itself pushes; nothing sent, nothing failed
             }
             long t0 = System.nanoTime();
+            inFlight.incrementAndGet();
             sdkLog.clear();
             CompletableResultCode result = delegate.export(metrics);
-            result.whenComplete(() -> done(result, System.nanoTime() - t0));
+            result.whenComplete(() -> {
+                done(result, System.nanoTime() - t0);
+                inFlight.decrementAndGet();
+            });
             return result;
         }
 
