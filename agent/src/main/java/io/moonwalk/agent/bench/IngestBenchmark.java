@@ -1,6 +1,5 @@
 package io.moonwalk.agent.bench;
 
-import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.ProgramRunTime;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.RunTimeStats;
@@ -8,6 +7,8 @@ import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.collect.SampleCollector;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.session.Session;
+import io.moonwalk.agent.session.SessionOptions;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -21,8 +22,9 @@ import java.util.Set;
  *   <li>in the kernel: {@code run_time_ns / run_cnt} of the sampler program (BPF run-time stats),
  *       while sampling the given processes;</li>
  *   <li>in the agent: the samples captured in phase 1 are replayed from memory through the same
- *       {@link SampleCollector} that {@code record} and {@code agent} use, in windows: ingest +
- *       aggregate alone, and ingest + aggregate + symbolize (a window's end names its stacks).</li>
+ *       {@link Session} (its {@link SampleCollector}, interpreter plugins and naming) that {@code record} and
+ *       {@code agent} use, in windows: ingest + aggregate alone, and ingest + aggregate + symbolize (a window's
+ *       end names its stacks).</li>
  * </ol>
  * The processes must stay alive through both phases so that their frames can be named.
  */
@@ -64,9 +66,9 @@ public final class IngestBenchmark {
         ProgramRunTime before;
         ProgramRunTime after;
         try (RunTimeStats stats = RunTimeStats.enable();
-             BpfSampler sampler = BpfSampler.open(new SamplerOptions(hz, pids, SamplerOptions.DEFAULT_RING_BUFFER_BYTES,
-                     true))) {
-            before = sampler.sampleProgramRunTime();
+             Session session = Session.open(SessionOptions.of(new SamplerOptions(hz, pids,
+                     SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true)))) {
+            before = session.sampler().sampleProgramRunTime();
             RecordHandler capture = new RecordHandler() {
                 @Override
                 public void onSample(SampleRecord r) {
@@ -80,11 +82,16 @@ public final class IngestBenchmark {
             long end = System.nanoTime() + sampling.toNanos();
             while (System.nanoTime() < end) {
                 Thread.sleep(200);
-                sampler.drain(capture);
+                session.drain(capture);
             }
-            sampler.drain(capture);
-            after = sampler.sampleProgramRunTime();
+            session.drain(capture);
+            after = session.sampler().sampleProgramRunTime();
+            session.detach();
+            return replay(session, captured, before, after);
         }
+    }
+
+    private Result replay(Session session, List<byte[]> captured, ProgramRunTime before, ProgramRunTime after) {
         if (captured.isEmpty()) {
             throw new IllegalStateException("no samples were captured: are the processes running on a CPU?");
         }
@@ -97,7 +104,7 @@ public final class IngestBenchmark {
         }
 
         // agent phase 1: ingest + aggregate only (windows are closed without naming)
-        SampleCollector collector = new SampleCollector(pids, hz);
+        SampleCollector collector = session.collector();
         long n = 0;
         long t0 = System.nanoTime();
         long replayEnd = t0 + replay.toNanos() / 2;
@@ -125,7 +132,7 @@ public final class IngestBenchmark {
                 m2++;
                 if (++inWindow == windowSamples) {
                     long s0 = System.nanoTime();
-                    Profile p = collector.endWindow(0, 0);
+                    Profile p = session.endWindow(0, 0);
                     symbolizeNanos += System.nanoTime() - s0;
                     stacks = p.entries().size();
                     windows++;

@@ -14,10 +14,8 @@ import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_USER_STACKS;
-import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXEC;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXIT;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_NEW_PID;
-import static io.moonwalk.bpf.layout.RecordLayout.EVENT_UNKNOWN_PC;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_SAMPLE;
 import static io.moonwalk.bpf.layout.RecordLayout.EXIT;
 import static io.moonwalk.bpf.layout.RecordLayout.EXIT_KTIME_NS;
@@ -94,6 +92,10 @@ public final class BpfSampler implements AutoCloseable {
     private Throwable handlerFailure;
     private long malformedRecords;
     private long unknownRecords;
+    private SamplerOptions options;
+    private boolean attachedOnce;
+    /** Event types beyond this are not records the programs send: counted as unknown. */
+    static final int MAX_PID_EVENT_TYPE = 63;
 
     private BpfSampler(boolean filtering) {
         this.filtering = filtering;
@@ -126,10 +128,37 @@ public final class BpfSampler implements AutoCloseable {
 
     private static BpfSampler open(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes,
             Consumer<BpfSampler> beforeAttach) {
+        BpfSampler s = load(options, image, mapSizes);
+        try {
+            beforeAttach.accept(s);
+            s.attach();
+            return s;
+        } catch (RuntimeException | Error e) {
+            try {
+                s.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the programs and maps without attaching: {@link #maps()} are usable and nothing is sampled until
+     * {@link #attach()} (the session installs the target processes' maps in between). On failure everything
+     * already created is released.
+     *
+     * @param mapSizes max_entries overrides by map name, applied before load (tests: a tiny pid_maps)
+     */
+    public static BpfSampler load(SamplerOptions options, Map<String, Integer> mapSizes) {
+        return load(options, readObject(), mapSizes);
+    }
+
+    private static BpfSampler load(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes) {
         checkKernel();
         BpfSampler s = new BpfSampler(!options.pids().isEmpty());
         try {
-            s.load(options, image, mapSizes, beforeAttach);
+            s.loadObject(options, image, mapSizes);
             return s;
         } catch (RuntimeException | Error e) {
             try {
@@ -158,8 +187,8 @@ public final class BpfSampler implements AutoCloseable {
         }
     }
 
-    private void load(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes,
-            Consumer<BpfSampler> beforeAttach) {
+    private void loadObject(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes) {
+        this.options = options;
         LibbpfLog.install();
         try (Arena loadArena = Arena.ofConfined(); LibbpfLog.Capture log = LibbpfLog.capture()) {
             // libbpf may read the buffer until load, so it lives until load returns
@@ -207,7 +236,14 @@ public final class BpfSampler implements AutoCloseable {
             putPid(pid);
         }
         openRingBuffer();
-        beforeAttach.accept(this);
+    }
+
+    /** Attaches the exit tracepoint and the perf events of a sampler from {@link #load}: sampling starts. Once. */
+    public void attach() {
+        if (attachedOnce) {
+            throw new IllegalStateException("the sampler is attached already");
+        }
+        attachedOnce = true;
         attachExitTracepoint();
         attachPerfEvents(options.hz());
         LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}", perfEvents, options.hz(),
@@ -398,8 +434,9 @@ public final class BpfSampler implements AutoCloseable {
                     return 0;
                 }
                 handler.onSample(record);
-            } else if ((type == EVENT_NEW_PID || type == EVENT_UNKNOWN_PC || type == EVENT_EXEC
-                    || type == RecordLayout.EVENT_UNKNOWN_LEAF) && size >= PID_EVENT.byteSize()) {
+            } else if (type >= EVENT_NEW_PID && type <= MAX_PID_EVENT_TYPE && size >= PID_EVENT.byteSize()) {
+                // every type after EXIT is a struct mw_pid_event (moonwalk.h), the core's (NEW_PID, UNKNOWN_PC,
+                // EXEC) and the interpreter walkers' own requests alike: the handler forwards what it knows
                 handler.onPidEvent(type, rec.get(JAVA_INT_UNALIGNED, PID_EVENT_PID),
                         rec.get(JAVA_LONG_UNALIGNED, PID_EVENT_PC));
             } else if (type == EVENT_EXIT && size >= EXIT.byteSize()) {

@@ -8,7 +8,7 @@ import io.moonwalk.agent.daemon.Agent;
 import io.moonwalk.agent.daemon.AgentOptions;
 import io.moonwalk.agent.daemon.MeasuredSender;
 import io.moonwalk.agent.daemon.OtlpSink;
-import io.moonwalk.agent.daemon.ProcessSelector;
+import io.moonwalk.agent.collect.ProcessSelector;
 import io.moonwalk.agent.daemon.Readiness;
 import io.moonwalk.agent.daemon.StoreSink;
 import io.moonwalk.agent.daemon.WindowSink;
@@ -271,8 +271,8 @@ public final class AgentCommand implements Callable<Integer> {
                 http.close();
             }
         }
-        System.err.printf("moonwalk: agent stopped after %d windows (%d samples)%n", agent.windowsClosed(),
-                agent.samples());
+        System.err.printf("moonwalk: agent stopped after %d windows (%d samples)%n", agent.stats().windowsClosed(),
+                agent.stats().samples());
         return 0;
     }
 

@@ -73,10 +73,9 @@ public final class RecordCommand implements Callable<Integer> {
         Thread safetyNet = new Thread(recording::detachNow, "moonwalk-detach");
         Runtime.getRuntime().addShutdownHook(safetyNet);
 
-        recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
+        Profile profile = recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
                 targets.isEmpty() ? "the whole host" : "pid " + targets, hz, format(duration),
                 ""));
-        Profile profile = recording.profile();
         for (int i = 0; i < outputs.size(); i++) {
             Path out = outputs.get(i);
             try {

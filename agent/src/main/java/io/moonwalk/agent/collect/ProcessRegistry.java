@@ -1,5 +1,9 @@
 package io.moonwalk.agent.collect;
 
+import io.moonwalk.process.ProcessStart;
+import java.nio.file.Path;
+import java.util.ArrayList;
+
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.process.ProcessInfo;
 import io.moonwalk.symbolize.symbols.NativeSymbolizer;
@@ -29,6 +33,8 @@ public final class ProcessRegistry {
     /** Image number for the next capture of a PID that exec'ed (absent: 0). */
     private final Map<Integer, Integer> nextImage = new java.util.HashMap<>();
     private long evictions;
+    private long recycled;
+    private static final Path PROC = Path.of("/proc");
 
     public ProcessRegistry(NativeSymbolizer symbolizer, int maxProcesses) {
         this.symbolizer = symbolizer;
@@ -39,12 +45,15 @@ public final class ProcessRegistry {
     public static final class TrackedProcess {
         private final ProcessIdentity identity;
         private final int image;
+        /** {@link ProcessStart#ticks} at capture: a different value later means the PID was recycled. */
+        private final long startTicks;
         private ProcessSymbols symbols;
         private boolean exited;
 
-        TrackedProcess(ProcessIdentity identity, int image, ProcessSymbols symbols) {
+        TrackedProcess(ProcessIdentity identity, int image, long startTicks, ProcessSymbols symbols) {
             this.identity = identity;
             this.image = image;
+            this.startTicks = startTicks;
             this.symbols = symbols;
         }
 
@@ -74,8 +83,13 @@ public final class ProcessRegistry {
      */
     public TrackedProcess get(int pid, String threadName) {
         TrackedProcess p = processes.get(pid);
-        if (p != null) {
+        if (p != null && !p.exited) {
             return p;
+        }
+        if (p != null) {
+            // a sample after the exit: the PID was recycled. The old entry keeps naming what was sampled
+            // before (under its image number); the new process is captured as the next image.
+            retire(p);
         }
         p = capture(pid, threadName);
         if (processes.size() >= maxProcesses) {
@@ -104,18 +118,26 @@ public final class ProcessRegistry {
      * next {@link #get} captures the new image.
      */
     public void execed(int pid) {
-        TrackedProcess p = processes.remove(pid);
-        int image = p == null ? nextImage.getOrDefault(pid, 0) : p.image;
-        nextImage.put(pid, image + 1);
-        if (p != null) {
-            p.exited = true; // no refresh: /proc now shows the new image
-            if (retired.size() >= maxProcesses) {
-                Iterator<TrackedProcess> it = retired.values().iterator();
-                it.next();
-                it.remove();
-            }
-            retired.put(retiredKey(pid, p.image), p);
+        TrackedProcess p = processes.get(pid);
+        if (p == null) {
+            nextImage.merge(pid, 1, Integer::sum);
+            return;
         }
+        p.exited = true; // no refresh: /proc now shows the new image
+        retire(p);
+    }
+
+    /** Moves the current entry of a PID to the retired images and makes the next capture the next image. */
+    private void retire(TrackedProcess p) {
+        int pid = p.identity.pid();
+        processes.remove(pid);
+        nextImage.put(pid, p.image + 1);
+        if (retired.size() >= maxProcesses) {
+            Iterator<TrackedProcess> it = retired.values().iterator();
+            it.next();
+            it.remove();
+        }
+        retired.put(retiredKey(pid, p.image), p);
     }
 
     private static long retiredKey(int pid, int image) {
@@ -123,6 +145,7 @@ public final class ProcessRegistry {
     }
 
     private TrackedProcess capture(int pid, String threadName) {
+        long start = ProcessStart.ticks(PROC, pid);
         ProcessIdentity identity;
         try {
             ProcessInfo info = ProcessInfo.read(pid);
@@ -138,7 +161,7 @@ public final class ProcessRegistry {
         } catch (RuntimeException | java.io.IOException e) {
             symbols = null;
         }
-        return new TrackedProcess(identity, nextImage.getOrDefault(pid, 0), symbols);
+        return new TrackedProcess(identity, nextImage.getOrDefault(pid, 0), start, symbols);
     }
 
     /** Re-reads a live process's maps, e.g. after an address fell outside every known mapping. */
@@ -153,18 +176,59 @@ public final class ProcessRegistry {
         }
     }
 
+    /**
+     * Whether {@code pid} now belongs to another process than the one tracked (its exit event was lost and the PID
+     * recycled): if so the old entry is retired like an exec's, so the next sample captures the new process and no
+     * stack of it is named with the old one's identity. One small /proc read; called on the kernel's new-PID
+     * event and for every tracked process at each window's end.
+     */
+    public boolean retireIfRecycled(int pid) {
+        TrackedProcess p = processes.get(pid);
+        if (p == null || p.exited || p.startTicks == ProcessStart.GONE) {
+            return false;
+        }
+        long now = ProcessStart.ticks(PROC, pid);
+        if (now == p.startTicks) {
+            return false;
+        }
+        if (now == ProcessStart.GONE) {
+            p.exited = true; // its exit event was lost
+        } else {
+            execed(pid);
+            recycled++;
+        }
+        return true;
+    }
+
+    /** Checks every tracked process (see {@link #retireIfRecycled}); returns how many were retired. */
+    public int reconcile() {
+        int n = 0;
+        for (Integer pid : new ArrayList<>(processes.keySet())) {
+            if (retireIfRecycled(pid)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** PIDs found recycled (identity replaced) since the start. */
+    public long recycled() {
+        return recycled;
+    }
+
     public void exited(int pid) {
         TrackedProcess p = processes.get(pid);
         if (p != null) {
             p.exited = true;
         }
-        nextImage.remove(pid); // a recycled PID starts over
     }
 
     /** Drops processes that have exited and images replaced by an exec; call between windows, after their stacks were named. */
     public void forgetExited() {
         processes.values().removeIf(p -> p.exited);
         retired.clear();
+        // image numbers only need to differ within a window: a PID with no entry left starts over
+        nextImage.keySet().retainAll(processes.keySet());
     }
 
     private void evictOne() {

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.daemon;
 
+import io.moonwalk.agent.collect.ProcessSelector;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.daemon;
 
+import io.moonwalk.agent.session.SessionStats;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,13 +24,15 @@ public final class Readiness {
     public Result check() {
         StringBuilder sb = new StringBuilder();
         boolean ok = true;
-        if (agent.attached()) {
+        SessionStats stats = agent.stats();
+        if (stats.attached()) {
             sb.append("sampler: attached\n");
         } else {
             ok = false;
             sb.append("sampler: not attached\n");
         }
-        long age = agent.nanosSinceDrain();
+        long drained = stats.drainedAtNanos();
+        long age = drained == 0 ? Long.MAX_VALUE : System.nanoTime() - drained;
         if (age > MAX_DRAIN_AGE_NANOS) {
             ok = false;
             sb.append("drain: no ring-buffer drain for ")

@@ -16,12 +16,8 @@ import io.moonwalk.agent.profile.Frame;
 import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.store.ProfileStore;
-import io.moonwalk.luajit.sync.LuajitFiles;
 import io.moonwalk.bpf.maps.BpfMaps;
 import io.moonwalk.bpf.maps.MapFill;
-import io.moonwalk.agent.symbolize.LuaFrameSymbolizer;
-import io.moonwalk.agent.symbolize.ProtoPrefetcher;
-import io.moonwalk.unwinder.cfi.UnwindTableCache;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +28,9 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The agent's Micrometer meters, all named {@code moonwalk_*} (the README lists each with its
- * type, labels and meaning). Most read counters the components keep anyway, at scrape time; only
- * the per-window ones (unwind errors, window sizes) are recorded as windows pass.
+ * type, labels and meaning). The session's meters read its latest published {@code SessionStats} snapshot at
+ * scrape time; the interpreter plugins' meters are registered from their snapshots ({@link InterpreterMeters});
+ * only the per-window ones (unwind errors, window sizes) are recorded as windows pass.
  */
 public final class AgentMetrics {
     /** Error frames are named {@code [unwind error: REASON]} by the symbolizer. */
@@ -41,11 +38,12 @@ public final class AgentMetrics {
     /** Bounds the reason label's values: names beyond this many distinct reasons count as "other". */
     static final int MAX_REASONS = 32;
 
-    /** The unwinder's maps, registered at bind time so their meters exist before the first sync. */
+    /**
+     * The native unwinder's maps, registered at bind time so their meters exist before the first sync (the
+     * interpreter plugins' maps appear with their first snapshot).
+     */
     static final List<String> KNOWN_MAPS = List.of(BpfMaps.PID_MAPS, BpfMaps.UNWIND_FILES, BpfMaps.UNWIND_ENTRIES,
-            BpfMaps.UNWIND_RULES, BpfMaps.LUAJIT_FILES);
-    /** Map fill is read under the map sync's lock: at most once per this many ns, on the scraping thread. */
-    static final long MAP_FILL_MAX_AGE_NANOS = 500_000_000L;
+            BpfMaps.UNWIND_RULES);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Set<String> boundMaps = ConcurrentHashMap.newKeySet();
@@ -55,7 +53,7 @@ public final class AgentMetrics {
     private final DistributionSummary windowEntries;
     private final Timer windowDuration;
     private final Timer symbolizeDuration;
-    private final JitHealthMeters jitHealth = new JitHealthMeters(registry);
+    private final InterpreterMeters interpreterMeters = new InterpreterMeters(registry);
 
     public AgentMetrics() {
         windowSamples = Counter.builder("moonwalk.window.samples").description("samples in delivered windows")
@@ -75,53 +73,58 @@ public final class AgentMetrics {
     /** Prometheus text exposition of every meter. */
     public String scrape() {
         bindNewMaps();
-        refreshJitHealth();
+        refreshInterpreters();
         return registry.scrape();
     }
 
-    /** Sampling, filtering, symbolization and window meters of {@code agent}. */
+    /** Sampling, filtering, symbolization and window meters of {@code agent}, read from its stats snapshots. */
     public void bindAgent(Agent agent) {
         MeterRegistry r = registry;
+        this.agent = agent;
         gauge(r, "moonwalk.sampler.attached", "1 while the BPF programs are attached", agent,
-                a -> a.attached() ? 1 : 0);
+                a -> a.stats().attached() ? 1 : 0);
         counter(r, "moonwalk.kernel.samples", "perf samples the BPF program handled (all CPUs)", agent,
-                a -> a.kernelStat(RecordLayout.STAT_SAMPLES));
-        FunctionCounter.builder("moonwalk.kernel.samples.skipped", agent, a -> a.kernelStat(RecordLayout.STAT_SKIPPED_IDLE))
+                a -> a.stats().kernelStat(RecordLayout.STAT_SAMPLES));
+        FunctionCounter.builder("moonwalk.kernel.samples.skipped", agent,
+                        a -> a.stats().kernelStat(RecordLayout.STAT_SKIPPED_IDLE))
                 .tag("reason", "idle").description("samples the BPF program skipped on purpose").register(r);
-        FunctionCounter.builder("moonwalk.kernel.samples.skipped", agent, a -> a.kernelStat(RecordLayout.STAT_SKIPPED_FILTER))
+        FunctionCounter.builder("moonwalk.kernel.samples.skipped", agent,
+                        a -> a.stats().kernelStat(RecordLayout.STAT_SKIPPED_FILTER))
                 .tag("reason", "pid_filter").description("samples the BPF program skipped on purpose").register(r);
-        FunctionCounter.builder("moonwalk.samples.lost", agent, a -> a.kernelStat(RecordLayout.STAT_RINGBUF_FULL))
+        FunctionCounter.builder("moonwalk.samples.lost", agent, a -> a.stats().kernelStat(RecordLayout.STAT_RINGBUF_FULL))
                 .tag("where", "kernel_ring_buffer_full")
                 .description("records lost in the kernel because the ring buffer was full").register(r);
-        FunctionCounter.builder("moonwalk.kernel.stack.errors", agent, a -> a.kernelStat(RecordLayout.STAT_KERNEL_STACK_ERR))
+        FunctionCounter.builder("moonwalk.kernel.stack.errors", agent,
+                        a -> a.stats().kernelStat(RecordLayout.STAT_KERNEL_STACK_ERR))
                 .tag("stack", "kernel").description("bpf_get_stack failures in the BPF program").register(r);
-        FunctionCounter.builder("moonwalk.kernel.stack.errors", agent, a -> a.kernelStat(RecordLayout.STAT_USER_STACK_ERR))
+        FunctionCounter.builder("moonwalk.kernel.stack.errors", agent,
+                        a -> a.stats().kernelStat(RecordLayout.STAT_USER_STACK_ERR))
                 .tag("stack", "user").description("bpf_get_stack failures in the BPF program").register(r);
         counter(r, "moonwalk.kernel.process.exits", "process exit events the BPF program sent", agent,
-                a -> a.kernelStat(RecordLayout.STAT_EXITS));
-        counter(r, "moonwalk.samples", "samples accepted into windows", agent, Agent::samples);
+                a -> a.stats().kernelStat(RecordLayout.STAT_EXITS));
+        counter(r, "moonwalk.samples", "samples accepted into windows", agent, a -> a.stats().samples());
         counter(r, "moonwalk.samples.filtered", "samples of processes the --exe/--container/--cgroup filters rejected",
-                agent, Agent::filteredSamples);
-        FunctionCounter.builder("moonwalk.samples.dropped", agent, Agent::tableDrops).tag("reason", "window_table_full")
-                .description("samples dropped in the agent").register(r);
+                agent, a -> a.stats().filteredSamples());
+        FunctionCounter.builder("moonwalk.samples.dropped", agent, a -> a.stats().windowTableDrops())
+                .tag("reason", "window_table_full").description("samples dropped in the agent").register(r);
         FunctionCounter.builder("moonwalk.samples.dropped", agent, a -> a.worker().droppedSamples())
                 .tag("reason", "window_queue_full").description("samples dropped in the agent").register(r);
-        FunctionCounter.builder("moonwalk.samples.dropped", agent, Agent::malformedRecords).tag("reason", "malformed")
-                .description("samples dropped in the agent").register(r);
+        FunctionCounter.builder("moonwalk.samples.dropped", agent, a -> a.stats().malformedRecords())
+                .tag("reason", "malformed").description("samples dropped in the agent").register(r);
         gauge(r, "moonwalk.processes.tracked", "processes the agent holds identity and maps for", agent,
-                Agent::processesTracked);
+                a -> a.stats().processesTracked());
         counter(r, "moonwalk.processes.evicted", "processes evicted from the full process table", agent,
-                Agent::processEvictions);
+                a -> a.stats().processEvictions());
         counter(r, "moonwalk.symbolizer.file.failures", "binaries whose symbols could not be loaded", agent,
-                a -> a.nativeSymbolizer().loadFailures());
+                a -> a.stats().symbolizer().loadFailures());
         counter(r, "moonwalk.symbolizer.cache.hits", "symbol-table cache hits", agent,
-                a -> a.nativeSymbolizer().cacheHits());
+                a -> a.stats().symbolizer().cacheHits());
         counter(r, "moonwalk.symbolizer.cache.misses", "symbol-table cache misses (a file was loaded)", agent,
-                a -> a.nativeSymbolizer().cacheMisses());
+                a -> a.stats().symbolizer().cacheMisses());
         gauge(r, "moonwalk.symbolizer.cache.entries", "files in the symbol-table cache", agent,
-                a -> a.nativeSymbolizer().cacheEntries());
+                a -> a.stats().symbolizer().cacheEntries());
         gauge(r, "moonwalk.symbolizer.cache.limit", "capacity of the symbol-table cache", agent,
-                a -> a.nativeSymbolizer().maxCacheEntries());
+                a -> a.stats().symbolizer().maxCacheEntries());
         FunctionCounter.builder("moonwalk.windows", agent, a -> a.worker().deliveredWindows()).tag("outcome", "delivered")
                 .description("windows closed, by outcome").register(r);
         FunctionCounter.builder("moonwalk.windows", agent, a -> a.worker().droppedWindows()).tag("outcome", "dropped")
@@ -130,72 +133,46 @@ public final class AgentMetrics {
                 a -> a.worker().sinkFailures());
         bindUnwinder(agent);
         agent.windowListener((durationNanos, symbolizeNanos) -> {
-            refreshJitHealth(); // the OTLP push reads the registry without a scrape
+            refreshInterpreters(); // the OTLP push reads the registry without a scrape
             windowDuration.record(durationNanos, TimeUnit.NANOSECONDS);
             symbolizeDuration.record(symbolizeNanos, TimeUnit.NANOSECONDS);
         });
     }
 
-    /** Map fill, unwind tables, LuaJIT detection, Lua frame naming and symbolization failures. */
+    /** Map fill, unwind tables and symbolization failures (the interpreters' meters come with their snapshots). */
     private void bindUnwinder(Agent agent) {
         MeterRegistry r = registry;
-        this.agent = agent;
         for (String map : KNOWN_MAPS) {
             bindMap(map);
         }
         counter(r, "moonwalk.unwind.tables.builds", "unwind tables built from a file's CFI", agent,
-                a -> tables(a, UnwindTableCache::builds));
+                a -> a.stats().unwindTables().builds());
         counter(r, "moonwalk.unwind.tables.build.failures", "files whose unwind table could not be built", agent,
-                a -> tables(a, UnwindTableCache::buildFailures));
+                a -> a.stats().unwindTables().buildFailures());
         counter(r, "moonwalk.unwind.tables.refusals", "built tables that did not fit the kernel's entry map", agent,
-                a -> tables(a, UnwindTableCache::refusals));
-        FunctionCounter.builder("moonwalk.unwind.tables.cache.hits", agent, a -> tables(a, UnwindTableCache::hits))
+                a -> a.stats().unwindTables().refusals());
+        FunctionCounter.builder("moonwalk.unwind.tables.cache.hits", agent, a -> a.stats().unwindTables().hits())
                 .tag("kind", "table").description("table requests served without a build").register(r);
         FunctionCounter.builder("moonwalk.unwind.tables.cache.hits", agent,
-                        a -> tables(a, UnwindTableCache::negativeHits))
+                        a -> a.stats().unwindTables().negativeHits())
                 .tag("kind", "negative").description("table requests served without a build").register(r);
         gauge(r, "moonwalk.unwind.tables.live", "unwind tables installed in the kernel", agent,
-                a -> tables(a, UnwindTableCache::liveTables));
+                a -> a.stats().unwindTables().liveTables());
         gauge(r, "moonwalk.unwind.tables.live.entries", "unwind entries the installed tables occupy", agent,
-                a -> tables(a, UnwindTableCache::liveEntries));
-        gauge(r, "moonwalk.luajit.vms.unexported", "LuaJIT VMs without health meters (series bound reached)",
-                jitHealth, JitHealthMeters::unexported);
-        counter(r, "moonwalk.luajit.files.examined", "executable files examined for LuaJIT", agent,
-                a -> luajit(a, LuajitFiles::filesExamined));
-        counter(r, "moonwalk.luajit.binaries.detected", "files recognised as LuaJIT", agent,
-                a -> luajit(a, LuajitFiles::filesDetected));
-        counter(r, "moonwalk.luajit.binaries.refused", "files that look like LuaJIT but could not be established",
-                agent, a -> luajit(a, LuajitFiles::filesRefused));
-        for (String result : List.of("named", "stale", "invalid")) {
-            FunctionCounter.builder("moonwalk.lua.frames", agent, a -> luaFrames(a, result)).tag("result", result)
-                    .description("distinct Lua frames named at window end, by result").register(r);
-        }
-        for (String result : List.of("read", "failed", "dropped")) {
-            FunctionCounter.builder("moonwalk.lua.proto.prefetch", agent, a -> prefetch(a, result))
-                    .tag("result", result).description("Lua frames whose protos were read while sampling, by result")
-                    .register(r);
-        }
-        gauge(r, "moonwalk.lua.proto.prefetch.queue", "Lua frames waiting to be prefetched", agent,
-                a -> a.protoPrefetcher() == null ? 0 : a.protoPrefetcher().queueSize());
-        counter(r, "moonwalk.lua.proto.cache.hits", "proto reads answered from the cache", agent,
-                a -> protoCache(a, LuaFrameSymbolizer.ProtoCacheStats::hits));
-        counter(r, "moonwalk.lua.proto.cache.misses", "proto reads that went to target memory", agent,
-                a -> protoCache(a, LuaFrameSymbolizer.ProtoCacheStats::misses));
-        gauge(r, "moonwalk.lua.proto.cache.entries", "protos cached", agent,
-                a -> protoCache(a, LuaFrameSymbolizer.ProtoCacheStats::entries));
-        FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, Agent::unknownNativeFrames)
+                a -> a.stats().unwindTables().liveEntries());
+        FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, a -> a.stats().unknownNativeFrames())
                 .tag("kind", "native").description("frames left without a symbol (distinct addresses per window)")
                 .register(r);
-        FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, Agent::unknownKernelFrames)
+        FunctionCounter.builder("moonwalk.symbolize.unknown.frames", agent, a -> a.stats().unknownKernelFrames())
                 .tag("kind", "kernel").description("frames left without a symbol (distinct addresses per window)")
                 .register(r);
     }
 
-    /** Brings the per-VM JIT health meters up to date (new VMs registered, gone VMs removed). */
-    private void refreshJitHealth() {
+    /** Brings the interpreter plugins' meters up to date (new series registered, gone series removed). */
+    private void refreshInterpreters() {
         Agent a = agent;
         if (a != null) {
-            jitHealth.update(a.jitHealth(MAP_FILL_MAX_AGE_NANOS));
+            interpreterMeters.update(a.stats().interpreters());
         }
     }
 
@@ -205,7 +182,7 @@ public final class AgentMetrics {
         if (a == null) {
             return;
         }
-        for (MapFill f : a.mapFill(MAP_FILL_MAX_AGE_NANOS)) {
+        for (MapFill f : a.stats().mapFill()) {
             if (!boundMaps.contains(f.map())) {
                 bindMap(f.map());
             }
@@ -226,51 +203,12 @@ public final class AgentMetrics {
     }
 
     private static double fill(Agent a, String map, ToDoubleFunction<MapFill> f) {
-        for (MapFill m : a.mapFill(MAP_FILL_MAX_AGE_NANOS)) {
+        for (MapFill m : a.stats().mapFill()) {
             if (m.map().equals(map)) {
                 return f.applyAsDouble(m);
             }
         }
         return 0;
-    }
-
-    private static double tables(Agent a, ToDoubleFunction<UnwindTableCache> f) {
-        UnwindTableCache t = a.unwindTables();
-        return t == null ? 0 : f.applyAsDouble(t);
-    }
-
-    private static double luajit(Agent a, ToDoubleFunction<LuajitFiles> f) {
-        LuajitFiles l = a.luajitFiles();
-        return l == null ? 0 : f.applyAsDouble(l);
-    }
-
-    private static double luaFrames(Agent a, String result) {
-        LuaFrameSymbolizer l = a.luaFrames();
-        if (l == null) {
-            return 0;
-        }
-        return switch (result) {
-            case "named" -> l.named();
-            case "stale" -> l.stale();
-            default -> l.invalid();
-        };
-    }
-
-    private static double prefetch(Agent a, String result) {
-        ProtoPrefetcher p = a.protoPrefetcher();
-        if (p == null) {
-            return 0;
-        }
-        return switch (result) {
-            case "read" -> p.read();
-            case "failed" -> p.failed();
-            default -> p.dropped();
-        };
-    }
-
-    private static double protoCache(Agent a, ToDoubleFunction<LuaFrameSymbolizer.ProtoCacheStats> f) {
-        LuaFrameSymbolizer l = a.luaFrames();
-        return l == null ? 0 : f.applyAsDouble(l.protoCache());
     }
 
     /** Export meters of the OTLP exporter and its sender. */

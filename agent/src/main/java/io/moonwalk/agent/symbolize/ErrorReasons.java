@@ -2,7 +2,7 @@ package io.moonwalk.agent.symbolize;
 
 import io.moonwalk.bpf.layout.RecordLayout;
 
-/** Human text for the unwinder's error reasons (enum mw_error_reason in bpf/src/moonwalk.h). */
+/** Human text for the core unwinder's error reasons (enum mw_error_reason in bpf/src/moonwalk.h); null for others. */
 final class ErrorReasons {
     private ErrorReasons() {
     }
@@ -19,10 +19,7 @@ final class ErrorReasons {
             case RecordLayout.ERR_BAD_CFA -> "bad CFA";
             case RecordLayout.ERR_UNSUPPORTED_CFI -> "unsupported CFI";
             case RecordLayout.ERR_WALKER_UNAVAILABLE -> "walker unavailable";
-            case RecordLayout.ERR_LUA_NO_VM -> "lua: no valid VM";
-            case RecordLayout.ERR_LUA_BAD_FRAME -> "lua: bad frame";
-            case RecordLayout.ERR_LUA_READ_FAULT -> "lua: read fault";
-            default -> "reason " + reason;
+            default -> null; // an interpreter walker's reason: its plugin describes it
         };
     }
 }

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.daemon.Agent;
 import io.moonwalk.agent.daemon.AgentOptions;
-import io.moonwalk.agent.daemon.ProcessSelector;
+import io.moonwalk.agent.collect.ProcessSelector;
 import io.moonwalk.agent.daemon.WindowWorker;
 import java.time.Duration;
 import java.util.List;

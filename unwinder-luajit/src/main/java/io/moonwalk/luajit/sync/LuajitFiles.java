@@ -48,10 +48,12 @@ public final class LuajitFiles implements MappingExtension {
     private final Map<FileIdentity, Published> published = new HashMap<>();
     private final Map<Integer, LuajitBinary> byPid = new ConcurrentHashMap<>();
     private final Map<Integer, Long> fileIdByPid = new ConcurrentHashMap<>();
-    private long examined;
-    private long refused;
-    private long found;
-    private long mapDrops;
+    // written under this object's lock (held while a file is examined), read without it: figures never wait
+    private volatile long examined;
+    private volatile long refused;
+    private volatile long found;
+    private volatile long mapDrops;
+    private volatile int publishedCount;
 
     public LuajitFiles(BpfMaps maps, FailureLog failures) {
         this(maps.map(BpfMaps.LUAJIT_FILES), new LuajitDetector(), failures);
@@ -67,16 +69,16 @@ public final class LuajitFiles implements MappingExtension {
     public synchronized int install(int pid, Mapping mapping, FileIdentity identity, ElfFile elf) {
         Detection d = detections.get(identity);
         if (d == null) {
-            examined++;
+            examined = examined + 1;
             d = detector.detect(elf, Path.of(mapping.filePath()));
             detections.put(identity, d);
             switch (d) {
                 case Detection.Found f -> {
-                    found++;
+                    found = found + 1;
                     LOG.log(System.Logger.Level.INFO, f.binary().summary());
                 }
                 case Detection.Refused r -> {
-                    refused++;
+                    refused = refused + 1;
                     failures.report("luajit-refused:" + identity, r.reason()
                             + "; Lua frames of processes using it are not walked");
                 }
@@ -91,7 +93,7 @@ public final class LuajitFiles implements MappingExtension {
         if (p == null) {
             int rc = files.update(key(identity), LuajitFileValue.encode(found.binary()));
             if (rc != 0) {
-                mapDrops++;
+                mapDrops = mapDrops + 1;
                 failures.report("luajit_files:" + rc, "map luajit_files refused " + mapping.filePath() + " (errno "
                         + rc + ", " + files.maxEntries() + " entries); its Lua frames are not walked");
                 return 0;
@@ -99,6 +101,7 @@ public final class LuajitFiles implements MappingExtension {
             p = new Published(found.binary(), 0);
         }
         published.put(identity, new Published(p.binary(), p.refs() + 1));
+        publishedCount = published.size();
         byPid.put(pid, found.binary());
         fileIdByPid.put(pid, identity.fileId());
         return RecordLayout.MAPPING_LUAJIT;
@@ -115,6 +118,7 @@ public final class LuajitFiles implements MappingExtension {
             return;
         }
         published.remove(identity);
+        publishedCount = published.size();
         files.delete(key(identity));
     }
 
@@ -153,21 +157,21 @@ public final class LuajitFiles implements MappingExtension {
         return Optional.ofNullable(byPid.get(pid));
     }
 
-    public synchronized long filesExamined() {
+    public long filesExamined() {
         return examined;
     }
 
     /** Distinct files (by identity) recognised as LuaJIT, since start. */
-    public synchronized long filesDetected() {
+    public long filesDetected() {
         return found;
     }
 
-    public synchronized long filesRefused() {
+    public long filesRefused() {
         return refused;
     }
 
-    public synchronized MapFill fill() {
-        return new MapFill(files.name(), published.size(), files.maxEntries(), mapDrops);
+    public MapFill fill() {
+        return new MapFill(files.name(), publishedCount, files.maxEntries(), mapDrops);
     }
 
     private static byte[] key(FileIdentity identity) {

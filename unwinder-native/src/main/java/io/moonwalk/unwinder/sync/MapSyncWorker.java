@@ -3,7 +3,9 @@ package io.moonwalk.unwinder.sync;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
 import java.util.Iterator;
+import io.moonwalk.bpf.maps.MapFill;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,6 +24,8 @@ public final class MapSyncWorker implements AutoCloseable {
     public static final int DEFAULT_QUEUE_CAPACITY = 4096;
     static final long MIN_RESYNC_NANOS = 200_000_000L;
     static final long MAX_RESYNC_NANOS = 5_000_000_000L;
+    /** How often synced PIDs are checked against /proc (exits lost to a full ring buffer, recycled PIDs). */
+    static final long SWEEP_NANOS = 5_000_000_000L;
     /** Back-off state is kept for at most this many PIDs (oldest forgotten first). */
     private static final int MAX_BACKOFF_PIDS = 16384;
     private static final System.Logger LOG = System.getLogger(MapSyncWorker.class.getName());
@@ -47,6 +51,8 @@ public final class MapSyncWorker implements AutoCloseable {
     private long processed;
     private long syncNanos;
     private long maxSyncNanos;
+    private long nextSweep = System.nanoTime() + SWEEP_NANOS;
+    private volatile List<MapFill> fill;
 
     public MapSyncWorker(ProcessMapSync sync) {
         this(sync, DEFAULT_QUEUE_CAPACITY);
@@ -55,6 +61,7 @@ public final class MapSyncWorker implements AutoCloseable {
     public MapSyncWorker(ProcessMapSync sync, int queueCapacity) {
         this.sync = sync;
         this.capacity = queueCapacity;
+        this.fill = sync.fill();
         this.thread = Thread.ofPlatform().daemon().name("moonwalk-map-sync").unstarted(this::run);
         thread.start();
     }
@@ -84,7 +91,9 @@ public final class MapSyncWorker implements AutoCloseable {
 
     /** Syncs on the calling thread now (e.g. the --pid targets before sampling starts). */
     public ProcessMapSync.Result syncNow(int pid) {
-        return sync.sync(pid);
+        ProcessMapSync.Result r = sync.sync(pid);
+        fill = sync.fill();
+        return r;
     }
 
     private synchronized void enqueue(int pid, Kind kind) {
@@ -110,16 +119,43 @@ public final class MapSyncWorker implements AutoCloseable {
         while (true) {
             int pid;
             Kind kind;
+            boolean sweep = false;
             synchronized (this) {
                 while (pending.isEmpty() && !closed) {
+                    long wait = nextSweep - System.nanoTime();
+                    if (wait <= 0) {
+                        sweep = true;
+                        break;
+                    }
                     try {
-                        wait();
+                        wait(Math.max(1, wait / 1_000_000));
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
                 if (closed) {
                     return;
+                }
+                if (sweep || System.nanoTime() - nextSweep >= 0) {
+                    nextSweep = System.nanoTime() + SWEEP_NANOS;
+                    sweep = true;
+                }
+            }
+            if (sweep) {
+                try {
+                    for (int gone : sync.reconcile()) {
+                        synchronized (this) {
+                            backoff.remove(gone);
+                        }
+                    }
+                    fill = sync.fill();
+                } catch (RuntimeException | Error e) {
+                    LOG.log(Level.WARNING, "checking synced processes against /proc failed", e);
+                }
+            }
+            synchronized (this) {
+                if (pending.isEmpty()) {
+                    continue;
                 }
                 Iterator<Map.Entry<Integer, Kind>> it = pending.entrySet().iterator();
                 Map.Entry<Integer, Kind> e = it.next();
@@ -129,10 +165,12 @@ public final class MapSyncWorker implements AutoCloseable {
             }
             try {
                 handle(pid, kind);
-            } catch (RuntimeException e) {
-                // one process's problem must not end syncing for all
+            } catch (RuntimeException | Error e) {
+                // one process's problem must not end syncing for all (OutOfMemoryError ends the JVM before this)
                 LOG.log(Level.WARNING, "syncing the maps of pid " + pid + " failed", e);
             }
+            // published here, on the thread that changes the maps, so readers never wait for a sync in progress
+            fill = sync.fill();
         }
     }
 
@@ -175,7 +213,9 @@ public final class MapSyncWorker implements AutoCloseable {
             syncNanos += took;
             maxSyncNanos = Math.max(maxSyncNanos, took);
             // only re-syncs that found nothing new back off: a sync that changed the maps starts over
-            long interval = r == ProcessMapSync.Result.SYNCED || b == null || kind != Kind.RESYNC ? MIN_RESYNC_NANOS
+            // a full pid_maps backs off like a fruitless re-sync: retrying every 200 ms cannot free entries
+            boolean fruitless = kind == Kind.RESYNC || r == ProcessMapSync.Result.PID_MAPS_FULL;
+            long interval = r == ProcessMapSync.Result.SYNCED || b == null || !fruitless ? MIN_RESYNC_NANOS
                     : Math.min(MAX_RESYNC_NANOS, b.interval() * 2);
             if (r == ProcessMapSync.Result.GONE) {
                 backoff.remove(pid);
@@ -183,6 +223,14 @@ public final class MapSyncWorker implements AutoCloseable {
                 backoff.put(pid, new Backoff(System.nanoTime() + interval, interval));
             }
         }
+    }
+
+    /**
+     * Fill of the maps the sync writes, as of the last request this worker handled (or its start). Lock-free: the
+     * drain thread and the metrics read it without waiting for a sync in progress.
+     */
+    public List<MapFill> fill() {
+        return fill;
     }
 
     /** Requests dropped because the queue was full. */

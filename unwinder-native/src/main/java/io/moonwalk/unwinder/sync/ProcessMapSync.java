@@ -12,6 +12,7 @@ import io.moonwalk.unwinder.lpm.MappingBias;
 import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.Mapping;
 import io.moonwalk.process.ProcessMaps;
+import io.moonwalk.process.ProcessStart;
 import io.moonwalk.unwinder.cfi.FileIdentity;
 import io.moonwalk.unwinder.cfi.UnwindTable;
 import io.moonwalk.unwinder.cfi.UnwindTableCache;
@@ -21,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -67,7 +69,17 @@ public final class ProcessMapSync {
     private static final class ProcessState {
         final Map<MappingKey, Installed> mappings = new HashMap<>();
         boolean marker;
+        /** {@link ProcessStart#ticks} at the first sync: tells this process from a later one with its PID. */
+        long startTicks = ProcessStart.GONE;
+        /** pid_maps entries this process holds (prefixes + marker). */
+        int entries;
     }
+
+    /** A mapping left unrouted because its process is over its share of pid_maps (kept so it is not retried). */
+    private static final Installed SKIPPED = new Installed(new int[0], new long[0], 0, null, null, 0);
+
+    /** No process may hold more than this share of pid_maps: one process with a pathological map must not starve all. */
+    static final int MAX_SHARE_DIVISOR = 16;
 
     private final BpfMap pidMaps;
     private final BpfMap files;
@@ -93,6 +105,8 @@ public final class ProcessMapSync {
     private long ruleDrops;
     private long syncs;
     private long fallbackMappings;
+    private long shareDrops;
+    private long reconciled;
 
     public ProcessMapSync(BpfMaps maps, UnwindTableCache cache, FailureLog failures) {
         this(maps, cache, failures, Path.of("/proc"));
@@ -140,6 +154,9 @@ public final class ProcessMapSync {
             return Result.GONE;
         }
         ProcessState state = processes.computeIfAbsent(pid, p -> new ProcessState());
+        if (state.startTicks == ProcessStart.GONE) {
+            state.startTicks = ProcessStart.ticks(procRoot, pid);
+        }
         Map<MappingKey, Mapping> wanted = new HashMap<>();
         for (Mapping m : maps.mappings()) {
             if (m.isExecutable() && (m.isFileBacked() || m.isAnonymous() || m.isVdso())) {
@@ -189,6 +206,36 @@ public final class ProcessMapSync {
             changed = true;
         }
         return changed ? Result.SYNCED : Result.UNCHANGED;
+    }
+
+    /**
+     * Removes what is installed for processes that are gone or whose PID now belongs to another
+     * process (start time differs): the exit event can be lost when the ring buffer is full, and a
+     * recycled PID must never be walked with the old process's tables. Returns the PIDs removed.
+     */
+    public synchronized List<Integer> reconcile() {
+        List<Integer> gone = new ArrayList<>();
+        for (var e : processes.entrySet()) {
+            long now = ProcessStart.ticks(procRoot, e.getKey());
+            if (now == ProcessStart.GONE || (e.getValue().startTicks != ProcessStart.GONE && now != e.getValue().startTicks)) {
+                gone.add(e.getKey());
+            }
+        }
+        for (int pid : gone) {
+            remove(pid);
+        }
+        reconciled += gone.size();
+        return gone;
+    }
+
+    /** Processes removed by {@link #reconcile} (their exit was not seen, or their PID was recycled). */
+    public synchronized long reconciled() {
+        return reconciled;
+    }
+
+    /** Mappings left unrouted because their process was over its share of pid_maps. */
+    public synchronized long shareDrops() {
+        return shareDrops;
     }
 
     /** Removes everything installed for {@code pid} and releases its tables. Idempotent. */
@@ -286,6 +333,20 @@ public final class ProcessMapSync {
         FileIdentity extended = ref != null && ref.extensionFlags != 0 ? ref.identity : null;
         int flags = extended != null ? ref.extensionFlags : 0;
         int n = LpmPrefixes.split(m.start(), m.end(), splitLengths, splitAddresses);
+        ProcessState st = processes.get(pid);
+        if (st != null && st.entries + n > pidMaps.maxEntries() / MAX_SHARE_DIVISOR) {
+            shareDrops++;
+            failures.report("pid_maps:share", "pid " + pid + " would hold more than 1/" + MAX_SHARE_DIVISOR
+                    + " of pid_maps (" + pidMaps.maxEntries() / MAX_SHARE_DIVISOR + " entries); its further mappings"
+                    + " are not routed (frame-pointer fallback) so that one process cannot starve the others");
+            if (table != null) {
+                release(table);
+            }
+            if (extended != null) {
+                extension.uninstall(pid, extended, flags);
+            }
+            return SKIPPED;
+        }
         byte[] v = mappingValue(fileId, bias, RecordLayout.MAP_NATIVE, flags);
         for (int i = 0; i < n; i++) {
             encodeKey(pid, splitLengths[i], splitAddresses[i]);
@@ -308,6 +369,9 @@ public final class ProcessMapSync {
             }
             pidMapEntries++;
         }
+        if (st != null) {
+            st.entries += n;
+        }
         int[] lens = new int[n];
         long[] addrs = new long[n];
         System.arraycopy(splitLengths, 0, lens, 0, n);
@@ -316,6 +380,10 @@ public final class ProcessMapSync {
     }
 
     private void uninstall(int pid, Installed inst) {
+        ProcessState s = processes.get(pid);
+        if (s != null) {
+            s.entries -= inst.prefixes();
+        }
         for (int i = 0; i < inst.prefixes(); i++) {
             encodeKey(pid, inst.prefixLengths()[i], inst.addresses()[i]);
             if (pidMaps.delete(key) == 0) {

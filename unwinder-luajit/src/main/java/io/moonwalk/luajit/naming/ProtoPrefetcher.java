@@ -1,4 +1,4 @@
-package io.moonwalk.agent.symbolize;
+package io.moonwalk.luajit.naming;
 
 import io.moonwalk.luajit.detect.LuajitBinary;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.moonwalk.agent.daemon;
+package io.moonwalk.agent.collect;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

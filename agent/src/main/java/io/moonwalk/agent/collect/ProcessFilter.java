@@ -1,4 +1,4 @@
-package io.moonwalk.agent.daemon;
+package io.moonwalk.agent.collect;
 
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.SampleRecord;

@@ -1,13 +1,9 @@
-package io.moonwalk.agent.symbolize;
+package io.moonwalk.luajit.naming;
 
 import io.moonwalk.bpf.layout.RecordLayout;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.interpreter.InterpreterFrame;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import io.moonwalk.luajit.naming.ChunkNames;
-import io.moonwalk.luajit.naming.FastFunctionNames;
-import io.moonwalk.luajit.naming.LuaFrameNamer;
 import io.moonwalk.luajit.proto.BytecodeSet;
 import io.moonwalk.luajit.proto.ProtoFailure;
 import io.moonwalk.luajit.proto.ProtoInfo;
@@ -16,7 +12,6 @@ import io.moonwalk.luajit.proto.ProtoResult;
 import io.moonwalk.process.MemoryReader;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.IntFunction;
 import java.util.function.LongFunction;
 
 /**
@@ -37,7 +32,6 @@ public final class LuaFrameSymbolizer {
     /** Marks a Lua frame of a process whose LuaJIT binary is not known (nothing to read its protos with). */
     public static final String UNKNOWN_BINARY = "[lua frame: unknown LuaJIT binary]";
 
-    private final IntFunction<LuajitBinary> binaries;
     private final MemoryReader memory;
     private final Map<LuajitLayout, Reader> readers = new HashMap<>();
     /** The symbols of the process being named, for C functions (set per call, used by the namers). */
@@ -49,35 +43,31 @@ public final class LuaFrameSymbolizer {
     private record Reader(ProtoReader protos, LuaFrameNamer namer) {
     }
 
-    /**
-     * @param binaries the LuaJIT binary a pid uses, or null
-     * @param memory   reads target memory (process_vm_readv)
-     */
-    public LuaFrameSymbolizer(IntFunction<LuajitBinary> binaries, MemoryReader memory) {
-        this.binaries = binaries;
+    /** @param memory reads target memory (process_vm_readv) */
+    public LuaFrameSymbolizer(MemoryReader memory) {
         this.memory = memory;
     }
 
     /**
      * The frame of a Lua function: {@code pt} running at bytecode index {@code pc} ({@link
      * RecordLayout#LUA_PC_UNKNOWN} when unknown), called from {@code callerPt} at {@code callerPc} (callerPt 0:
-     * the caller is not a Lua function).
+     * the caller is not a Lua function), in a process using LuaJIT binary {@code binary} (null: unknown).
      */
-    public synchronized Frame luaFrame(int pid, long pt, long pc, long fingerprint, long callerPt, long callerPc,
-            long callerFingerprint, LongFunction<String> nativeSymbols) {
-        Reader r = reader(binaries.apply(pid), nativeSymbols);
+    public synchronized InterpreterFrame luaFrame(int pid, LuajitBinary binary, long pt, long pc, long fingerprint,
+            long callerPt, long callerPc, long callerFingerprint, LongFunction<String> nativeSymbols) {
+        Reader r = reader(binary, nativeSymbols);
         if (r == null) {
             invalid++;
-            return new Frame(FrameKind.LUA, UNKNOWN_BINARY, "");
+            return new InterpreterFrame(UNKNOWN_BINARY, "", false);
         }
         ProtoResult callee = r.protos.lookup(pid, pt, fingerprint);
         if (!(callee instanceof ProtoInfo info)) {
             if (callee == ProtoFailure.STALE) {
                 stale++;
-                return new Frame(FrameKind.LUA, LuaFrameNamer.STALE, "");
+                return new InterpreterFrame(LuaFrameNamer.STALE, "", false);
             }
             invalid++;
-            return new Frame(FrameKind.LUA, LuaFrameNamer.INVALID, "");
+            return new InterpreterFrame(LuaFrameNamer.INVALID, "", false);
         }
         ProtoInfo caller = null;
         if (callerPt != 0 && callerPc != RecordLayout.LUA_PC_UNKNOWN
@@ -86,17 +76,18 @@ public final class LuaFrameSymbolizer {
         }
         named++;
         String label = r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
-        return new Frame(FrameKind.LUA, label, ChunkNames.display(info.chunkname()));
+        return new InterpreterFrame(label, ChunkNames.display(info.chunkname()), false);
     }
 
     /** The frame of a built-in (ffid > 1) or C function (ffid 1) on the Lua stack. */
-    public synchronized Frame cFrame(int pid, int ffid, long cfunc, LongFunction<String> nativeSymbols) {
-        Reader r = reader(binaries.apply(pid), nativeSymbols);
+    public synchronized InterpreterFrame cFrame(int pid, LuajitBinary binary, int ffid, long cfunc,
+            LongFunction<String> nativeSymbols) {
+        Reader r = reader(binary, nativeSymbols);
         if (ffid == 1 || r == null) {
             String s = nativeSymbols.apply(cfunc);
-            return new Frame(FrameKind.LUA, s != null ? s : "C function 0x" + Long.toHexString(cfunc), "");
+            return new InterpreterFrame(s != null ? s : "C function 0x" + Long.toHexString(cfunc), "", false);
         }
-        return new Frame(FrameKind.LUA, r.namer.fastFunctionLabel(ffid), "");
+        return new InterpreterFrame(r.namer.fastFunctionLabel(ffid), "", false);
     }
 
     private static int pcIndex(long pc) {

@@ -1,8 +1,9 @@
-package io.moonwalk.agent.daemon;
+package io.moonwalk.agent.collect;
 
 import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moonwalk.agent.daemon.AgentOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,0 +1,82 @@
+package io.moonwalk.luajit.plugin;
+
+import io.moonwalk.interpreter.InterpreterStats.Measurement;
+import io.moonwalk.luajit.jit.JitHealth;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Per-VM LuaJIT JIT health series ({@code moonwalk_luajit_*{pid,vm}}), one set per (process, global_State) the mcode
+ * sync reads. The set of VMs changes while the agent runs; the core removes the series of VMs that leave the
+ * snapshot, so the series count is bounded by the live VMs, at most {@link #MAX_VMS}: VMs already exported keep
+ * their series, new ones beyond the bound get none (counted in {@code moonwalk_luajit_vms_unexported}).
+ */
+final class JitHealthSeries {
+    /** Series bound: VMs beyond this many get no series. */
+    static final int MAX_VMS = 256;
+
+    private record Vm(int pid, long g) {
+    }
+
+    private final Set<Vm> exported = new LinkedHashSet<>(); // guarded by this
+    private long unexported; // guarded by this
+
+    /** The series of {@code health} (every live VM), plus the unexported-VM gauge. */
+    synchronized List<Measurement> measurements(List<JitHealth> health) {
+        List<JitHealth> sorted = new ArrayList<>(health);
+        sorted.sort(Comparator.comparingInt(JitHealth::pid).thenComparingLong(JitHealth::g));
+        Set<Vm> live = new LinkedHashSet<>();
+        for (JitHealth h : sorted) {
+            live.add(new Vm(h.pid(), h.g()));
+        }
+        exported.retainAll(live);
+        List<Measurement> out = new ArrayList<>();
+        long refused = 0;
+        for (JitHealth h : sorted) {
+            Vm vm = new Vm(h.pid(), h.g());
+            if (!exported.contains(vm)) {
+                if (exported.size() >= MAX_VMS) {
+                    refused++;
+                    continue;
+                }
+                exported.add(vm);
+            }
+            // vm: the global_State address, stable for the VM's life (the samples' luajit.vm ordinal is per session)
+            Map<String, String> tags = Map.of("pid", Integer.toString(vm.pid()), "vm", "0x" + Long.toHexString(vm.g()));
+            out.add(gauge("moonwalk.luajit.traces", "live JIT traces of the VM", tags, h, JitHealth::liveTraces));
+            out.add(gauge("moonwalk.luajit.side.traces", "live side traces of the VM", tags, h, JitHealth::sideTraces));
+            out.add(gauge("moonwalk.luajit.max.traces", "maxtrace parameter of the VM", tags, h, JitHealth::maxTrace));
+            out.add(gauge("moonwalk.luajit.mcode.bytes", "bytes of the VM's mcode areas", tags, h, JitHealth::mcodeBytes));
+            out.add(gauge("moonwalk.luajit.max.mcode.bytes", "maxmcode parameter of the VM, in bytes", tags, h,
+                    JitHealth::maxMcodeBytes));
+            out.add(gauge("moonwalk.luajit.mcode.areas", "mcode areas of the VM", tags, h, JitHealth::areas));
+            out.add(gauge("moonwalk.luajit.jit.enabled", "1 while the VM's JIT is on", tags, h, x -> x.jitOn() ? 1 : 0));
+            out.add(Measurement.counter("moonwalk.luajit.flushes",
+                    "JIT flushes detected in the VM since the agent began tracking it", tags, h.flushes()));
+        }
+        unexported = refused;
+        out.add(Measurement.gauge("moonwalk.luajit.vms.unexported",
+                "LuaJIT VMs without health meters (series bound reached)", Map.of(), refused));
+        return out;
+    }
+
+    /** VMs in the last snapshot that got no series because {@link #MAX_VMS} were exported. */
+    synchronized long unexported() {
+        return unexported;
+    }
+
+    /** VMs with series. */
+    synchronized int exported() {
+        return exported.size();
+    }
+
+    private static Measurement gauge(String name, String help, Map<String, String> tags, JitHealth h,
+            ToDoubleFunction<JitHealth> f) {
+        return Measurement.gauge(name, help, tags, f.applyAsDouble(h));
+    }
+}

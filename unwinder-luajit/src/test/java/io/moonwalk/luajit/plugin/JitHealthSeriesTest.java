@@ -1,0 +1,70 @@
+package io.moonwalk.luajit.plugin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moonwalk.interpreter.InterpreterStats.Measurement;
+import io.moonwalk.interpreter.InterpreterStats.Type;
+import io.moonwalk.luajit.jit.JitHealth;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+@Tag("pure")
+class JitHealthSeriesTest {
+
+    private static JitHealth health(int pid, long g, int traces, int areas, long flushes) {
+        return new JitHealth(pid, g, true, traces, 2, 1000, areas, areas * 65536L, traces * 100L, 16L << 20, 65536,
+                flushes, 0);
+    }
+
+    private static Optional<Measurement> find(List<Measurement> ms, String name, int pid, long g) {
+        return ms.stream().filter(m -> m.name().equals(name) && Integer.toString(pid).equals(m.tags().get("pid"))
+                && ("0x" + Long.toHexString(g)).equals(m.tags().get("vm"))).findFirst();
+    }
+
+    private static double gauge(List<Measurement> ms, String name, int pid, long g) {
+        Measurement m = find(ms, name, pid, g).orElseThrow(() -> new AssertionError(name + " of pid " + pid));
+        assertThat(m.type()).isEqualTo(Type.GAUGE);
+        return m.value();
+    }
+
+    @Test
+    void followsTheSnapshotAndDropsTheSeriesOfGoneVms() {
+        JitHealthSeries s = new JitHealthSeries();
+        List<Measurement> ms = s.measurements(List.of(health(10, 0x1000, 7, 1, 0), health(11, 0x2000, 40, 3, 2)));
+        assertThat(gauge(ms, "moonwalk.luajit.traces", 10, 0x1000)).isEqualTo(7);
+        assertThat(gauge(ms, "moonwalk.luajit.mcode.areas", 11, 0x2000)).isEqualTo(3);
+        assertThat(gauge(ms, "moonwalk.luajit.mcode.bytes", 11, 0x2000)).isEqualTo(3 * 65536);
+        assertThat(gauge(ms, "moonwalk.luajit.max.traces", 11, 0x2000)).isEqualTo(1000);
+        assertThat(gauge(ms, "moonwalk.luajit.max.mcode.bytes", 11, 0x2000)).isEqualTo(16 << 20);
+
+        ms = s.measurements(List.of(health(11, 0x2000, 0, 0, 3)));
+        assertThat(find(ms, "moonwalk.luajit.traces", 10, 0x1000)).as("pid 10 is gone").isEmpty();
+        assertThat(find(ms, "moonwalk.luajit.flushes", 10, 0x1000)).isEmpty();
+        assertThat(gauge(ms, "moonwalk.luajit.traces", 11, 0x2000)).as("after a flush").isZero();
+        Measurement flushes = find(ms, "moonwalk.luajit.flushes", 11, 0x2000).orElseThrow();
+        assertThat(flushes.type()).isEqualTo(Type.COUNTER);
+        assertThat(flushes.value()).isEqualTo(3);
+        assertThat(s.exported()).isEqualTo(1);
+    }
+
+    @Test
+    void boundsTheSeriesByTheVmLimit() {
+        JitHealthSeries s = new JitHealthSeries();
+        List<JitHealth> many = new ArrayList<>();
+        for (int i = 0; i < JitHealthSeries.MAX_VMS + 5; i++) {
+            many.add(health(100 + i, 0x1000, 1, 1, 0));
+        }
+        List<Measurement> ms = s.measurements(many);
+        assertThat(s.exported()).isEqualTo(JitHealthSeries.MAX_VMS);
+        assertThat(s.unexported()).isEqualTo(5);
+        assertThat(ms.stream().filter(m -> m.name().equals("moonwalk.luajit.traces"))).hasSize(JitHealthSeries.MAX_VMS);
+        assertThat(ms.stream().filter(m -> m.name().equals("moonwalk.luajit.vms.unexported")).findFirst().orElseThrow()
+                .value()).isEqualTo(5);
+        ms = s.measurements(List.of());
+        assertThat(ms).extracting(Measurement::name).containsExactly("moonwalk.luajit.vms.unexported");
+        assertThat(s.unexported()).isZero();
+    }
+}
