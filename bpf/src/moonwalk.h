@@ -134,6 +134,10 @@ struct mw_config {
 	__u32 filter_pids;   /* 1: only tgids present in the pid_filter map are sampled */
 	__u32 user_stacks;   /* 1: collect user stacks */
 	__u32 reserved;
+	/* The agent's pid namespace (st_dev, st_ino of /proc/self/ns/pid) when it is not the initial
+	 * one, else 0: pids are then reported as that namespace numbers them (see mw_current_ids). */
+	__u64 pidns_dev;
+	__u64 pidns_ino;
 };
 
 /* Counters kept per CPU in the stats map, indexed by enum mw_stat. */

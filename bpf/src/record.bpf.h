@@ -8,6 +8,7 @@
 #ifndef MW_RECORD_BPF_H
 #define MW_RECORD_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "moonwalk.h"
 #include "unwind.h"
 #include "walk.bpf.h"
@@ -80,10 +81,31 @@ static __always_inline int mw_interrupted_kernel(struct bpf_perf_event_data *ctx
 	return (long)PT_REGS_IP(&ctx->regs) < 0;
 }
 
-/* The registers the kernel saved at the current task's last entry from user space (sampler and LuaJIT hook). */
+/*
+ * x86-64 THREAD_SIZE without KASAN (PAGE_SIZE << 2): the kernel stack the saved user registers sit on top of.
+ * Only the fallback below uses it, and only on kernels before 5.15, which have no FRED padding above pt_regs.
+ */
+#define MW_X86_THREAD_SIZE 16384
+
+/*
+ * The registers the kernel saved at the current task's last entry from user space (sampler and LuaJIT hook).
+ * bpf_task_pt_regs (5.15) where the kernel has it; on older kernels the address x86's task_pt_regs()
+ * computes, the top of the task's kernel stack minus one struct pt_regs, read with probe reads
+ * (bpf_get_current_task, no BTF pointer needed). The enum test is a CO-RE relocation against the running
+ * kernel, so the verifier of an old kernel sees a constant branch and never visits the helpers it lacks.
+ */
 static __always_inline struct pt_regs *mw_saved_user_regs(void)
 {
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct task_struct *task;
+	void *stack;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	task = (struct task_struct *)bpf_get_current_task();
+	stack = BPF_CORE_READ(task, stack);
+	if (!stack)
+		return NULL;
+	return (struct pt_regs *)((char *)stack + MW_X86_THREAD_SIZE) - 1;
 }
 
 /*

@@ -13,9 +13,11 @@
  * The units are compiled to bitcode and linked before optimisation (bpf/Makefile), so the hooks
  * one unit calls in another are inlined as if all were one file.
  *
- * Kernel requirements: 5.15 or newer with BTF (CO-RE). Nothing newer is used:
+ * Kernel requirements: 5.8 or newer with BTF (CO-RE); tested from 5.10 (scripts/kernel-matrix). Nothing newer
+ * is required:
  *   helpers   bpf_get_stack (4.18), bpf_ringbuf_output (5.8), bpf_get_current_task (4.8),
- *             bpf_get_current_task_btf (5.11), bpf_task_pt_regs (5.15), bpf_probe_read_user and
+ *             bpf_get_current_task_btf (5.11) and bpf_task_pt_regs (5.15) where the kernel has them, else
+ *             the same registers read through task->stack (mw_saved_user_regs), bpf_probe_read_user and
  *             bpf_probe_read_kernel (5.5), bpf_tail_call (4.2), bpf_get_current_pid_tgid,
  *             bpf_get_current_comm, bpf_get_smp_processor_id, bpf_ktime_get_ns,
  *             bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem
@@ -164,7 +166,7 @@ SEC("perf_event")
 int mw_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid;
 	__u32 tid = (__u32)id;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct mw_walk_state *st;
@@ -180,7 +182,10 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	cfg = mw_get_config();
 	if (!cfg)
 		return 0;
-	if (tgid == cfg->agent_pid ||
+	id = mw_current_ids(cfg);
+	tgid = id >> 32;
+	tid = (__u32)id;
+	if (tgid == 0 || tgid == cfg->agent_pid ||
 	    (cfg->filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))) {
 		mw_count(MW_STAT_SKIPPED_FILTER);
 		return 0;

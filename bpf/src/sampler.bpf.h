@@ -36,4 +36,22 @@ static __always_inline struct mw_config *mw_get_config(void)
 	return bpf_map_lookup_elem(&config_map, &zero);
 }
 
+/*
+ * The current task's (tgid << 32 | tid) as the agent names processes. An agent inside a pid
+ * namespace (the Debian package in a system container: systemd-nspawn, LXC, podman --systemd)
+ * reads /proc of that namespace, so the kernel must report the namespace's numbers; a task
+ * whose pid namespace is another one gives 0 and is skipped (the helper matches the task's own
+ * namespace only, so processes in namespaces nested below the agent's are not profiled).
+ */
+static __always_inline __u64 mw_current_ids(const struct mw_config *cfg)
+{
+	struct bpf_pidns_info ns;
+
+	if (!cfg->pidns_ino)
+		return bpf_get_current_pid_tgid();
+	if (bpf_get_ns_current_pid_tgid(cfg->pidns_dev, cfg->pidns_ino, &ns, sizeof(ns)))
+		return 0;
+	return ((__u64)ns.tgid << 32) | ns.pid;
+}
+
 #endif

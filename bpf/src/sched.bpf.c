@@ -29,7 +29,7 @@ static __noinline int mw_emit_exit(struct mw_exit *e)
 /*
  * sched_process_exit fires once per exiting thread, in do_exit() after the thread has done
  * atomic_dec_and_test(&signal->live). Reading signal->live == 0 therefore means no live thread is
- * left in the thread group: the process is gone (this holds on 5.15 through 6.x; the group_dead
+ * left in the thread group: the process is gone (this holds on 5.10 through 6.x; the group_dead
  * tracepoint argument only exists on newer kernels). Checking "is the group leader" instead would
  * be wrong: a leader may pthread_exit() while other threads keep running. Two threads exiting at
  * the same moment may both read 0 and report the exit twice; the agent treats exits as
@@ -39,14 +39,17 @@ SEC("tracepoint/sched/sched_process_exit")
 int mw_process_exit(void *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 	struct mw_config *cfg;
 	struct mw_exit e = {};
 
-	if (tgid == 0 || BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	cfg = mw_get_config();
 	if (!cfg)
+		return 0;
+	tgid = mw_current_ids(cfg) >> 32;
+	if (tgid == 0)
 		return 0;
 	if (cfg->filter_pids) {
 		if (!bpf_map_lookup_elem(&pid_filter, &tgid))
@@ -74,15 +77,16 @@ int mw_process_exit(void *ctx)
 SEC("tracepoint/sched/sched_process_exec")
 int mw_process_exec(void *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 	struct mw_pid_event e = {};
 	__u64 limit_key;
 	struct mw_config *cfg;
 
-	if (tgid == 0)
-		return 0;
 	cfg = mw_get_config();
-	if (!cfg || tgid == cfg->agent_pid)
+	if (!cfg)
+		return 0;
+	tgid = mw_current_ids(cfg) >> 32;
+	if (tgid == 0 || tgid == cfg->agent_pid)
 		return 0;
 	/* a process the agent never synced has nothing stale: its first sample asks for a sync anyway */
 	if (mw_native_drop_marker(tgid))

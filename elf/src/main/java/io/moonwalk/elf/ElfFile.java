@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -114,7 +115,9 @@ public final class ElfFile implements AutoCloseable {
 
     /** Opens and maps a file; the file must be a regular file (never blocks on a FIFO or device). */
     public static ElfFile open(Path path) throws IOException {
-        if (!Files.isRegularFile(path)) {
+        // readAttributes, not isRegularFile: a refused stat (EPERM/EACCES on /proc/PID/map_files without
+        // CAP_CHECKPOINT_RESTORE or CAP_DAC_READ_SEARCH) must surface as that error, not as "not a regular file"
+        if (!Files.readAttributes(path, BasicFileAttributes.class).isRegularFile()) {
             throw new ElfFormatException(path + ": not a regular file");
         }
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);

@@ -125,6 +125,11 @@ class ProcessChurnIT {
             assertThat(ours).as("the agent's own pid_maps").hasSize(1);
             int mapId = ours.iterator().next();
             double mapsBefore = agent.metric("moonwalk_bpf_map_entries{map=\"pid_maps\"}");
+            // a short churn first, so the baseline is the agent's working size under churn (heap grown, code
+            // compiled), not its start-up size: what must stay flat is the growth over the long churn
+            Process warm = new ProcessBuilder(churn.toString(), Integer.toString(RATE), "15").start();
+            assertThat(warm.waitFor(90, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(2000);
             long rssBefore = rssKb(agent.process.pid());
 
             Process c = new ProcessBuilder(churn.toString(), Integer.toString(RATE), Integer.toString(SECONDS)).start();

@@ -44,7 +44,11 @@ final class RunningAgent implements AutoCloseable {
         Files.createDirectories(Moonwalk.WORK);
         int port = ProfilesReceiver.freePort();
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED", "-jar", Moonwalk.JAR.toString(), "agent",
+                // the whole heap committed and touched at start: RSS then moves only with memory outside the
+                // heap, which is what the RSS bounds of the ITs are about (the heap itself is capped, and
+                // exhausting it ends the agent: -XX:+ExitOnOutOfMemoryError fails the test)
+                "-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch", "-XX:+ExitOnOutOfMemoryError",
+                "--enable-native-access=ALL-UNNAMED", "-jar", Moonwalk.JAR.toString(), "agent",
                 "--listen", "127.0.0.1:" + port));
         cmd.addAll(List.of(args));
         Path err = Files.createTempFile(Moonwalk.WORK, "agent", ".err");

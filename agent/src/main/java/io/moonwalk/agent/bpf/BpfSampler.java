@@ -12,6 +12,8 @@ import io.moonwalk.bpf.layout.RecordLayout;
 
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
+import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_DEV;
+import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_INO;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_USER_STACKS;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXIT;
@@ -171,10 +173,6 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private static void checkKernel() {
-        if (!Files.isReadable(KERNEL_BTF)) {
-            throw new BpfException("kernel BTF " + KERNEL_BTF + " is missing or unreadable: moonwalk needs a"
-                    + " 5.15+ kernel built with CONFIG_DEBUG_INFO_BTF=y (and root to read it)");
-        }
         try {
             int major = libbpf_h.libbpf_major_version();
             int minor = libbpf_h.libbpf_minor_version();
@@ -185,6 +183,7 @@ public final class BpfSampler implements AutoCloseable {
             throw new BpfException("libbpf.so.1 cannot be loaded: install libbpf 1.x (Debian/Ubuntu:"
                     + " apt-get install libbpf1; RHEL/Fedora: dnf install libbpf)", 0, e);
         }
+        KernelFeatures.require(KERNEL_BTF);
     }
 
     private void loadObject(SamplerOptions options, byte[] image, Map<String, Integer> mapSizes) {
@@ -221,14 +220,14 @@ public final class BpfSampler implements AutoCloseable {
                 String what = "loading the BPF programs into the kernel (bpf_object__load)";
                 // the verifier refuses with EACCES too, which is not a privilege problem
                 BpfException e = log.sawVerifierLog()
-                        ? new BpfException(what + " failed: the verifier rejected a program (errno " + -rc
-                                + "); this kernel is not supported by this build, report it with the log below",
-                                -rc, null)
-                        : BpfException.of(what, -rc, "kernel 5.15+ with BTF is required");
+                        ? BpfException.kernelRefused(KernelFeatures.verifierRefusal(log.rejectedProgram(),
+                                log.verifierReason(), -rc), -rc)
+                        : BpfException.of(what, -rc, "kernel " + KernelFeatures.MINIMUM_TESTED + "+ with BTF is required");
                 throw withLog(e, log);
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
+        logVerifiedInstructions();
         pidFilterMap = map(PID_FILTER_MAP);
         statsMap = map(STATS_MAP);
         writeConfig(options);
@@ -250,14 +249,23 @@ public final class BpfSampler implements AutoCloseable {
                 filtering ? options.pids().size() + " pids" : "whole host");
     }
 
+    /** How close the big programs come to the verifier's limit, per kernel (reported by 5.16+ only). */
+    private void logVerifiedInstructions() {
+        if (!LOG.isLoggable(Level.INFO)) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String p : List.of(SAMPLE_PROGRAM, WALK_PROGRAM, LUA_WALK_PROGRAM)) {
+            int n = verifiedInstructions(p);
+            sb.append(sb.isEmpty() ? "" : ", ").append(p).append(' ').append(n == 0 ? "n/a" : String.valueOf(n));
+        }
+        LOG.log(Level.INFO, "BPF programs loaded on kernel {0}; instructions verified (of 1000000): {1}",
+                KernelFeatures.release(), sb);
+    }
+
     private static BpfException withLog(BpfException e, LibbpfLog.Capture log) {
         String tail = log.tail();
-        if (tail.isEmpty()) {
-            return e;
-        }
-        BpfException withTail = new BpfException(e.getMessage() + "\nlibbpf/verifier log (tail):\n" + tail,
-                e.errno(), e.getCause());
-        return withTail;
+        return tail.isEmpty() ? e : e.withDetail("\nlibbpf/verifier log (tail):\n" + tail);
     }
 
     private static byte[] readObject() {
@@ -297,6 +305,11 @@ public final class BpfSampler implements AutoCloseable {
             value.set(JAVA_INT, CONFIG_AGENT_PID, (int) ProcessHandle.current().pid());
             value.set(JAVA_INT, CONFIG_FILTER_PIDS, filtering ? 1 : 0);
             value.set(JAVA_INT, CONFIG_USER_STACKS, options.userStacks() ? 1 : 0);
+            PidNamespace ns = PidNamespace.ofThisProcess();
+            if (!ns.initial()) {
+                value.set(JAVA_LONG, CONFIG_PIDNS_DEV, ns.dev());
+                value.set(JAVA_LONG, CONFIG_PIDNS_INO, ns.ino());
+            }
             int rc = libbpf_h.bpf_map__update_elem(map(CONFIG_MAP), key, key.byteSize(), value, value.byteSize(),
                     libbpf_h.BPF_ANY());
             if (rc < 0) {
@@ -348,21 +361,13 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private void attachPerfEvents(int hz) {
-        if (ErrnoCalls.SYS_perf_event_open < 0) {
+        if (!CpuClockEvent.supported()) {
             throw new BpfException("perf_event_open has no known syscall number on " + System.getProperty("os.arch")
                     + ": moonwalk supports x86_64 and aarch64");
         }
-        MemorySegment attr = perf_event_attr.allocate(arena);
-        perf_event_attr.size(attr, (int) perf_event_attr.sizeof());
-        perf_event_attr.type(attr, libbpf_h.PERF_TYPE_SOFTWARE());
-        perf_event_attr.config(attr, libbpf_h.PERF_COUNT_SW_CPU_CLOCK());
-        perf_event_attr.sample_freq(attr, hz);
-        // disabled until libbpf attaches the program (it enables the event after PERF_EVENT_IOC_SET_BPF)
-        PerfEventAttrBits.set(attr, PerfEventAttrBits.DISABLED | PerfEventAttrBits.FREQ);
-
+        MemorySegment attr = CpuClockEvent.attr(arena, hz);
         for (int cpu : OnlineCpus.read()) {
-            long fd = ErrnoCalls.syscall(callState, ErrnoCalls.SYS_perf_event_open, attr.address(), -1L, cpu, -1L,
-                    libbpf_h.PERF_FLAG_FD_CLOEXEC());
+            long fd = CpuClockEvent.open(callState, attr, cpu);
             if (fd < 0) {
                 int errno = ErrnoCalls.errno(callState);
                 if (errno == Errno.ENODEV || errno == Errno.ENXIO) {

@@ -9,6 +9,9 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Routes libbpf's print callback to System.Logger ("io.moonwalk.agent.bpf.libbpf") and, while a
@@ -39,11 +42,21 @@ final class LibbpfLog {
 
     static final class Capture implements AutoCloseable {
         private static final int MAX_LINES = 40;
+        private static final String BEGIN = "-- BEGIN PROG LOAD LOG --";
+        private static final String END = "-- END PROG LOAD LOG --";
+        /** A verifier trace line: {@code 8: (61) r6 = *(u32 *)(r0 +5000)} */
+        private static final Pattern INSTRUCTION = Pattern.compile("\\d+: \\(");
         private final ArrayDeque<String> lines = new ArrayDeque<>();
         private boolean verifierLog;
+        private String rejectedProgram;
+        private String verifierReason;
 
         void add(String message) {
-            verifierLog |= message.contains("PROG LOAD LOG");
+            int begin = message.indexOf(BEGIN);
+            if (begin >= 0) {
+                verifierLog = true;
+                readVerifierLog(message, begin);
+            }
             for (String line : message.split("\n")) {
                 if (!line.isBlank()) {
                     if (lines.size() == MAX_LINES) {
@@ -54,9 +67,63 @@ final class LibbpfLog {
             }
         }
 
+        /**
+         * libbpf passes a refused program's log as one message: {@code prog 'NAME': -- BEGIN PROG LOAD LOG --},
+         * the verifier's lines, {@code -- END PROG LOAD LOG --}. The verifier ends with its reason, then
+         * statistics; the first program's reason is kept (libbpf stops at the first refusal).
+         */
+        private void readVerifierLog(String message, int begin) {
+            if (rejectedProgram != null) {
+                return;
+            }
+            int quote = message.lastIndexOf("prog '", begin);
+            if (quote >= 0) {
+                int close = message.indexOf('\'', quote + 6);
+                if (close > quote) {
+                    rejectedProgram = message.substring(quote + 6, close);
+                }
+            }
+            int end = message.indexOf(END, begin);
+            String body = message.substring(begin + BEGIN.length(), end < 0 ? message.length() : end);
+            // the reason: the lines after the last instruction the verifier printed, statistics left out
+            // (e.g. "invalid access to map value, value_size=4160 off=5000 size=4; R0 min value is outside ...")
+            String[] bodyLines = body.split("\n");
+            List<String> reason = new ArrayList<>();
+            for (int i = bodyLines.length - 1; i >= 0 && reason.size() < 3; i--) {
+                String l = bodyLines[i].strip();
+                if (l.isEmpty() || isStatistics(l)) {
+                    continue;
+                }
+                if (INSTRUCTION.matcher(l).lookingAt() || l.startsWith(";")) {
+                    break;
+                }
+                reason.addFirst(l);
+            }
+            if (!reason.isEmpty()) {
+                String r = String.join("; ", reason);
+                verifierReason = r.length() > 400 ? r.substring(0, 400) + "..." : r;
+            }
+        }
+
+        private static boolean isStatistics(String line) {
+            return line.startsWith("processed ") || line.startsWith("verification time")
+                    || line.startsWith("stack depth") || line.startsWith("mark_precise")
+                    || line.startsWith("Func#") || line.startsWith("func#");
+        }
+
         /** True once libbpf passed on a verifier log: the kernel ran the verifier and refused a program. */
         boolean sawVerifierLog() {
             return verifierLog;
+        }
+
+        /** The program the verifier refused, or null. */
+        String rejectedProgram() {
+            return rejectedProgram;
+        }
+
+        /** The verifier's last line before its statistics (its reason), or null. */
+        String verifierReason() {
+            return verifierReason;
         }
 
         /** The last warning lines, newline-separated; empty if libbpf warned about nothing. */

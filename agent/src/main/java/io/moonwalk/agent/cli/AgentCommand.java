@@ -1,5 +1,6 @@
 package io.moonwalk.agent.cli;
 
+import io.moonwalk.agent.preflight.Preflight;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.config.KubernetesAttributes;
 import io.moonwalk.agent.config.LayeredDefaults;
@@ -199,7 +200,7 @@ public final class AgentCommand implements Callable<Integer> {
             throw new UsageProblem("--store off needs an OTLP endpoint (--otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT): "
                     + "otherwise the profiles would go nowhere");
         }
-        Privileges.requireProfilingCapabilities();
+        Preflight.requireProfiling();
 
         long startEpochNanos = System.currentTimeMillis() * 1_000_000L;
         AgentMetrics metrics = new AgentMetrics();
@@ -323,11 +324,21 @@ public final class AgentCommand implements Callable<Integer> {
         return new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, port);
     }
 
-    private static String hostName() {
+    /**
+     * The node's name: in Kubernetes the pod's hostname is the pod name, so the downward API's node name
+     * (K8S_NODE_NAME or NODE_NAME, from spec.nodeName) wins over the kernel's hostname.
+     */
+    String hostName() {
+        for (String var : List.of("K8S_NODE_NAME", "NODE_NAME")) {
+            String v = env.get(var);
+            if (v != null && !v.isBlank()) {
+                return v.trim();
+            }
+        }
         try {
             return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
         } catch (IOException e) {
-            String h = System.getenv("HOSTNAME");
+            String h = env.get("HOSTNAME");
             return h == null ? "" : h;
         }
     }

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.cli;
 
+import io.moonwalk.agent.preflight.Preflight;
 import io.moonwalk.agent.bench.IngestBenchmark;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -30,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Privileges.requireProfilingCapabilities();
+        Preflight.requireProfiling();
         IngestBenchmark.Result r = new IngestBenchmark(new LinkedHashSet<>(pids), hz, duration, duration, windowSamples)
                 .run();
         r.print(System.out);

@@ -1,9 +1,11 @@
 package io.moonwalk.agent.cli;
 
+import io.moonwalk.agent.bpf.BpfException;
 import io.moonwalk.agent.config.ConfigException;
 import io.moonwalk.agent.config.ConfigFile;
 import io.moonwalk.agent.config.ConfigLocation;
 import io.moonwalk.agent.config.LayeredDefaults;
+import io.moonwalk.agent.preflight.PermissionProblem;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -18,8 +20,14 @@ import picocli.CommandLine.Command;
         subcommands = {RecordCommand.class, AgentCommand.class, BenchCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
+    /** Exit codes (README "Exit codes"; the systemd unit does not restart on 2 and 4). */
     public static final int EXIT_RUNTIME = 1;
     public static final int EXIT_USAGE = 2;
+    // 3 is the JVM's own exit code on -XX:+ExitOnOutOfMemoryError (a restart is right then)
+    /** The kernel refused the BPF programs (verifier, or a missing feature): the same kernel refuses again. */
+    public static final int EXIT_KERNEL_REFUSED = 4;
+    /** The environment refuses what profiling needs (capability, seccomp, tracefs, BTF): restarting does not help. */
+    public static final int EXIT_PERMISSION = 5;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -45,13 +53,28 @@ public final class Main {
                 System.err.println("moonwalk: " + ex.getMessage());
                 return EXIT_USAGE;
             }
+            if (ex instanceof PermissionProblem) {
+                System.err.println("moonwalk: " + ex.getMessage());
+                return EXIT_PERMISSION;
+            }
             System.err.println("moonwalk: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
             if (System.getenv("MOONWALK_DEBUG") != null) {
                 ex.printStackTrace();
             }
-            return EXIT_RUNTIME;
+            return exitCodeOf(ex);
         });
         return cli.execute(args);
+    }
+
+    /** {@link #EXIT_KERNEL_REFUSED} if the kernel refused the programs (anywhere in the cause chain), else 1. */
+    public static int exitCodeOf(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 32; depth++, t = t.getCause()) {
+            if (t instanceof BpfException b && b.kernelRefused()) {
+                return EXIT_KERNEL_REFUSED;
+            }
+        }
+        return EXIT_RUNTIME;
     }
 
     /**

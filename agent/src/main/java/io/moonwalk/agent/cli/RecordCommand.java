@@ -1,5 +1,6 @@
 package io.moonwalk.agent.cli;
 
+import io.moonwalk.agent.preflight.Preflight;
 import io.moonwalk.agent.bpf.SamplerOptions;
 import io.moonwalk.agent.output.OutputFormat;
 import io.moonwalk.agent.profile.Profile;
@@ -64,7 +65,7 @@ public final class RecordCommand implements Callable<Integer> {
                 throw new UsageProblem("no such process: " + pid);
             }
         }
-        Privileges.requireProfilingCapabilities();
+        Preflight.requireProfiling();
 
         Recording recording = new Recording(new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true),
                 duration);

@@ -49,6 +49,9 @@ public final class ProcessRegistry {
         private final long startTicks;
         private ProcessSymbols symbols;
         private boolean exited;
+        /** {@link #refresh} does nothing before this (System.nanoTime), see {@link #MIN_REFRESH_NANOS}. */
+        private long nextRefreshNanos;
+        private long refreshIntervalNanos;
 
         TrackedProcess(ProcessIdentity identity, int image, long startTicks, ProcessSymbols symbols) {
             this.identity = identity;
@@ -164,16 +167,42 @@ public final class ProcessRegistry {
         return new TrackedProcess(identity, nextImage.getOrDefault(pid, 0), start, symbols);
     }
 
-    /** Re-reads a live process's maps, e.g. after an address fell outside every known mapping. */
+    /** Earliest re-read of a process's maps after the previous one; doubled while re-reads find no new code. */
+    static final long MIN_REFRESH_NANOS = 250_000_000L;
+    static final long MAX_REFRESH_NANOS = 8_000_000_000L;
+
+    /**
+     * Re-reads a live process's maps, e.g. after an address fell outside every known mapping. Rate-limited per
+     * process with a back-off: addresses in anonymous JIT code (JVMs, V8, PCRE-JIT) never resolve, and without it
+     * every such address re-read and re-parsed /proc/PID/maps (thousands of lines for a JVM) on the drain thread
+     * and again at every window end. A re-read that finds new executable mappings resets the back-off.
+     */
     public void refresh(TrackedProcess p) {
+        refresh(p, false);
+    }
+
+    /**
+     * As {@link #refresh(TrackedProcess)}; {@code ignoreBackoff} re-reads even inside the back-off (a window's end
+     * does so once per process, so code mapped since the last read is named in the window that sampled it).
+     */
+    public void refresh(TrackedProcess p, boolean ignoreBackoff) {
         if (p.exited) {
             return;
         }
+        long now = System.nanoTime();
+        if (!ignoreBackoff && p.refreshIntervalNanos != 0 && now - p.nextRefreshNanos < 0) {
+            return;
+        }
+        ProcessSymbols old = p.symbols;
         try {
             p.symbols = symbolizer.forProcess(p.identity.pid());
         } catch (RuntimeException | java.io.IOException e) {
             // keep the old snapshot: the process is probably exiting
         }
+        boolean sameCode = old != null && p.symbols != null && old.sameCode(p.symbols);
+        p.refreshIntervalNanos = sameCode && p.refreshIntervalNanos != 0
+                ? Math.min(MAX_REFRESH_NANOS, p.refreshIntervalNanos * 2) : MIN_REFRESH_NANOS;
+        p.nextRefreshNanos = now + p.refreshIntervalNanos;
     }
 
     /**

@@ -70,7 +70,8 @@ final class FlameGraphData {
             return;
         }
         String command = e.process().command().isEmpty() ? "[unknown]" : e.process().command();
-        int node = child(0, frame(0, command + " (pid " + e.process().pid() + ")", e.process().executable()));
+        String container = e.process().containerId().isEmpty() ? "" : ", container " + e.process().shortContainerId();
+        int node = child(0, frame(0, command + " (pid " + e.process().pid() + container + ")", e.process().executable()));
         for (Frame f : e.frames()) {
             Integer id = frameIds.get(f);
             if (id == null) {

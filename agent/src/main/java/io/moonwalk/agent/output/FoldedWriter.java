@@ -55,7 +55,7 @@ public final class FoldedWriter implements ProfileWriter {
                 continue;
             }
             sb.setLength(0);
-            appendSanitized(sb, e.process().command());
+            appendSanitized(sb, e.process().commandWithContainer());
             for (Frame f : e.frames()) {
                 sb.append(';').append(labels.computeIfAbsent(f, fr -> sanitize(fr.label())));
             }

@@ -95,6 +95,9 @@ public final class PprofWriter implements ProfileWriter {
                 s.addLabel(ProfileProto.Label.newBuilder().setKey(pidKey).setNum(e.process().pid()));
                 s.addLabel(strLabel(processKey, e.process().command()));
                 s.addLabel(strLabel(threadKey, e.threadName()));
+                if (!e.process().containerId().isEmpty()) {
+                    s.addLabel(strLabel(string("container.id"), e.process().containerId()));
+                }
                 for (Map.Entry<String, String> l : new TreeMap<>(e.labels()).entrySet()) {
                     s.addLabel(strLabel(string(l.getKey()), l.getValue()));
                 }

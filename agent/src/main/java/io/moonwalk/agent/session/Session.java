@@ -83,7 +83,7 @@ public final class Session implements AutoCloseable {
         MapSyncWorker worker = null;
         try {
             FailureLog failures = new FailureLog();
-            InterpreterContext context = new InterpreterContext(sampler.maps(), new ProcessMemory(), failures);
+            InterpreterContext context = new InterpreterContext(sampler.maps(), ProcessMemory::new, failures);
             for (InterpreterPlugin plugin : options.plugins()) {
                 interpreters.add(plugin.start(context));
             }

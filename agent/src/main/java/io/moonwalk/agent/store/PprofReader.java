@@ -74,6 +74,7 @@ public final class PprofReader {
             int pid = 0;
             String command = "";
             String thread = "";
+            String container = "";
             Map<String, String> labels = new LinkedHashMap<>();
             for (ProfileProto.Label label : s.getLabelList()) {
                 String key = string(strings, label.getKey(), where);
@@ -81,6 +82,7 @@ public final class PprofReader {
                     case "pid" -> pid = (int) label.getNum();
                     case "process" -> command = string(strings, label.getStr(), where);
                     case "thread" -> thread = string(strings, label.getStr(), where);
+                    case "container.id" -> container = string(strings, label.getStr(), where);
                     default -> labels.put(key, string(strings, label.getStr(), where));
                 }
             }
@@ -89,8 +91,9 @@ public final class PprofReader {
             }
             int finalPid = pid;
             String finalCommand = command;
-            ProcessIdentity process = processes.computeIfAbsent(pid + "\0" + command,
-                    k -> new ProcessIdentity(finalPid, finalCommand, "", ""));
+            String finalContainer = container;
+            ProcessIdentity process = processes.computeIfAbsent(pid + "\0" + command + "\0" + container,
+                    k -> new ProcessIdentity(finalPid, finalCommand, "", finalContainer));
             entries.add(new Profile.Entry(process, thread, List.copyOf(stack), Map.copyOf(labels),
                     s.getValue(valueIndex)));
         }

@@ -45,6 +45,8 @@ public final class StackSymbolizer {
     private final IntFunction<InterpreterProcess> instances;
     private long[] words = new long[RecordLayout.MAX_FRAME_WORDS];
     private final ArrayWords view = new ArrayWords(words, 0);
+    /** Processes whose maps this window re-read past their back-off (one forced re-read per process and window). */
+    private final java.util.Set<TrackedProcess> refreshedInWindow = new java.util.HashSet<>();
     private long unknownNative;
     private long unknownKernel;
 
@@ -176,7 +178,9 @@ public final class StackSymbolizer {
         ProcessSymbols symbols = proc == null ? null : proc.symbols();
         Resolved r = symbols == null ? null : symbols.resolve(address, isReturn);
         if (r == null && proc != null && !proc.exited()) {
-            processes.refresh(proc);
+            // once per process and window past the back-off: a JVM's JIT addresses would otherwise re-read its maps
+            // for every distinct address
+            processes.refresh(proc, refreshedInWindow.add(proc));
             symbols = proc.symbols();
             r = symbols == null ? null : symbols.resolve(address, isReturn);
         }

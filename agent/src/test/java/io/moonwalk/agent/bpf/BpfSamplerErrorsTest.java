@@ -53,11 +53,41 @@ class BpfSamplerErrorsTest {
 
         assertThatThrownBy(() -> BpfSampler.open(SamplerOptions.wholeHost(19), image).close())
                 .isInstanceOf(BpfException.class)
-                .hasMessageContaining("loading the BPF programs into the kernel (bpf_object__load) failed")
-                .hasMessageContaining("the verifier rejected a program")
-                .hasMessageContaining("verifier log")
-                .hasMessageNotContaining("CAP_BPF")
-                .hasMessageContaining("invalid access to map value");
+                .satisfies(e -> {
+                    BpfException b = (BpfException) e;
+                    String[] lines = b.getMessage().split("\n");
+                    // one line: which program, the verifier's reason, the kernel; then the log
+                    assertThat(lines[0]).startsWith("the BPF verifier of kernel " + KernelFeatures.release()
+                                    + " rejected program mw_sample: invalid access to map value")
+                            .contains("report this kernel with the log below");
+                    assertThat(lines[1]).isEqualTo("libbpf/verifier log (tail):");
+                    assertThat(b.getMessage()).hasLineCount(lines.length).doesNotContain("CAP_BPF");
+                    assertThat(b.kernelRefused()).isTrue();
+                    assertThat(io.moonwalk.agent.cli.Main.exitCodeOf(new IllegalStateException("wrapped", b)))
+                            .isEqualTo(io.moonwalk.agent.cli.Main.EXIT_KERNEL_REFUSED).isEqualTo(4);
+                });
+    }
+
+    @Test
+    void otherFailuresAreNoKernelRefusal() {
+        assertThat(io.moonwalk.agent.cli.Main.exitCodeOf(new BpfException("attaching failed"))).isEqualTo(1);
+        assertThat(io.moonwalk.agent.cli.Main.exitCodeOf(new IllegalStateException("x"))).isEqualTo(1);
+    }
+
+    @Test
+    void thisKernelHasEveryProbedFeature() {
+        // the probes must pass where the programs load (a probe that wrongly refuses would stop every start)
+        KernelFeatures.require(BpfSampler.KERNEL_BTF);
+    }
+
+    @Test
+    void aKernelWithoutBtfIsRefusedInOneLineNamingIt(@TempDir Path dir) {
+        assertThatThrownBy(() -> KernelFeatures.require(dir.resolve("vmlinux")))
+                .isInstanceOf(BpfException.class)
+                .hasMessageContaining("has no BTF (" + dir.resolve("vmlinux") + ")")
+                .hasMessageContaining("CONFIG_DEBUG_INFO_BTF=y")
+                .satisfies(e -> assertThat(((BpfException) e).kernelRefused()).isTrue())
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
 
     @Test

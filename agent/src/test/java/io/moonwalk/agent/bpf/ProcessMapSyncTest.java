@@ -46,8 +46,10 @@ class ProcessMapSyncTest {
         sleeper.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
 
+    /** Without retention, so a removed process's tables leave the kernel at once (retention: UnwindTableCacheTest). */
     private static UnwindTableCache cache() {
-        return new UnwindTableCache(new RuleDictionary());
+        return new UnwindTableCache(new RuleDictionary(), UnwindTableCache.KERNEL_ENTRY_CAPACITY,
+                io.moonwalk.elf.DebugFileLocator.system(), UnwindTableCache.DEFAULT_NEGATIVE_CAPACITY, 0);
     }
 
     private static byte[] key(int pid, long address) {

@@ -184,7 +184,9 @@ public final class RecordLayout {
             U32.withName("agent_pid"),
             U32.withName("filter_pids"),
             U32.withName("user_stacks"),
-            U32.withName("reserved")
+            U32.withName("reserved"),
+            U64.withName("pidns_dev"),
+            U64.withName("pidns_ino")
     ).withName("mw_config");
 
     // ---- bpf/src/unwind.h: the native unwinder's maps ----
@@ -332,6 +334,8 @@ public final class RecordLayout {
     public static final long CONFIG_AGENT_PID = CONFIG.byteOffset(groupElement("agent_pid"));
     public static final long CONFIG_FILTER_PIDS = CONFIG.byteOffset(groupElement("filter_pids"));
     public static final long CONFIG_USER_STACKS = CONFIG.byteOffset(groupElement("user_stacks"));
+    public static final long CONFIG_PIDNS_DEV = CONFIG.byteOffset(groupElement("pidns_dev"));
+    public static final long CONFIG_PIDNS_INO = CONFIG.byteOffset(groupElement("pidns_ino"));
 
     // ---- field handles: (MemorySegment bytes, long base offset of the struct) ----
 

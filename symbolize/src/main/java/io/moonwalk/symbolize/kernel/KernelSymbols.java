@@ -49,7 +49,7 @@ public final class KernelSymbols {
 
     public static KernelSymbols load(Path path) throws IOException {
         try (BufferedReader r = Files.newBufferedReader(path, StandardCharsets.ISO_8859_1)) {
-            return parse(r, path);
+            return parse(r, path, KallsymsAccess.ofThisProcess());
         }
     }
 
@@ -60,13 +60,18 @@ public final class KernelSymbols {
 
     /** Parses kallsyms text; {@code source} is only used for messages and {@link #reload()}. */
     public static KernelSymbols parse(String text, Path source) throws IOException {
-        return parse(new BufferedReader(new StringReader(text)), source);
+        return parse(text, source, KallsymsAccess.ofThisProcess());
+    }
+
+    /** Same, with the facts that explain hidden addresses given (tests). */
+    static KernelSymbols parse(String text, Path source, KallsymsAccess access) throws IOException {
+        return parse(new BufferedReader(new StringReader(text)), source, access);
     }
 
     private record Entry(long address, String name, int module) {
     }
 
-    private static KernelSymbols parse(BufferedReader r, Path source) throws IOException {
+    private static KernelSymbols parse(BufferedReader r, Path source, KallsymsAccess access) throws IOException {
         List<Entry> entries = new ArrayList<>(1 << 16);
         Map<String, Integer> moduleIds = new HashMap<>();
         List<String> moduleNames = new ArrayList<>();
@@ -117,9 +122,11 @@ public final class KernelSymbols {
                 entries.add(new Entry(address, name, module));
             }
         }
-        if (lines > 0 && !anyNonZero) {
-            throw new KallsymsUnavailableException(source + ": every address reads as 0 — the kernel hides them."
-                    + " Run the agent as root (CAP_SYSLOG) or set sysctl kernel.kptr_restrict=0 (1 if root).");
+        if (lines == 0) {
+            throw new KallsymsUnavailableException(KallsymsAccess.explainEmpty(source));
+        }
+        if (!anyNonZero) {
+            throw new KallsymsUnavailableException(access.explainZeroAddresses(source));
         }
         if (entries.isEmpty()) {
             throw new KallsymsUnavailableException(source + ": no text symbols found (" + lines + " lines read)");

@@ -41,6 +41,20 @@ public final class ProcessSymbols {
     }
 
     /**
+     * True when {@code other} has the same file-backed executable mappings (addresses, offsets, files): a re-read of the maps
+     * that found nothing new to name addresses with.
+     */
+    public boolean sameCode(ProcessSymbols other) {
+        // anonymous executable memory (a JVM's code cache, other JITs) is committed and split all the time but never
+        // gives a name: only file-backed code counts
+        return java.util.Arrays.equals(fileCode(), other.fileCode());
+    }
+
+    private Mapping[] fileCode() {
+        return java.util.Arrays.stream(code).filter(Mapping::isFileBacked).toArray(Mapping[]::new);
+    }
+
+    /**
      * Resolves a runtime address. For a return address (every frame but the leaf) the lookup uses
      * {@code address - 1}, which lies inside the call instruction, so a call that ends a function
      * is not attributed to the next one; all fields of the result describe that adjusted address.

@@ -67,16 +67,41 @@ class KernelSymbolsTest {
         assertThat(k.size()).isEqualTo(7);
     }
 
+    private static final String HIDDEN = """
+            0000000000000000 T _stext
+            0000000000000000 T schedule
+            0000000000000000 t helper\t[mod]
+            """;
+
     @Test
-    void allZeroAddressesGiveAClearError() {
-        String hidden = """
-                0000000000000000 T _stext
-                0000000000000000 T schedule
-                0000000000000000 t helper\t[mod]
-                """;
-        assertThatThrownBy(() -> KernelSymbols.parse(hidden, Path.of("/proc/kallsyms")))
+    void zeroAddressesWithoutCapSyslogNameTheCapabilityNotKptrRestrictZero() {
+        // kptr_restrict is already 0: the old advice "set kptr_restrict=0" would change nothing
+        assertThatThrownBy(() -> KernelSymbols.parse(HIDDEN, Path.of("/proc/kallsyms"), new KallsymsAccess(0, 2, false)))
                 .isInstanceOf(KallsymsUnavailableException.class)
                 .hasMessageContaining("every address reads as 0")
-                .hasMessageContaining("kptr_restrict");
+                .hasMessageContaining("lacks CAP_SYSLOG")
+                .hasMessageContaining("kernel.kptr_restrict=0, perf_event_paranoid=2")
+                .hasMessageNotContaining("set it to");
+    }
+
+    @Test
+    void zeroAddressesUnderKptrRestrictTwoSayNoCapabilityHelps() {
+        assertThatThrownBy(() -> KernelSymbols.parse(HIDDEN, Path.of("/proc/kallsyms"), new KallsymsAccess(2, 2, true)))
+                .hasMessageContaining("kernel.kptr_restrict=2 hides kernel addresses from everyone")
+                .hasMessageContaining("sysctl kernel.kptr_restrict=1");
+    }
+
+    @Test
+    void zeroAddressesWithCapSyslogPointAtTheUserNamespace() {
+        assertThatThrownBy(() -> KernelSymbols.parse(HIDDEN, Path.of("/proc/kallsyms"), new KallsymsAccess(1, 2, true)))
+                .hasMessageContaining("not in the initial user namespace");
+    }
+
+    @Test
+    void anEmptyFileIsASandboxNotAPermission() {
+        assertThatThrownBy(() -> KernelSymbols.parse("", Path.of("/proc/kallsyms"), new KallsymsAccess(0, 2, true)))
+                .isInstanceOf(KallsymsUnavailableException.class)
+                .hasMessageContaining("is empty")
+                .hasMessageContaining("ProtectKernelTunables=yes");
     }
 }

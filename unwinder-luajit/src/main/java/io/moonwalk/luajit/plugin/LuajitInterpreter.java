@@ -52,10 +52,11 @@ final class LuajitInterpreter implements Interpreter {
 
     LuajitInterpreter(InterpreterContext context) {
         this.files = new LuajitFiles(context.maps(), context.failures());
-        this.symbolizer = new LuaFrameSymbolizer(context.memory());
+        // two readers: the symbolizer's (its lock serializes the prefetch and naming threads) and the JIT sync's
+        this.symbolizer = new LuaFrameSymbolizer(context.memory().get());
         this.prefetcher = new ProtoPrefetcher(symbolizer);
         try {
-            this.jit = new McodeSync(context.maps().map(BpfMaps.PID_MAPS), files, context.memory(),
+            this.jit = new McodeSync(context.maps().map(BpfMaps.PID_MAPS), files, context.memory().get(),
                     context.failures());
         } catch (RuntimeException | Error e) {
             prefetcher.close();

@@ -18,6 +18,12 @@ import java.util.Optional;
  * frame-pointer fallback. Files whose CFI is unusable are remembered in a bounded negative cache so that a
  * process re-syncing its maps does not re-parse them.
  *
+ * <p>Released tables are retained (up to {@code retainedTables}, least recently released evicted first, and
+ * evicted at once when their entry range is needed): on a host where short-lived processes keep mapping the same
+ * files (compilers, JVMs, shell tools), a table freed by the last process's exit would otherwise be rebuilt by the
+ * next, and building is the agent's largest CPU cost. Evicted tables are handed to the caller by
+ * {@link #takeEvicted} so it deletes them from the kernel.
+ *
  * <p>Thread-safe. Tables are built outside the lock, so a slow build does not block releases; two threads racing
  * to build the same file both build and the loser's table is discarded.
  */
@@ -28,6 +34,8 @@ public final class UnwindTableCache {
     public static final int DEFAULT_NEGATIVE_CAPACITY = 8192;
     /** Refused table sizes remembered so a refused file is not rebuilt while it still cannot fit. */
     private static final int REFUSED_MEMO_CAPACITY = 8192;
+    /** Released tables kept for reuse by the kernel-sized cache. */
+    public static final int DEFAULT_RETAINED_TABLES = 128;
 
     /** Opens the file to build from. The cache closes what it returns. */
     @FunctionalInterface
@@ -85,6 +93,11 @@ public final class UnwindTableCache {
     private final Map<Long, FileIdentity> liveIds = new HashMap<>();
     private final LinkedHashMap<FileIdentity, String> negative;
     private final LinkedHashMap<FileIdentity, Integer> refusedSizes;
+    /** Tables with no reference left, kept for reuse; insertion order = release order (eldest evicted first). */
+    private final LinkedHashMap<FileIdentity, Live> retained = new LinkedHashMap<>();
+    private final int retainedCapacity;
+    private final java.util.ArrayList<FileIdentity> evicted = new java.util.ArrayList<>();
+    private long retainedHits;
 
     private long builds;
     private long buildFailures;
@@ -94,11 +107,23 @@ public final class UnwindTableCache {
 
     /** Sized for the kernel map: {@link #KERNEL_ENTRY_CAPACITY} entries, system debug root. */
     public UnwindTableCache(RuleDictionary dictionary) {
-        this(dictionary, KERNEL_ENTRY_CAPACITY, DebugFileLocator.system(), DEFAULT_NEGATIVE_CAPACITY);
+        this(dictionary, KERNEL_ENTRY_CAPACITY, DebugFileLocator.system(), DEFAULT_NEGATIVE_CAPACITY,
+                DEFAULT_RETAINED_TABLES);
     }
 
+    /** Without retention: the last release frees a table. */
     public UnwindTableCache(RuleDictionary dictionary, int entryCapacity, DebugFileLocator locator,
             int negativeCapacity) {
+        this(dictionary, entryCapacity, locator, negativeCapacity, 0);
+    }
+
+    /** @param retainedTables released tables kept for reuse (0: the last release frees a table) */
+    public UnwindTableCache(RuleDictionary dictionary, int entryCapacity, DebugFileLocator locator,
+            int negativeCapacity, int retainedTables) {
+        if (retainedTables < 0) {
+            throw new IllegalArgumentException("retained tables must be >= 0, got " + retainedTables);
+        }
+        this.retainedCapacity = retainedTables;
         if (negativeCapacity < 1) {
             throw new IllegalArgumentException("negative cache capacity must be >= 1, got " + negativeCapacity);
         }
@@ -156,6 +181,10 @@ public final class UnwindTableCache {
                         + Long.toHexString(identity.fileId()) + " of " + identity + " collides with live " + clash);
             }
             int first = allocator.allocate(count);
+            while (first == EntryRangeAllocator.NO_SPACE && !retained.isEmpty()) {
+                evictEldest();
+                first = allocator.allocate(count);
+            }
             if (first == EntryRangeAllocator.NO_SPACE) {
                 refusals++;
                 refusedSizes.put(identity, count);
@@ -174,7 +203,10 @@ public final class UnwindTableCache {
     private Acquisition known(FileIdentity identity) {
         Live l = live.get(identity);
         if (l != null) {
-            l.refs++;
+            if (l.refs++ == 0) {
+                retained.remove(identity);
+                retainedHits++;
+            }
             hits++;
             return new Installed(identity, identity.fileId(), l.info, l.first, false);
         }
@@ -184,7 +216,7 @@ public final class UnwindTableCache {
             return new Failed(identity, reason, true);
         }
         Integer needed = refusedSizes.get(identity);
-        if (needed != null && needed > allocator.largestFreeBlock()) {
+        if (needed != null && needed > allocator.largestFreeBlock() + retainedEntries()) {
             refusals++;
             return refused(identity, needed);
         }
@@ -209,8 +241,9 @@ public final class UnwindTableCache {
     /**
      * Drops one reference taken by an {@link Installed} acquisition.
      *
-     * @return true when that was the last reference: the table and its entry range are freed, and the caller
-     *     deletes the file from the kernel's {@code unwind_files} map
+     * @return true when that was the last reference and the table and its entry range are freed (no retention):
+     *     the caller deletes the file from the kernel's {@code unwind_files} map. With retention the table is kept
+     *     for reuse and false returned; tables evicted later come out of {@link #takeEvicted}
      * @throws IllegalStateException the identity holds no reference (release without a matching acquire)
      */
     public synchronized boolean release(FileIdentity identity) {
@@ -222,10 +255,58 @@ public final class UnwindTableCache {
         if (--l.refs > 0) {
             return false;
         }
+        if (retainedCapacity > 0) {
+            retained.put(identity, l);
+            while (retained.size() > retainedCapacity) {
+                evictEldest();
+            }
+            return false;
+        }
         live.remove(identity);
         liveIds.remove(identity.fileId());
         allocator.free(l.first);
         return true;
+    }
+
+    private void evictEldest() {
+        java.util.Iterator<Live> it = retained.values().iterator();
+        Live l = it.next();
+        it.remove();
+        live.remove(l.identity);
+        liveIds.remove(l.identity.fileId());
+        allocator.free(l.first);
+        evicted.add(l.identity);
+    }
+
+    private long retainedEntries() {
+        long n = 0;
+        for (Live l : retained.values()) {
+            n += l.info.table().entryCount();
+        }
+        return n;
+    }
+
+    /**
+     * Retained tables freed since the last call (to make room, or beyond the retention bound): the caller deletes
+     * them from the kernel's {@code unwind_files} map.
+     */
+    public synchronized java.util.List<FileIdentity> takeEvicted() {
+        if (evicted.isEmpty()) {
+            return java.util.List.of();
+        }
+        java.util.List<FileIdentity> out = java.util.List.copyOf(evicted);
+        evicted.clear();
+        return out;
+    }
+
+    /** Tables kept with no reference, for reuse. */
+    public synchronized int retainedTables() {
+        return retained.size();
+    }
+
+    /** Acquisitions that reused a retained table instead of building it again. */
+    public synchronized long retainedHits() {
+        return retainedHits;
     }
 
     /** The installed table of a file, without taking a reference. */
@@ -275,8 +356,9 @@ public final class UnwindTableCache {
         return allocator.usedEntries();
     }
 
+    /** Tables with at least one reference (retained ones not counted). */
     public synchronized int liveTables() {
-        return live.size();
+        return live.size() - retained.size();
     }
 
     public synchronized int negativeEntries() {

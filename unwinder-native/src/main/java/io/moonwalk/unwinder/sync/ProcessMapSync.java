@@ -80,6 +80,13 @@ public final class ProcessMapSync {
 
     /** No process may hold more than this share of pid_maps: one process with a pathological map must not starve all. */
     static final int MAX_SHARE_DIVISOR = 16;
+    /** ... but every process may hold this many entries (a small trie fills up instead: PID_MAPS_FULL). */
+    static final int MIN_SHARE = 1024;
+
+    /** The most pid_maps entries one process may hold. */
+    int maxEntriesPerProcess() {
+        return Math.max(MIN_SHARE, pidMaps.maxEntries() / MAX_SHARE_DIVISOR);
+    }
 
     private final BpfMap pidMaps;
     private final BpfMap files;
@@ -334,10 +341,10 @@ public final class ProcessMapSync {
         int flags = extended != null ? ref.extensionFlags : 0;
         int n = LpmPrefixes.split(m.start(), m.end(), splitLengths, splitAddresses);
         ProcessState st = processes.get(pid);
-        if (st != null && st.entries + n > pidMaps.maxEntries() / MAX_SHARE_DIVISOR) {
+        if (st != null && st.entries + n > maxEntriesPerProcess()) {
             shareDrops++;
-            failures.report("pid_maps:share", "pid " + pid + " would hold more than 1/" + MAX_SHARE_DIVISOR
-                    + " of pid_maps (" + pidMaps.maxEntries() / MAX_SHARE_DIVISOR + " entries); its further mappings"
+            failures.report("pid_maps:share", "pid " + pid + " would hold more than its share of pid_maps ("
+                    + maxEntriesPerProcess() + " entries); its further mappings"
                     + " are not routed (frame-pointer fallback) so that one process cannot starve the others");
             if (table != null) {
                 release(table);
@@ -472,6 +479,7 @@ public final class ProcessMapSync {
     private TableRef acquire(FileIdentity identity, long bias, Path debugLookup, UnwindTableCache.ElfOpener opener,
             String what) {
         UnwindTableCache.Acquisition a = cache.acquire(identity, debugLookup, opener);
+        unpublishEvicted();
         switch (a) {
             case UnwindTableCache.Installed inst -> {
                 return new TableRef(identity, bias, publish(inst, what), 0);
@@ -565,10 +573,22 @@ public final class ProcessMapSync {
 
     private void release(FileIdentity identity) {
         if (cache.release(identity)) {
-            long fileId = identity.fileId();
-            if (publishedFiles.remove(fileId)) {
-                files.delete(RecordLayout.fileIdKey(fileId));
-            }
+            unpublish(identity);
+        }
+        unpublishEvicted();
+    }
+
+    /** Retained tables the cache let go of (to make room or beyond its bound) leave the kernel too. */
+    private void unpublishEvicted() {
+        for (FileIdentity gone : cache.takeEvicted()) {
+            unpublish(gone);
+        }
+    }
+
+    private void unpublish(FileIdentity identity) {
+        long fileId = identity.fileId();
+        if (publishedFiles.remove(fileId)) {
+            files.delete(RecordLayout.fileIdKey(fileId));
         }
     }
 

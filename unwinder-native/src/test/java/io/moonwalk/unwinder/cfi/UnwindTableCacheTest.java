@@ -236,4 +236,66 @@ class UnwindTableCacheTest {
         System.out.printf("[cache] 4 threads x 200 acquire/release: builds=%d hits=%d%n", cache.builds(),
                 cache.hits());
     }
+
+    @Test
+    void releasedTablesAreRetainedForReuseAndEvictedWhenTheirRangeIsNeeded() throws Exception {
+        RuleDictionary dict = new RuleDictionary();
+        int libcEntries;
+        try (ElfFile elf = ElfFile.open(Fixtures.LIBC)) {
+            libcEntries = FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table().entryCount();
+        }
+        int luajitEntries;
+        try (ElfFile elf = ElfFile.open(Fixtures.LIBLUAJIT)) {
+            luajitEntries = FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table()
+                    .entryCount();
+        }
+        // Room for libc plus a little: a retained libc must make way for luajit.
+        UnwindTableCache cache = new UnwindTableCache(dict, libcEntries + luajitEntries / 2, DebugFileLocator.none(),
+                64, 4);
+        FileIdentity libc = identityOf(Fixtures.LIBC);
+        FileIdentity luajit = identityOf(Fixtures.LIBLUAJIT);
+        AtomicInteger opens = new AtomicInteger();
+        UnwindTableCache.ElfOpener libcOpener = () -> {
+            opens.incrementAndGet();
+            return ElfFile.open(Fixtures.LIBC);
+        };
+        var first = (UnwindTableCache.Installed) cache.acquire(libc, null, libcOpener);
+        assertThat(cache.release(libc)).as("retained: nothing to delete from the kernel yet").isFalse();
+        assertThat(cache.liveTables()).isZero();
+        assertThat(cache.retainedTables()).isEqualTo(1);
+        assertThat(cache.takeEvicted()).isEmpty();
+
+        // the next process mapping libc reuses the table and its kernel range: no build, nothing to write
+        var again = (UnwindTableCache.Installed) cache.acquire(libc, null, libcOpener);
+        assertThat(again.newlyBuilt()).isFalse();
+        assertThat(again.firstEntry()).isEqualTo(first.firstEntry());
+        assertThat(opens).hasValue(1);
+        assertThat(cache.builds()).isEqualTo(1);
+        assertThat(cache.retainedHits()).isEqualTo(1);
+        assertThat(cache.retainedTables()).isZero();
+        assertThat(cache.release(libc)).isFalse();
+
+        // luajit does not fit beside the retained libc: libc is evicted and reported for deletion
+        assertThat(cache.acquire(luajit, null, () -> ElfFile.open(Fixtures.LIBLUAJIT)))
+                .isInstanceOf(UnwindTableCache.Installed.class);
+        assertThat(cache.takeEvicted()).containsExactly(libc);
+        assertThat(cache.takeEvicted()).isEmpty();
+        assertThat(cache.retainedTables()).isZero();
+        assertThat(cache.references(libc)).isZero();
+        assertThat(cache.liveEntries()).isEqualTo(luajitEntries);
+    }
+
+    @Test
+    void retentionIsBoundedByCount() throws Exception {
+        UnwindTableCache cache = new UnwindTableCache(new RuleDictionary(), 1 << 22, DebugFileLocator.none(), 64, 1);
+        FileIdentity libc = identityOf(Fixtures.LIBC);
+        FileIdentity luajit = identityOf(Fixtures.LIBLUAJIT);
+        cache.acquire(libc, null, () -> ElfFile.open(Fixtures.LIBC));
+        cache.acquire(luajit, null, () -> ElfFile.open(Fixtures.LIBLUAJIT));
+        cache.release(libc);
+        assertThat(cache.takeEvicted()).isEmpty();
+        cache.release(luajit);
+        assertThat(cache.takeEvicted()).as("only one table may be retained: the eldest goes").containsExactly(libc);
+        assertThat(cache.retainedTables()).isEqualTo(1);
+    }
 }

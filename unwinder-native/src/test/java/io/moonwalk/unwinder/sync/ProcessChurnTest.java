@@ -65,17 +65,19 @@ class ProcessChurnTest {
 
     @Test
     void oneProcessCannotTakeMoreThanItsShareOfPidMaps(@TempDir Path proc) throws Exception {
-        InMemoryBpfMaps maps = InMemoryBpfMaps.unwinder(256, 64, UnwindTableCache.KERNEL_ENTRY_CAPACITY, 65536);
+        InMemoryBpfMaps maps = InMemoryBpfMaps.unwinder(32768, 64, UnwindTableCache.KERNEL_ENTRY_CAPACITY, 65536);
         ProcessMapSync sync = new ProcessMapSync(maps, new UnwindTableCache(new RuleDictionary()), new FailureLog(), proc);
-        process(proc, 100, 5000, 200); // ~400 prefixes wanted, share is 256 / 16 = 16
+        int share = sync.maxEntriesPerProcess();
+        assertThat(share).isEqualTo(32768 / ProcessMapSync.MAX_SHARE_DIVISOR);
+        process(proc, 100, 5000, 2000); // ~4000 prefixes wanted, share is 2048
         assertThat(sync.sync(100)).isEqualTo(ProcessMapSync.Result.SYNCED);
-        assertThat(pidMapsEntries(maps)).isLessThanOrEqualTo(256 / ProcessMapSync.MAX_SHARE_DIVISOR + 1);
+        assertThat(pidMapsEntries(maps)).isLessThanOrEqualTo(share + 1);
         assertThat(sync.shareDrops()).isPositive();
         process(proc, 101, 5001, 2); // another process still gets in
         assertThat(sync.sync(101)).isEqualTo(ProcessMapSync.Result.SYNCED);
         assertThat(sync.isSynced(101)).isTrue();
         // a re-sync of the greedy process does not retry the skipped mappings or grow past its share
         sync.sync(100);
-        assertThat(sync.prefixCount(100)).isLessThanOrEqualTo(256 / ProcessMapSync.MAX_SHARE_DIVISOR);
+        assertThat(sync.prefixCount(100)).isLessThanOrEqualTo(share);
     }
 }

@@ -24,6 +24,33 @@ public class libbpf_h extends libbpf_h$shared {
             .or(SymbolLookup.loaderLookup())
             .or(Linker.nativeLinker().defaultLookup());
 
+    private static final int BPF_MAP_TYPE_ARRAY = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_map_type.BPF_MAP_TYPE_ARRAY = 2
+     * }
+     */
+    public static int BPF_MAP_TYPE_ARRAY() {
+        return BPF_MAP_TYPE_ARRAY;
+    }
+    private static final int BPF_MAP_TYPE_RINGBUF = (int)27L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_map_type.BPF_MAP_TYPE_RINGBUF = 27
+     * }
+     */
+    public static int BPF_MAP_TYPE_RINGBUF() {
+        return BPF_MAP_TYPE_RINGBUF;
+    }
+    private static final int BPF_PROG_TYPE_PERF_EVENT = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_prog_type.BPF_PROG_TYPE_PERF_EVENT = 7
+     * }
+     */
+    public static int BPF_PROG_TYPE_PERF_EVENT() {
+        return BPF_PROG_TYPE_PERF_EVENT;
+    }
     private static final int BPF_ANY = (int)0L;
     /**
      * {@snippet lang=c :
@@ -41,6 +68,51 @@ public class libbpf_h extends libbpf_h$shared {
      */
     public static int BPF_STATS_RUN_TIME() {
         return BPF_STATS_RUN_TIME;
+    }
+    private static final int BPF_FUNC_tail_call = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_func_id.BPF_FUNC_tail_call = 12
+     * }
+     */
+    public static int BPF_FUNC_tail_call() {
+        return BPF_FUNC_tail_call;
+    }
+    private static final int BPF_FUNC_get_stack = (int)67L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_func_id.BPF_FUNC_get_stack = 67
+     * }
+     */
+    public static int BPF_FUNC_get_stack() {
+        return BPF_FUNC_get_stack;
+    }
+    private static final int BPF_FUNC_probe_read_user = (int)112L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_func_id.BPF_FUNC_probe_read_user = 112
+     * }
+     */
+    public static int BPF_FUNC_probe_read_user() {
+        return BPF_FUNC_probe_read_user;
+    }
+    private static final int BPF_FUNC_probe_read_kernel = (int)113L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_func_id.BPF_FUNC_probe_read_kernel = 113
+     * }
+     */
+    public static int BPF_FUNC_probe_read_kernel() {
+        return BPF_FUNC_probe_read_kernel;
+    }
+    private static final int BPF_FUNC_ringbuf_output = (int)130L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_func_id.BPF_FUNC_ringbuf_output = 130
+     * }
+     */
+    public static int BPF_FUNC_ringbuf_output() {
+        return BPF_FUNC_ringbuf_output;
     }
 
     private static class libbpf_major_version {
@@ -1530,6 +1602,129 @@ public class libbpf_h extends libbpf_h$shared {
         }
     }
 
+    private static class libbpf_probe_bpf_map_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_INT,
+            libbpf_h.C_INT,
+            libbpf_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("libbpf_probe_bpf_map_type");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_map_type(enum bpf_map_type map_type, const void *opts)
+     * }
+     */
+    public static FunctionDescriptor libbpf_probe_bpf_map_type$descriptor() {
+        return libbpf_probe_bpf_map_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_map_type(enum bpf_map_type map_type, const void *opts)
+     * }
+     */
+    public static MethodHandle libbpf_probe_bpf_map_type$handle() {
+        return libbpf_probe_bpf_map_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_map_type(enum bpf_map_type map_type, const void *opts)
+     * }
+     */
+    public static MemorySegment libbpf_probe_bpf_map_type$address() {
+        return libbpf_probe_bpf_map_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_map_type(enum bpf_map_type map_type, const void *opts)
+     * }
+     */
+    public static int libbpf_probe_bpf_map_type(int map_type, MemorySegment opts) {
+        var mh$ = libbpf_probe_bpf_map_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("libbpf_probe_bpf_map_type", map_type, opts);
+            }
+            return (int)mh$.invokeExact(map_type, opts);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class libbpf_probe_bpf_helper {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_INT,
+            libbpf_h.C_INT,
+            libbpf_h.C_INT,
+            libbpf_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("libbpf_probe_bpf_helper");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_helper(enum bpf_prog_type prog_type, enum bpf_func_id helper_id, const void *opts)
+     * }
+     */
+    public static FunctionDescriptor libbpf_probe_bpf_helper$descriptor() {
+        return libbpf_probe_bpf_helper.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_helper(enum bpf_prog_type prog_type, enum bpf_func_id helper_id, const void *opts)
+     * }
+     */
+    public static MethodHandle libbpf_probe_bpf_helper$handle() {
+        return libbpf_probe_bpf_helper.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_helper(enum bpf_prog_type prog_type, enum bpf_func_id helper_id, const void *opts)
+     * }
+     */
+    public static MemorySegment libbpf_probe_bpf_helper$address() {
+        return libbpf_probe_bpf_helper.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int libbpf_probe_bpf_helper(enum bpf_prog_type prog_type, enum bpf_func_id helper_id, const void *opts)
+     * }
+     */
+    public static int libbpf_probe_bpf_helper(int prog_type, int helper_id, MemorySegment opts) {
+        var mh$ = libbpf_probe_bpf_helper.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("libbpf_probe_bpf_helper", prog_type, helper_id, opts);
+            }
+            return (int)mh$.invokeExact(prog_type, helper_id, opts);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class libbpf_num_possible_cpus {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             libbpf_h.C_INT    );
@@ -1581,6 +1776,71 @@ public class libbpf_h extends libbpf_h$shared {
                 traceDowncall("libbpf_num_possible_cpus");
             }
             return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bpf_map_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_INT,
+            libbpf_h.C_INT,
+            libbpf_h.C_POINTER,
+            libbpf_h.C_INT,
+            libbpf_h.C_INT,
+            libbpf_h.C_INT,
+            libbpf_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bpf_map_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bpf_map_create(enum bpf_map_type map_type, const char *map_name, __u32 key_size, __u32 value_size, __u32 max_entries, const struct bpf_map_create_opts *opts)
+     * }
+     */
+    public static FunctionDescriptor bpf_map_create$descriptor() {
+        return bpf_map_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bpf_map_create(enum bpf_map_type map_type, const char *map_name, __u32 key_size, __u32 value_size, __u32 max_entries, const struct bpf_map_create_opts *opts)
+     * }
+     */
+    public static MethodHandle bpf_map_create$handle() {
+        return bpf_map_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bpf_map_create(enum bpf_map_type map_type, const char *map_name, __u32 key_size, __u32 value_size, __u32 max_entries, const struct bpf_map_create_opts *opts)
+     * }
+     */
+    public static MemorySegment bpf_map_create$address() {
+        return bpf_map_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bpf_map_create(enum bpf_map_type map_type, const char *map_name, __u32 key_size, __u32 value_size, __u32 max_entries, const struct bpf_map_create_opts *opts)
+     * }
+     */
+    public static int bpf_map_create(int map_type, MemorySegment map_name, int key_size, int value_size, int max_entries, MemorySegment opts) {
+        var mh$ = bpf_map_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_map_create", map_type, map_name, key_size, value_size, max_entries, opts);
+            }
+            return (int)mh$.invokeExact(map_type, map_name, key_size, value_size, max_entries, opts);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
