@@ -46,8 +46,10 @@ public final class OtlpMetricsExporter implements AutoCloseable {
     private final Timer duration;
     private volatile boolean failing;
     private volatile boolean closing;
-    private volatile Thread finalPusher;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final MetricProducer producer;
+    private final Resource resource;
+    private final Measured measured;
     private volatile String lastError;
 
     /**
@@ -64,6 +66,7 @@ public final class OtlpMetricsExporter implements AutoCloseable {
                                Duration interval, String endpoint, Duration timeout,
                                Map<String, String> resourceAttributes) {
         Objects.requireNonNull(registry, "registry");
+        this.producer = Objects.requireNonNull(producer, "producer");
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         if (interval.toMillis() < 10) {
@@ -77,9 +80,11 @@ public final class OtlpMetricsExporter implements AutoCloseable {
                 .description("duration of one OTLP metrics push").register(registry);
         AttributesBuilder resource = Attributes.builder();
         resourceAttributes.forEach(resource::put);
-        this.reader = PeriodicMetricReader.builder(new Measured(exporter)).setInterval(interval).build();
+        this.resource = Resource.create(resource.build());
+        this.measured = new Measured(exporter);
+        this.reader = PeriodicMetricReader.builder(measured).setInterval(interval).build();
         this.provider = SdkMeterProvider.builder()
-                .setResource(Resource.create(resource.build()))
+                .setResource(this.resource)
                 .registerMetricReader(reader)
                 .registerMetricProducer(producer)
                 .build();
@@ -103,19 +108,26 @@ public final class OtlpMetricsExporter implements AutoCloseable {
     /**
      * Stops the periodic push, lets a push under way finish, pushes the final values once on this
      * thread (bounded by the exporter's timeout) unless {@code finalPush} is false, and shuts the SDK
-     * down. The SDK's reader would make its own final push during shutdown, racing a periodic push
-     * still under way (the exporter's transport is closed under it); that one is skipped instead.
+     * down. The final push does not go through the reader: the SDK's PeriodicMetricReader (1.68)
+     * exports on its own worker thread, so a push made through it cannot be told apart from a
+     * periodic one, and its shutdown push is bounded by a fixed 5 s of its own. Once closing, every
+     * export the reader makes is skipped and this thread collects from the producer and exports.
      */
     public void close(boolean finalPush) {
         closing = true;
+        // an export that incremented inFlight before this read is waited for; one that increments
+        // later sees closing (both are volatile: sequentially consistent) and sends nothing
         long deadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1);
         while (inFlight.get() > 0 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
         if (finalPush) {
-            finalPusher = Thread.currentThread();
-            pushNow();
-            finalPusher = null;
+            try {
+                measured.send(producer.produce(resource))
+                        .join(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "final OTLP metrics push to " + endpoint + " failed: " + e);
+            }
         }
         provider.shutdown().join(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
     }
@@ -136,17 +148,22 @@ public final class OtlpMetricsExporter implements AutoCloseable {
 
         @Override
         public CompletableResultCode export(Collection<MetricData> metrics) {
-            if (closing && Thread.currentThread() != finalPusher) {
+            inFlight.incrementAndGet();
+            if (closing) {
+                inFlight.decrementAndGet();
                 return CompletableResultCode.ofSuccess();  // closing: only close() itself pushes; nothing sent, nothing failed
             }
+            CompletableResultCode result = send(metrics);
+            result.whenComplete(inFlight::decrementAndGet);
+            return result;
+        }
+
+        /** One push, counted, timed and logged. */
+        CompletableResultCode send(Collection<MetricData> metrics) {
             long t0 = System.nanoTime();
-            inFlight.incrementAndGet();
             sdkLog.clear();
             CompletableResultCode result = delegate.export(metrics);
-            result.whenComplete(() -> {
-                done(result, System.nanoTime() - t0);
-                inFlight.decrementAndGet();
-            });
+            result.whenComplete(() -> done(result, System.nanoTime() - t0));
             return result;
         }
 

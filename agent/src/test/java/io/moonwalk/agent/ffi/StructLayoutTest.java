@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moonwalk.agent.ffi.libbpf.bpf_object_open_opts;
 import io.moonwalk.agent.ffi.libbpf.bpf_prog_info;
 import io.moonwalk.agent.ffi.libbpf.perf_event_attr;
+import io.moonwalk.process.ffi.libc.iovec;
 import java.io.IOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * gcc compiles it against the installed headers. jextract read the same headers with libclang, so
  * for the generated layouts this catches bindings that are stale against the headers installed here
  * (regenerate with scripts/regenerate-ffi); for {@link PerfEventAttrBits}, which jextract cannot
- * generate, it is the only check.
+ * generate, it is the only check, as for the per-architecture syscall number in {@link ErrnoCalls}.
  */
 @Tag("kernel")
 class StructLayoutTest {
@@ -37,6 +38,7 @@ class StructLayoutTest {
         STRUCTS.put("bpf_object_open_opts", bpf_object_open_opts.layout());
         STRUCTS.put("perf_event_attr", perf_event_attr.layout());
         STRUCTS.put("bpf_prog_info", bpf_prog_info.layout());
+        STRUCTS.put("iovec", iovec.layout());
     }
 
     @Test
@@ -49,7 +51,10 @@ class StructLayoutTest {
                 #include <bpf/bpf.h>
                 #include <linux/perf_event.h>
                 #include <linux/bpf.h>
+                #include <sys/uio.h>
+                #include <sys/syscall.h>
                 int main(void) {
+                  printf("syscall perf_event_open %ld\\n", (long) SYS_perf_event_open);
                 """);
         int checked = 0;
         for (var e : STRUCTS.entrySet()) {
@@ -92,6 +97,8 @@ class StructLayoutTest {
             }
         }
         assertThat(checked).as("members compared").isGreaterThan(50);
+        assertThat(actual.get("syscall.perf_event_open")).as("SYS_perf_event_open on " + System.getProperty("os.arch"))
+                .isEqualTo(ErrnoCalls.SYS_perf_event_open);
         assertThat(actual.get("perf_event_attr.bits")).as("disabled|freq at byte %d", PerfEventAttrBits.OFFSET)
                 .isEqualTo(PerfEventAttrBits.DISABLED | PerfEventAttrBits.FREQ);
         assertThat(perf_event_attr.layout().select(MemoryLayout.PathElement.groupElement("read_format")))
