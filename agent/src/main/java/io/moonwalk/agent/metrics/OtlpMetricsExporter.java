@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.common.InternalTelemetryVersion;
 import io.opentelemetry.sdk.common.export.MemoryMode;
 import io.opentelemetry.sdk.metrics.InstrumentType;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -82,7 +83,11 @@ public final class OtlpMetricsExporter implements AutoCloseable {
         resourceAttributes.forEach(resource::put);
         this.resource = Resource.create(resource.build());
         this.measured = new Measured(exporter);
-        this.reader = PeriodicMetricReader.builder(measured).setInterval(interval).build();
+        // LEGACY: the reader records no otel.sdk.* metrics of its own into this provider (SDK 1.68
+        // otherwise adds otel.sdk.metric_reader.collection.duration, in a second scope, from the
+        // second push on); the moonwalk.metrics.export.* meters above say how pushes go
+        this.reader = PeriodicMetricReader.builder(measured).setInterval(interval)
+                .setInternalTelemetryVersion(InternalTelemetryVersion.LEGACY).build();
         this.provider = SdkMeterProvider.builder()
                 .setResource(this.resource)
                 .registerMetricReader(reader)

@@ -195,7 +195,12 @@ class OtlpMetricsExportTest {
         assertThat(first.getResourceMetricsCount()).isEqualTo(1);
         assertThat(attributes(rm.getResource().getAttributesList())).containsEntry("host.name", "test-host")
                 .containsEntry("service.name", "svc").containsEntry("deployment.environment", "test");
-        assertThat(rm.getScopeMetricsCount()).isEqualTo(1);
+        assertThat(rm.getScopeMetricsCount()).as("scopes of the first push: %s", rm.getScopeMetricsList().stream()
+                .map(sm -> sm.getScope().getName() + " " + sm.getScope().getVersion() + " "
+                        + sm.getMetricsList().stream().map(Metric::getName).toList()).toList()).isEqualTo(1);
+        assertThat(grpcReceived).as("every push carries the moonwalk scope only (no otel.sdk.* self-metrics)")
+                .allSatisfy(r -> assertThat(r.getResourceMetrics(0).getScopeMetricsList())
+                        .extracting(sm -> sm.getScope().getName()).containsExactly("moonwalk"));
         assertThat(rm.getScopeMetrics(0).getScope().getName()).isEqualTo("moonwalk");
         assertThat(rm.getScopeMetrics(0).getScope().getVersion()).isEqualTo("1.2.3");
 
