@@ -96,15 +96,12 @@ final class RunningAgent implements AutoCloseable {
     }
 
     /**
-     * Ids of the BPF programs this agent process holds (its /proc/PID/fdinfo names them; Debian's
-     * bpftool shows no owner pids, and programs appearing meanwhile may be another agent's).
+     * Ids of the mw_ programs this agent holds fds of (/proc/PID/fdinfo; Debian's bpftool shows no owner pids, and
+     * other tests load mw_ programs concurrently).
      */
     Set<Integer> programIds() throws Exception {
-        // the programs this agent holds fds of: other agents on the machine load mw_ programs too
-        Set<Integer> ids = new TreeSet<>();
-        for (long id : BpfObjects.idsHeldBy("prog", process.pid())) {
-            ids.add((int) id);
-        }
+        Set<Integer> ids = new TreeSet<>(RecordIT.moonwalkProgramIds());
+        ids.retainAll(RecordIT.heldBy(process.pid()));
         return ids;
     }
 
