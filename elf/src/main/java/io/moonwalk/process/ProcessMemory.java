@@ -1,6 +1,8 @@
 package io.moonwalk.process;
 
-import io.moonwalk.process.ffi.uio_h;
+import io.moonwalk.process.ffi.ProcessVmReadv;
+import io.moonwalk.process.ffi.libc.iovec;
+import io.moonwalk.process.ffi.libc.uio_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,11 +21,15 @@ public final class ProcessMemory implements MemoryReader, AutoCloseable {
     /** Largest single read: bounds what one hostile length field can make us copy. */
     public static final int MAX_READ = 1 << 16;
 
+    private static final int EFAULT = uio_h.EFAULT();
+    private static final int ESRCH = uio_h.ESRCH();
+    private static final int EPERM = uio_h.EPERM();
+
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buffer = arena.allocate(MAX_READ, 16);
-    private final MemorySegment localIov = arena.allocate(uio_h.IOVEC);
-    private final MemorySegment remoteIov = arena.allocate(uio_h.IOVEC);
-    private final MemorySegment callState = arena.allocate(uio_h.CAPTURE_STATE);
+    private final MemorySegment localIov = iovec.allocate(arena);
+    private final MemorySegment remoteIov = iovec.allocate(arena);
+    private final MemorySegment callState = ProcessVmReadv.allocateCallState(arena);
     private int lastCount;
     private int lastErrno;
     private long reads;
@@ -31,7 +37,7 @@ public final class ProcessMemory implements MemoryReader, AutoCloseable {
     private long bytesRead;
 
     public ProcessMemory() {
-        localIov.set(ValueLayout.ADDRESS, uio_h.IOVEC_BASE, buffer);
+        iovec.iov_base(localIov, buffer);
     }
 
     @Override
@@ -64,19 +70,18 @@ public final class ProcessMemory implements MemoryReader, AutoCloseable {
         if (length == 0) {
             return ReadStatus.OK;
         }
-        localIov.set(ValueLayout.JAVA_LONG, uio_h.IOVEC_LEN, length);
-        remoteIov.set(ValueLayout.JAVA_LONG, uio_h.IOVEC_BASE, address);
-        remoteIov.set(ValueLayout.JAVA_LONG, uio_h.IOVEC_LEN, length);
-        long n = uio_h.process_vm_readv(callState, pid, localIov, 1, remoteIov, 1, 0);
+        iovec.iov_len(localIov, length);
+        // the remote base is an address in another process: written as a number, never dereferenced here
+        remoteIov.set(ValueLayout.JAVA_LONG, iovec.iov_base$offset(), address);
+        iovec.iov_len(remoteIov, length);
+        long n = ProcessVmReadv.call(callState, pid, localIov, 1, remoteIov, 1, 0);
         if (n < 0) {
             failedReads++;
-            lastErrno = uio_h.errno(callState);
-            return switch (lastErrno) {
-                case uio_h.EFAULT -> ReadStatus.UNMAPPED;
-                case uio_h.ESRCH -> ReadStatus.NO_PROCESS;
-                case uio_h.EPERM -> ReadStatus.DENIED;
-                default -> ReadStatus.FAILED;
-            };
+            lastErrno = ProcessVmReadv.errno(callState);
+            return lastErrno == EFAULT ? ReadStatus.UNMAPPED
+                    : lastErrno == ESRCH ? ReadStatus.NO_PROCESS
+                    : lastErrno == EPERM ? ReadStatus.DENIED
+                    : ReadStatus.FAILED;
         }
         lastCount = (int) n;
         bytesRead += n;

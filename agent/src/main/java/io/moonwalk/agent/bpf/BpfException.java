@@ -1,7 +1,7 @@
 package io.moonwalk.agent.bpf;
 
-import io.moonwalk.agent.ffi.errno_h;
-import io.moonwalk.agent.ffi.libbpf_h;
+import io.moonwalk.bpf.maps.Errno;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -57,7 +57,7 @@ public final class BpfException extends RuntimeException {
      */
     static BpfException of(String what, int errno, String advice) {
         int e = Math.abs(errno);
-        String hint = (e == errno_h.EPERM || e == errno_h.EACCES) ? NEED_PRIVILEGES : advice;
+        String hint = (e == Errno.EPERM || e == Errno.EACCES) ? NEED_PRIVILEGES : advice;
         String msg = what + " failed: " + strerror(e) + " (errno " + e + ")" + (hint == null ? "" : "; " + hint);
         return new BpfException(msg, e, null);
     }

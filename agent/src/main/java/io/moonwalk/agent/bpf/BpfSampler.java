@@ -1,5 +1,14 @@
 package io.moonwalk.agent.bpf;
 
+import io.moonwalk.agent.ffi.ErrnoCalls;
+import io.moonwalk.agent.ffi.PerfEventAttrBits;
+import io.moonwalk.agent.ffi.libbpf.bpf_object_open_opts;
+import io.moonwalk.agent.ffi.libbpf.bpf_prog_info;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
+import io.moonwalk.agent.ffi.libbpf.perf_event_attr;
+import io.moonwalk.agent.ffi.libbpf.ring_buffer_sample_fn;
+import io.moonwalk.bpf.maps.Errno;
+import io.moonwalk.bpf.layout.RecordLayout;
 
 import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Stage;
@@ -25,15 +34,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
-import io.moonwalk.agent.ffi.bpf_object_open_opts;
-import io.moonwalk.agent.ffi.bpf_prog_info;
-import io.moonwalk.agent.ffi.errno_h;
-import io.moonwalk.agent.ffi.libbpf_h;
-import io.moonwalk.agent.ffi.perf_event_attr;
-import io.moonwalk.agent.ffi.perf_event_h;
-import io.moonwalk.agent.ffi.ring_buffer_sample_fn;
-import io.moonwalk.agent.ffi.syscall_h;
-import io.moonwalk.agent.ffi.unistd_h;
 import io.moonwalk.bpf.maps.BpfMaps;
 import io.moonwalk.agent.bpf.KernelBpfMaps;
 import java.io.IOException;
@@ -77,7 +77,7 @@ public final class BpfSampler implements AutoCloseable {
 
     private final Object lock = new Object();
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment callState = errno_h.allocateCallState(arena);
+    private final MemorySegment callState = ErrnoCalls.allocateCallState(arena);
     private final List<MemorySegment> links = new ArrayList<>();
     private final SampleRecord record = new SampleRecord();
     private final KernelBpfMaps maps = new KernelBpfMaps(this::map);
@@ -182,7 +182,7 @@ public final class BpfSampler implements AutoCloseable {
                 throw new BpfException("libbpf " + major + "." + minor + " is too old: moonwalk needs libbpf 1.0+");
             }
         } catch (LinkageError | IllegalArgumentException e) {
-            throw new BpfException(libbpf_h.LIBRARY + " cannot be loaded: install libbpf 1.x (Debian/Ubuntu:"
+            throw new BpfException("libbpf.so.1 cannot be loaded: install libbpf 1.x (Debian/Ubuntu:"
                     + " apt-get install libbpf1; RHEL/Fedora: dnf install libbpf)", 0, e);
         }
         KernelFeatures.require(KERNEL_BTF);
@@ -196,12 +196,13 @@ public final class BpfSampler implements AutoCloseable {
             MemorySegment buf = loadArena.allocate(image.length);
             MemorySegment.copy(image, 0, buf, JAVA_BYTE, 0, image.length);
             MemorySegment opts = bpf_object_open_opts.allocate(loadArena);
+            bpf_object_open_opts.sz(opts, bpf_object_open_opts.sizeof());
             bpf_object_open_opts.object_name(opts, loadArena.allocateFrom("moonwalk"));
 
-            obj = libbpf_h.bpf_object__open_mem(callState, buf, buf.byteSize(), opts);
+            obj = ErrnoCalls.bpf_object__open_mem(callState, buf, buf.byteSize(), opts);
             if (obj.equals(MemorySegment.NULL)) {
                 throw withLog(BpfException.of("opening the embedded BPF object (bpf_object__open_mem)",
-                        errno_h.errno(callState), "the agent jar may be corrupt; rebuild it"), log);
+                        ErrnoCalls.errno(callState), "the agent jar may be corrupt; rebuild it"), log);
             }
             MemorySegment events = map(EVENTS_MAP);
             int rc = libbpf_h.bpf_map__set_max_entries(events, options.ringBufferBytes());
@@ -282,7 +283,7 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private MemorySegment map(String name) {
-        MemorySegment m = libbpf_h.bpf_object__find_map_by_name(callState, obj, arena.allocateFrom(name));
+        MemorySegment m = ErrnoCalls.bpf_object__find_map_by_name(callState, obj, arena.allocateFrom(name));
         if (m.equals(MemorySegment.NULL)) {
             throw new BpfException("BPF map '" + name + "' is missing from the embedded object:"
                     + " the agent and bpf module are out of step; rebuild both");
@@ -291,7 +292,7 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private MemorySegment program(String name) {
-        MemorySegment p = libbpf_h.bpf_object__find_program_by_name(callState, obj, arena.allocateFrom(name));
+        MemorySegment p = ErrnoCalls.bpf_object__find_program_by_name(callState, obj, arena.allocateFrom(name));
         if (p.equals(MemorySegment.NULL)) {
             throw new BpfException("BPF program '" + name + "' is missing from the embedded object:"
                     + " the agent and bpf module are out of step; rebuild both");
@@ -312,7 +313,7 @@ public final class BpfSampler implements AutoCloseable {
                 value.set(JAVA_LONG, CONFIG_PIDNS_INO, ns.ino());
             }
             int rc = libbpf_h.bpf_map__update_elem(map(CONFIG_MAP), key, key.byteSize(), value, value.byteSize(),
-                    libbpf_h.BPF_ANY);
+                    libbpf_h.BPF_ANY());
             if (rc < 0) {
                 throw BpfException.of("writing the sampler configuration map", -rc, null);
             }
@@ -326,10 +327,10 @@ public final class BpfSampler implements AutoCloseable {
             MemorySegment value = a.allocate(JAVA_BYTE);
             value.set(JAVA_BYTE, 0, (byte) 1);
             int rc = libbpf_h.bpf_map__update_elem(pidFilterMap, key, key.byteSize(), value, value.byteSize(),
-                    libbpf_h.BPF_ANY);
+                    libbpf_h.BPF_ANY());
             if (rc < 0) {
                 throw BpfException.of("adding pid " + pid + " to the PID filter", -rc,
-                        -rc == errno_h.E2BIG ? "the filter holds at most " + SamplerOptions.MAX_PIDS
+                        -rc == Errno.E2BIG ? "the filter holds at most " + SamplerOptions.MAX_PIDS
                                 + " pids; profile the whole host instead" : null);
             }
         }
@@ -338,10 +339,10 @@ public final class BpfSampler implements AutoCloseable {
     private void openRingBuffer() {
         MemorySegment callback = ring_buffer_sample_fn.allocate(this::onRecord, arena);
         int fd = libbpf_h.bpf_map__fd(map(EVENTS_MAP));
-        ringBuffer = libbpf_h.ring_buffer__new(callState, fd, callback, MemorySegment.NULL, MemorySegment.NULL);
+        ringBuffer = ErrnoCalls.ring_buffer__new(callState, fd, callback, MemorySegment.NULL, MemorySegment.NULL);
         if (ringBuffer.equals(MemorySegment.NULL)) {
             ringBuffer = MemorySegment.NULL;
-            throw BpfException.of("mapping the BPF ring buffer (ring_buffer__new)", errno_h.errno(callState),
+            throw BpfException.of("mapping the BPF ring buffer (ring_buffer__new)", ErrnoCalls.errno(callState),
                     "lower the ring buffer size if memory is short");
         }
     }
@@ -352,44 +353,37 @@ public final class BpfSampler implements AutoCloseable {
     }
 
     private void attachTracepoint(String program, String sched) {
-        MemorySegment link = libbpf_h.bpf_program__attach_tracepoint(callState, program(program),
+        MemorySegment link = ErrnoCalls.bpf_program__attach_tracepoint(callState, program(program),
                 arena.allocateFrom("sched"), arena.allocateFrom(sched));
         if (link.equals(MemorySegment.NULL)) {
             throw BpfException.of("attaching " + program + " to tracepoint sched/" + sched,
-                    errno_h.errno(callState), "tracefs/debugfs tracepoints must be available");
+                    ErrnoCalls.errno(callState), "tracefs/debugfs tracepoints must be available");
         }
         links.add(link);
     }
 
     private void attachPerfEvents(int hz) {
-        if (syscall_h.SYS_perf_event_open < 0) {
+        if (!CpuClockEvent.supported()) {
             throw new BpfException("perf_event_open has no known syscall number on " + System.getProperty("os.arch")
                     + ": moonwalk supports x86_64 and aarch64");
         }
-        MemorySegment attr = perf_event_attr.allocate(arena);
-        perf_event_attr.type(attr, perf_event_h.PERF_TYPE_SOFTWARE);
-        perf_event_attr.config(attr, perf_event_h.PERF_COUNT_SW_CPU_CLOCK);
-        perf_event_attr.sample_freq(attr, hz);
-        // disabled until libbpf attaches the program (it enables the event after PERF_EVENT_IOC_SET_BPF)
-        perf_event_attr.flags(attr, perf_event_h.ATTR_FLAG_DISABLED | perf_event_h.ATTR_FLAG_FREQ);
-
+        MemorySegment attr = CpuClockEvent.attr(arena, hz);
         for (int cpu : OnlineCpus.read()) {
-            long fd = unistd_h.syscall(callState, syscall_h.SYS_perf_event_open, attr.address(), -1L, cpu, -1L,
-                    perf_event_h.PERF_FLAG_FD_CLOEXEC);
+            long fd = CpuClockEvent.open(callState, attr, cpu);
             if (fd < 0) {
-                int errno = errno_h.errno(callState);
-                if (errno == errno_h.ENODEV || errno == errno_h.ENXIO) {
+                int errno = ErrnoCalls.errno(callState);
+                if (errno == Errno.ENODEV || errno == Errno.ENXIO) {
                     LOG.log(Level.WARNING, "CPU {0} went offline while attaching; it is not sampled", cpu);
                     continue;
                 }
                 throw BpfException.of("opening the cpu-clock perf event on CPU " + cpu + " (perf_event_open)", errno,
-                        errno == errno_h.EINVAL ? "the frequency " + hz
+                        errno == Errno.EINVAL ? "the frequency " + hz
                                 + " Hz may exceed kernel.perf_event_max_sample_rate" : null);
             }
-            MemorySegment link = libbpf_h.bpf_program__attach_perf_event(callState, sampleProgram, (int) fd);
+            MemorySegment link = ErrnoCalls.bpf_program__attach_perf_event(callState, sampleProgram, (int) fd);
             if (link.equals(MemorySegment.NULL)) {
-                int errno = errno_h.errno(callState);
-                unistd_h.close(callState, (int) fd);
+                int errno = ErrnoCalls.errno(callState);
+                ErrnoCalls.close(callState, (int) fd);
                 throw BpfException.of("attaching " + SAMPLE_PROGRAM + " to the perf event of CPU " + cpu, errno, null);
             }
             links.add(link); // the link owns the perf fd from here on
@@ -543,7 +537,7 @@ public final class BpfSampler implements AutoCloseable {
      */
     public ProgramRunTime sampleProgramRunTime() {
         MemorySegment info = programInfo(SAMPLE_PROGRAM);
-        return new ProgramRunTime(bpf_prog_info.name(info), bpf_prog_info.run_time_ns(info),
+        return new ProgramRunTime(bpf_prog_info.name(info).getString(0), bpf_prog_info.run_time_ns(info),
                 bpf_prog_info.run_cnt(info));
     }
 

@@ -1,12 +1,13 @@
 package io.moonwalk.agent.bpf;
 
 import io.moonwalk.bpf.maps.BpfMap;
+import io.moonwalk.bpf.maps.SizedBpfMap;
 import io.moonwalk.bpf.maps.BpfMaps;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import io.moonwalk.agent.ffi.libbpf_h;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -49,41 +50,15 @@ public final class KernelBpfMaps implements BpfMaps {
         }
     }
 
-    private final class Kernel implements BpfMap {
-        private final String name;
+    private final class Kernel extends SizedBpfMap {
         private final MemorySegment map;
-        private final int keySize;
-        private final int valueSize;
-        private final int maxEntries;
         private final int fd;
 
         Kernel(String name, MemorySegment map) {
-            this.name = name;
+            super(name, libbpf_h.bpf_map__key_size(map), libbpf_h.bpf_map__value_size(map),
+                    libbpf_h.bpf_map__max_entries(map));
             this.map = map;
-            this.keySize = libbpf_h.bpf_map__key_size(map);
-            this.valueSize = libbpf_h.bpf_map__value_size(map);
-            this.maxEntries = libbpf_h.bpf_map__max_entries(map);
             this.fd = libbpf_h.bpf_map__fd(map);
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int keySize() {
-            return keySize;
-        }
-
-        @Override
-        public int valueSize() {
-            return valueSize;
-        }
-
-        @Override
-        public int maxEntries() {
-            return maxEntries;
         }
 
         @Override
@@ -94,7 +69,7 @@ public final class KernelBpfMaps implements BpfMaps {
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment k = a.allocateFrom(JAVA_BYTE, key);
                     MemorySegment v = a.allocateFrom(JAVA_BYTE, value);
-                    return -libbpf_h.bpf_map__update_elem(map, k, keySize, v, valueSize, libbpf_h.BPF_ANY);
+                    return -libbpf_h.bpf_map__update_elem(map, k, keySize, v, valueSize, libbpf_h.BPF_ANY());
                 }
             }
         }
@@ -145,13 +120,6 @@ public final class KernelBpfMaps implements BpfMaps {
                     int rc = libbpf_h.bpf_map_update_batch(fd, k, v, n, MemorySegment.NULL);
                     return rc < 0 ? -rc : 0;
                 }
-            }
-        }
-
-        private void check(byte[] key, byte[] value) {
-            if (key.length != keySize || value != null && value.length != valueSize) {
-                throw new IllegalArgumentException("map " + name + " has " + keySize + "-byte keys and " + valueSize
-                        + "-byte values, got " + key.length + (value == null ? "" : "/" + value.length));
             }
         }
     }

@@ -1,7 +1,7 @@
 package io.moonwalk.agent.bpf;
 
-import io.moonwalk.agent.ffi.errno_h;
-import io.moonwalk.agent.ffi.libbpf_h;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
+import io.moonwalk.bpf.maps.Errno;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -27,11 +27,11 @@ final class KernelFeatures {
 
     /** The helpers the programs call unconditionally (the pt_regs ones have a fallback in the object). */
     private static final List<Helper> HELPERS = List.of(
-            new Helper(libbpf_h.BPF_FUNC_tail_call, "bpf_tail_call", "4.2"),
-            new Helper(libbpf_h.BPF_FUNC_get_stack, "bpf_get_stack", "4.18"),
-            new Helper(libbpf_h.BPF_FUNC_probe_read_user, "bpf_probe_read_user", "5.5"),
-            new Helper(libbpf_h.BPF_FUNC_probe_read_kernel, "bpf_probe_read_kernel", "5.5"),
-            new Helper(libbpf_h.BPF_FUNC_ringbuf_output, "bpf_ringbuf_output", "5.8"));
+            new Helper(libbpf_h.BPF_FUNC_tail_call(), "bpf_tail_call", "4.2"),
+            new Helper(libbpf_h.BPF_FUNC_get_stack(), "bpf_get_stack", "4.18"),
+            new Helper(libbpf_h.BPF_FUNC_probe_read_user(), "bpf_probe_read_user", "5.5"),
+            new Helper(libbpf_h.BPF_FUNC_probe_read_kernel(), "bpf_probe_read_kernel", "5.5"),
+            new Helper(libbpf_h.BPF_FUNC_ringbuf_output(), "bpf_ringbuf_output", "5.8"));
 
     private KernelFeatures() {}
 
@@ -46,14 +46,14 @@ final class KernelFeatures {
         }
         // libbpf's probes answer "no" for any failure, missing privileges included: a map type every BPF
         // kernel has tells whether the probes can see anything; if not, the load reports what is wrong
-        if (libbpf_h.libbpf_probe_bpf_map_type(libbpf_h.BPF_MAP_TYPE_ARRAY, MemorySegment.NULL) != 1) {
+        if (libbpf_h.libbpf_probe_bpf_map_type(libbpf_h.BPF_MAP_TYPE_ARRAY(), MemorySegment.NULL) != 1) {
             LOG.log(Level.DEBUG, "kernel feature probes cannot run (no BPF privileges?); loading without them");
             return;
         }
-        int rc = libbpf_h.libbpf_probe_bpf_map_type(libbpf_h.BPF_MAP_TYPE_RINGBUF, MemorySegment.NULL);
+        int rc = libbpf_h.libbpf_probe_bpf_map_type(libbpf_h.BPF_MAP_TYPE_RINGBUF(), MemorySegment.NULL);
         check(rc, "the BPF ring buffer (BPF_MAP_TYPE_RINGBUF, Linux 5.8)", "probing BPF map type RINGBUF");
         for (Helper h : HELPERS) {
-            rc = libbpf_h.libbpf_probe_bpf_helper(libbpf_h.BPF_PROG_TYPE_PERF_EVENT, h.id(), MemorySegment.NULL);
+            rc = libbpf_h.libbpf_probe_bpf_helper(libbpf_h.BPF_PROG_TYPE_PERF_EVENT(), h.id(), MemorySegment.NULL);
             check(rc, "the BPF helper " + h.name() + " for perf_event programs (Linux " + h.since() + ")",
                     "probing BPF helper " + h.name());
         }
@@ -66,7 +66,7 @@ final class KernelFeatures {
         }
         if (rc < 0) {
             int e = -rc;
-            if (e == errno_h.EPERM || e == errno_h.EACCES) {
+            if (e == Errno.EPERM || e == Errno.EACCES) {
                 throw BpfException.of(probe, rc, null);
             }
             // a probe that cannot decide is no refusal: the load itself will tell

@@ -2,10 +2,9 @@ package io.moonwalk.agent.bpf;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 
-import io.moonwalk.agent.ffi.libbpf_h;
-import io.moonwalk.agent.ffi.libbpf_print_fn;
-import io.moonwalk.agent.ffi.stdio_h;
-import io.moonwalk.agent.ffi.stdlib_h;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
+import io.moonwalk.agent.ffi.libbpf.libbpf_print_fn_t;
+import io.moonwalk.agent.ffi.libc.libc_h;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,7 +28,7 @@ final class LibbpfLog {
     static synchronized void install() {
         if (!installed) {
             // global arena: libbpf keeps the pointer for the life of the process
-            libbpf_h.libbpf_set_print(libbpf_print_fn.allocate(LibbpfLog::print, Arena.global()));
+            libbpf_h.libbpf_set_print(libbpf_print_fn_t.allocate(LibbpfLog::print, Arena.global()));
             installed = true;
         }
     }
@@ -140,12 +139,9 @@ final class LibbpfLog {
 
     private static int print(int level, MemorySegment fmt, MemorySegment ap) {
         try {
-            Level l = switch (level) {
-                case libbpf_h.LIBBPF_WARN -> Level.WARNING;
-                case libbpf_h.LIBBPF_INFO -> Level.DEBUG;
-                default -> Level.TRACE;
-            };
-            Capture capture = level == libbpf_h.LIBBPF_WARN ? CAPTURE.get() : null;
+            boolean warning = level == libbpf_h.LIBBPF_WARN();
+            Level l = warning ? Level.WARNING : level == libbpf_h.LIBBPF_INFO() ? Level.DEBUG : Level.TRACE;
+            Capture capture = warning ? CAPTURE.get() : null;
             if (capture == null && !LOG.isLoggable(l)) {
                 return 0; // skip formatting libbpf's chatty debug output
             }
@@ -168,7 +164,7 @@ final class LibbpfLog {
     private static String format(MemorySegment fmt, MemorySegment ap) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment strp = arena.allocate(ADDRESS);
-            int n = stdio_h.vasprintf(strp, fmt, ap);
+            int n = libc_h.vasprintf(strp, fmt, ap);
             if (n < 0) {
                 return fmt.reinterpret(Integer.MAX_VALUE).getString(0);
             }
@@ -176,7 +172,7 @@ final class LibbpfLog {
             try {
                 return s.reinterpret(n + 1L).getString(0);
             } finally {
-                stdlib_h.free(s);
+                libc_h.free(s);
             }
         }
     }

@@ -1,9 +1,7 @@
 package io.moonwalk.agent.bpf;
 
-import io.moonwalk.agent.ffi.errno_h;
-import io.moonwalk.agent.ffi.libbpf_h;
-import io.moonwalk.agent.ffi.unistd_h;
-import java.lang.foreign.Arena;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
+import io.moonwalk.agent.ffi.libc.libc_h;
 
 /**
  * Kernel-wide BPF run-time accounting (run_time_ns / run_cnt in bpf_prog_info). It costs a few
@@ -20,7 +18,7 @@ public final class RunTimeStats implements AutoCloseable {
 
     /** Turns the accounting on (BPF_ENABLE_STATS); it stays on until {@link #close()}. */
     public static RunTimeStats enable() {
-        int fd = libbpf_h.bpf_enable_stats(libbpf_h.BPF_STATS_RUN_TIME);
+        int fd = libbpf_h.bpf_enable_stats(libbpf_h.BPF_STATS_RUN_TIME());
         if (fd < 0) {
             throw BpfException.of("enabling BPF run-time statistics (bpf_enable_stats)", -fd,
                     "needs kernel 5.8+ and CAP_SYS_ADMIN");
@@ -32,9 +30,7 @@ public final class RunTimeStats implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            try (Arena arena = Arena.ofConfined()) {
-                unistd_h.close(errno_h.allocateCallState(arena), fd);
-            }
+            libc_h.close(fd); // nothing to do about a failed close of the stats fd
         }
     }
 }

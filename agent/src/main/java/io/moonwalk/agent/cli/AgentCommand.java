@@ -22,9 +22,9 @@ import io.moonwalk.agent.export.otlp.OtlpSender;
 import io.moonwalk.agent.export.otlp.RetryPolicy;
 import io.moonwalk.agent.metrics.AgentMetrics;
 import io.moonwalk.agent.metrics.MetricsPushSettings;
-import io.moonwalk.agent.metrics.OtlpMetricsEncoder;
+import io.moonwalk.agent.metrics.MicrometerMetricProducer;
 import io.moonwalk.agent.metrics.OtlpMetricsExporter;
-import io.moonwalk.agent.metrics.OtlpMetricsSender;
+import io.moonwalk.agent.metrics.SdkMetricExporters;
 import io.moonwalk.agent.store.ProfileStore;
 import io.moonwalk.agent.web.AgentHttpServer;
 import io.moonwalk.interpreter.InterpreterPlugin;
@@ -258,8 +258,9 @@ public final class AgentCommand implements Callable<Integer> {
             resource.putIfAbsent("service.name", "moonwalk");
             resource.put("host.name", hostName());
             metricsPush = new OtlpMetricsExporter(metrics.registry(),
-                    new OtlpMetricsEncoder(resource, version(), startEpochNanos), OtlpMetricsSender.create(metricsConfig),
-                    push.interval(), metricsConfig.endpoint().toString(), Clock.systemUTC()).start();
+                    new MicrometerMetricProducer(metrics.registry(), version(), startEpochNanos, Clock.systemUTC()),
+                    SdkMetricExporters.create(metricsConfig), push.interval(), metricsConfig.endpoint().toString(),
+                    metricsConfig.timeout(), resource);
         }
 
         LivenessWatchdog.start(readiness);

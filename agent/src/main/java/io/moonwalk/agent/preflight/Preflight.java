@@ -1,6 +1,6 @@
 package io.moonwalk.agent.preflight;
 
-import io.moonwalk.agent.ffi.errno_h;
+import io.moonwalk.bpf.maps.Errno;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -128,10 +128,10 @@ public final class Preflight {
     }
 
     private static void requireSyscall(String call, int errno, ProcessStatus s, Capability cap) {
-        if (errno != errno_h.EPERM && errno != errno_h.EACCES) {
+        if (errno != Errno.EPERM && errno != Errno.EACCES) {
             return; // allowed, or failing for a reason the loader reports with its own message
         }
-        String error = errno == errno_h.EPERM ? "EPERM" : "EACCES";
+        String error = errno == Errno.EPERM ? "EPERM" : "EACCES";
         if (s.seccompFiltered()) {
             throw new PermissionProblem("the seccomp filter of this process refuses " + call + " (" + error
                     + ") although " + cap.capName() + " is granted: run the container with seccomp unconfined "

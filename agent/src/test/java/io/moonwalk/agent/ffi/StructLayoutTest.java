@@ -3,6 +3,10 @@ package io.moonwalk.agent.ffi;
 import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moonwalk.agent.ffi.libbpf.bpf_object_open_opts;
+import io.moonwalk.agent.ffi.libbpf.bpf_prog_info;
+import io.moonwalk.agent.ffi.libbpf.perf_event_attr;
+import io.moonwalk.process.ffi.libc.iovec;
 import java.io.IOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
@@ -13,14 +17,17 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every bound struct against the C compiler: a program generated from the Java layouts prints
- * sizeof and the offsetof of every named member, gcc compiles it against the installed headers.
+ * The jextract-generated struct layouts and the hand-written bit-field glue against the C compiler:
+ * a program generated from the Java layouts prints sizeof and the offsetof of every named member,
+ * gcc compiles it against the installed headers. jextract read the same headers with libclang, so
+ * for the generated layouts this catches bindings that are stale against the headers installed here
+ * (regenerate with scripts/regenerate-ffi); for {@link PerfEventAttrBits}, which jextract cannot
+ * generate, it is the only check, as for the per-architecture syscall number in {@link ErrnoCalls}.
  */
 @Tag("kernel")
 class StructLayoutTest {
@@ -28,40 +35,48 @@ class StructLayoutTest {
     private static final Map<String, GroupLayout> STRUCTS = new LinkedHashMap<>();
 
     static {
-        STRUCTS.put("bpf_object_open_opts", bpf_object_open_opts.LAYOUT);
-        STRUCTS.put("perf_event_attr", perf_event_attr.LAYOUT);
-        STRUCTS.put("bpf_prog_info", bpf_prog_info.LAYOUT);
+        STRUCTS.put("bpf_object_open_opts", bpf_object_open_opts.layout());
+        STRUCTS.put("perf_event_attr", perf_event_attr.layout());
+        STRUCTS.put("bpf_prog_info", bpf_prog_info.layout());
+        STRUCTS.put("iovec", iovec.layout());
     }
-
-    /** Members that stand for a C bitfield word: offsetof cannot name them. */
-    private static final Set<String> BITFIELD_WORDS = Set.of("perf_event_attr.flags", "bpf_prog_info.gpl_compatible");
 
     @Test
     void layoutsMatchTheCHeaders(@TempDir Path dir) throws Exception {
         StringBuilder c = new StringBuilder("""
                 #include <stddef.h>
+                #include <string.h>
                 #include <stdio.h>
                 #include <bpf/libbpf.h>
                 #include <bpf/bpf.h>
                 #include <linux/perf_event.h>
                 #include <linux/bpf.h>
+                #include <sys/uio.h>
+                #include <sys/syscall.h>
                 int main(void) {
+                  printf("syscall perf_event_open %ld\\n", (long) SYS_perf_event_open);
                 """);
         int checked = 0;
         for (var e : STRUCTS.entrySet()) {
             String s = e.getKey();
             c.append("  printf(\"%s sizeof %zu\\n\", \"").append(s).append("\", sizeof(struct ").append(s).append("));\n");
-            for (MemoryLayout m : e.getValue().memberLayouts()) {
-                if (m instanceof PaddingLayout || m.name().isEmpty() || BITFIELD_WORDS.contains(s + "." + m.name().get())) {
-                    continue;
-                }
-                String f = m.name().get();
+            for (String f : members(e.getValue(), 0).keySet()) {
                 c.append("  printf(\"%s %s %zu\\n\", \"").append(s).append("\", \"").append(f)
                         .append("\", offsetof(struct ").append(s).append(", ").append(f).append("));\n");
                 checked++;
             }
         }
-        c.append("  return 0;\n}\n");
+        // the bit-field word jextract leaves as padding: set two bits by name, print the word
+        c.append("""
+                  struct perf_event_attr attr = {0};
+                  attr.disabled = 1;
+                  attr.freq = 1;
+                  unsigned long long word;
+                  memcpy(&word, (char *)&attr + %d, sizeof word);
+                  printf("perf_event_attr bits %%llu\\n", word);
+                  return 0;
+                }
+                """.formatted(PerfEventAttrBits.OFFSET));
         Path src = dir.resolve("layouts.c");
         Files.writeString(src, c);
         Path exe = dir.resolve("layouts");
@@ -76,16 +91,49 @@ class StructLayoutTest {
             String s = e.getKey();
             GroupLayout layout = e.getValue();
             assertThat(layout.byteSize()).as("sizeof(struct %s)", s).isEqualTo(actual.get(s + ".sizeof"));
-            long offset = 0;
-            for (MemoryLayout m : layout.memberLayouts()) {
-                String key = s + "." + m.name().orElse("");
-                if (actual.containsKey(key)) {
-                    assertThat(offset).as("offsetof(struct %s, %s)", s, m.name().get()).isEqualTo(actual.get(key));
-                }
-                offset += m.byteSize();
+            for (var m : members(layout, 0).entrySet()) {
+                assertThat(m.getValue()).as("offsetof(struct %s, %s)", s, m.getKey())
+                        .isEqualTo(actual.get(s + "." + m.getKey()));
             }
         }
         assertThat(checked).as("members compared").isGreaterThan(50);
+        assertThat(actual.get("syscall.perf_event_open")).as("SYS_perf_event_open on " + System.getProperty("os.arch"))
+                .isEqualTo(ErrnoCalls.SYS_perf_event_open);
+        assertThat(actual.get("perf_event_attr.bits")).as("disabled|freq at byte %d", PerfEventAttrBits.OFFSET)
+                .isEqualTo(PerfEventAttrBits.DISABLED | PerfEventAttrBits.FREQ);
+        assertThat(perf_event_attr.layout().select(MemoryLayout.PathElement.groupElement("read_format")))
+                .isNotNull();
+        long afterReadFormat = 0;
+        MemoryLayout next = null;
+        for (MemoryLayout m : perf_event_attr.layout().memberLayouts()) {
+            if (afterReadFormat == PerfEventAttrBits.OFFSET) {
+                next = m;
+                break;
+            }
+            afterReadFormat += m.byteSize();
+        }
+        assertThat(next).as("the generated layout keeps the bit-field word as 8 bytes of padding")
+                .isInstanceOf(PaddingLayout.class).extracting(MemoryLayout::byteSize).isEqualTo(8L);
+    }
+
+    /**
+     * Named members and their offsets; the members of anonymous unions and structs (jextract names
+     * them {@code $anon$LINE:COL}) are C members of the enclosing struct and are listed in its place.
+     */
+    private static Map<String, Long> members(GroupLayout group, long base) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        long offset = base;
+        for (MemoryLayout m : group.memberLayouts()) {
+            long at = group instanceof java.lang.foreign.UnionLayout ? base : offset;
+            String name = m.name().orElse("");
+            if (name.startsWith("$anon$") && m instanceof GroupLayout g) {
+                out.putAll(members(g, at));
+            } else if (!(m instanceof PaddingLayout) && !name.isEmpty()) {
+                out.put(name, at);
+            }
+            offset += m.byteSize();
+        }
+        return out;
     }
 
     static String run(Path dir, String... cmd) throws IOException, InterruptedException {

@@ -54,40 +54,13 @@ public final class InMemoryBpfMaps implements BpfMaps {
         return m;
     }
 
-    private static final class Memory implements BpfMap {
-        private final String name;
+    private static final class Memory extends SizedBpfMap {
         private final Type type;
-        private final int keySize;
-        private final int valueSize;
-        private final int maxEntries;
         private final Map<ByteBuffer, byte[]> entries = new HashMap<>();
 
         Memory(String name, Type type, int keySize, int valueSize, int maxEntries) {
-            this.name = name;
+            super(name, keySize, valueSize, maxEntries);
             this.type = type;
-            this.keySize = keySize;
-            this.valueSize = valueSize;
-            this.maxEntries = maxEntries;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int keySize() {
-            return keySize;
-        }
-
-        @Override
-        public int valueSize() {
-            return valueSize;
-        }
-
-        @Override
-        public int maxEntries() {
-            return maxEntries;
         }
 
         @Override
@@ -173,13 +146,6 @@ public final class InMemoryBpfMaps implements BpfMaps {
 
         private static int index(byte[] key) {
             return (key[0] & 0xff) | (key[1] & 0xff) << 8 | (key[2] & 0xff) << 16 | (key[3] & 0xff) << 24;
-        }
-
-        private void check(byte[] key, byte[] value) {
-            if (key.length != keySize || value != null && value.length != valueSize) {
-                throw new IllegalArgumentException("map " + name + " has " + keySize + "-byte keys and " + valueSize
-                        + "-byte values, got " + key.length + (value == null ? "" : "/" + value.length));
-            }
         }
     }
 

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * {@code http://} endpoints are plaintext (h2c), {@code https://} endpoints use TLS with the configured
  * CA and, when set, a client certificate.
  */
-public final class OtlpGrpcSender implements OtlpSender {
+public final class OtlpGrpcSender extends ReceiverSender {
 
     /** Limit on the response the receiver may send back; a response is a few bytes in practice. */
     private static final int MAX_RESPONSE_BYTES = 1 << 20;
@@ -40,15 +40,9 @@ public final class OtlpGrpcSender implements OtlpSender {
 
     private final ManagedChannel channel;
     private final ProfilesServiceGrpc.ProfilesServiceBlockingStub stub;
-    private final Duration timeout;
-    private final PartialSuccessLog partial;
-    private final String endpoint;
 
     public OtlpGrpcSender(OtlpConfig config) {
-        if (config.protocol() != OtlpConfig.Protocol.GRPC) {
-            throw new IllegalArgumentException("OtlpGrpcSender needs protocol grpc, got " + config.protocol().envValue());
-        }
-        this.endpoint = config.endpoint().toString();
+        super(config, OtlpConfig.Protocol.GRPC, "OtlpGrpcSender");
         this.channel = channel(config);
         ProfilesServiceGrpc.ProfilesServiceBlockingStub s = ProfilesServiceGrpc.newBlockingStub(channel)
                 .withInterceptors(headerInterceptor(config))
@@ -57,19 +51,13 @@ public final class OtlpGrpcSender implements OtlpSender {
             s = s.withCompression("gzip");
         }
         this.stub = s;
-        this.timeout = config.timeout();
-        this.partial = new PartialSuccessLog(endpoint);
     }
 
     /**
      * A channel to {@code config}'s endpoint: plaintext for {@code http://}, TLS with the configured CA
-     * and client certificate for {@code https://}. Shared with the metrics push so both signals
-     * connect the same way.
+     * and client certificate for {@code https://}.
      */
-    public static ManagedChannel channel(OtlpConfig config) {
-        if (config.protocol() != OtlpConfig.Protocol.GRPC) {
-            throw new IllegalArgumentException("a gRPC channel needs protocol grpc, got " + config.protocol().envValue());
-        }
+    private static ManagedChannel channel(OtlpConfig config) {
         URI uri = config.endpoint();
         ChannelCredentials creds;
         if (config.tls()) {
@@ -95,7 +83,7 @@ public final class OtlpGrpcSender implements OtlpSender {
     }
 
     /** Attaches {@code config}'s headers as gRPC metadata to every call. */
-    public static ClientInterceptor headerInterceptor(OtlpConfig config) {
+    private static ClientInterceptor headerInterceptor(OtlpConfig config) {
         Metadata headers = new Metadata();
         for (Map.Entry<String, String> h : config.headers().entrySet()) {
             headers.put(Metadata.Key.of(h.getKey().toLowerCase(Locale.ROOT), Metadata.ASCII_STRING_MARSHALLER), h.getValue());
@@ -120,7 +108,7 @@ public final class OtlpGrpcSender implements OtlpSender {
      * OTLP/gRPC retryable codes: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE,
      * DATA_LOSS, and RESOURCE_EXHAUSTED (throttling; we always back off on it, honouring RetryInfo).
      */
-    public static ExportException classify(String endpoint, StatusRuntimeException e) {
+    private static ExportException classify(String endpoint, StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         boolean retryable = switch (code) {
             case CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS, RESOURCE_EXHAUSTED -> true;
@@ -150,11 +138,6 @@ public final class OtlpGrpcSender implements OtlpSender {
             }
         }
         return null;
-    }
-
-    @Override
-    public long rejectedProfiles() {
-        return partial.rejected();
     }
 
     @Override

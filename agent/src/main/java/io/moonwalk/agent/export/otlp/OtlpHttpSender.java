@@ -32,7 +32,7 @@ import java.util.zip.GZIPOutputStream;
  * {@code partial_success}); 429, 502, 503 and 504 are retryable and may carry {@code Retry-After};
  * everything else is permanent. Connection failures and timeouts are retryable.
  */
-public final class OtlpHttpSender implements OtlpSender {
+public final class OtlpHttpSender extends ReceiverSender {
 
     private static final long MAX_RESPONSE_BYTES = 1 << 20;
     private static final int MAX_ERROR_TEXT = 300;
@@ -40,25 +40,16 @@ public final class OtlpHttpSender implements OtlpSender {
     private final HttpClient client;
     private final HttpRequest.Builder template;
     private final boolean gzip;
-    private final Duration timeout;
-    private final PartialSuccessLog partial;
-    private final String endpoint;
 
     public OtlpHttpSender(OtlpConfig config) {
-        if (config.protocol() != OtlpConfig.Protocol.HTTP_PROTOBUF) {
-            throw new IllegalArgumentException("OtlpHttpSender needs protocol http/protobuf, got "
-                    + config.protocol().envValue());
-        }
-        this.endpoint = config.endpoint().toString();
-        this.timeout = config.timeout();
+        super(config, OtlpConfig.Protocol.HTTP_PROTOBUF, "OtlpHttpSender");
         this.gzip = config.compression() == OtlpConfig.Compression.GZIP;
         this.client = client(config);
         this.template = requestTemplate(config);
-        this.partial = new PartialSuccessLog(endpoint);
     }
 
-    /** An HTTP client with {@code config}'s connect timeout and TLS material; shared with the metrics push. */
-    public static HttpClient client(OtlpConfig config) {
+    /** An HTTP client with {@code config}'s connect timeout and TLS material. */
+    private static HttpClient client(OtlpConfig config) {
         HttpClient.Builder b = HttpClient.newBuilder()
                 .connectTimeout(config.timeout())
                 .followRedirects(HttpClient.Redirect.NEVER);
@@ -69,7 +60,7 @@ public final class OtlpHttpSender implements OtlpSender {
     }
 
     /** A POST template to {@code config}'s endpoint with its timeout, content type, headers and encoding. */
-    public static HttpRequest.Builder requestTemplate(OtlpConfig config) {
+    private static HttpRequest.Builder requestTemplate(OtlpConfig config) {
         boolean gzip = config.compression() == OtlpConfig.Compression.GZIP;
         HttpRequest.Builder t = HttpRequest.newBuilder(config.endpoint())
                 .timeout(config.timeout())
@@ -135,7 +126,7 @@ public final class OtlpHttpSender implements OtlpSender {
     }
 
     /** The request serialized and gzip-compressed. */
-    public static byte[] gzip(MessageLite request) {
+    private static byte[] gzip(MessageLite request) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream(request.getSerializedSize() / 4 + 64);
         try (OutputStream out = new GZIPOutputStream(buf)) {
             request.writeTo(out);
@@ -146,7 +137,7 @@ public final class OtlpHttpSender implements OtlpSender {
     }
 
     /** The error detail: OTLP receivers answer with a google.rpc.Status; others with text. */
-    public static String errorText(HttpResponse<byte[]> response) {
+    private static String errorText(HttpResponse<byte[]> response) {
         byte[] body = response.body();
         if (body == null || body.length == 0) {
             return "";
@@ -181,11 +172,6 @@ public final class OtlpHttpSender implements OtlpSender {
         } catch (NumberFormatException e) {
             return null;
         }
-    }
-
-    @Override
-    public long rejectedProfiles() {
-        return partial.rejected();
     }
 
     @Override

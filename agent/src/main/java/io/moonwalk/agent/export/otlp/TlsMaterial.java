@@ -5,6 +5,7 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -87,11 +88,34 @@ public final class TlsMaterial {
         }
     }
 
+    /**
+     * The X.509 trust manager for {@code config}: its CA file's, or the JDK default's (the OpenTelemetry
+     * SDK's exporters take an {@link SSLContext} only together with it).
+     */
+    public static X509TrustManager x509TrustManager(OtlpConfig config) {
+        TrustManager[] managers = trustManagers(config.certificate());
+        if (managers == null) {
+            try {
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init((KeyStore) null);
+                managers = tmf.getTrustManagers();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK has no default trust store: " + e.getMessage(), e);
+            }
+        }
+        for (TrustManager m : managers) {
+            if (m instanceof X509TrustManager x) {
+                return x;
+            }
+        }
+        throw new IllegalStateException("the JDK offers no X.509 trust manager");
+    }
+
     public static SSLContext sslContext(OtlpConfig config) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(keyManagers(config.clientCertificate(), config.clientKey()),
-                    trustManagers(config.certificate()), null);
+                    new TrustManager[] {x509TrustManager(config)}, null);
             return ctx;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK cannot create a TLS context: " + e.getMessage(), e);
