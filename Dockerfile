@@ -53,6 +53,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/*.log /usr/share/doc/* /usr/share/man/*
 COPY --from=build /runtime /opt/moonwalk/runtime
 COPY --from=build /moonwalk.jar /opt/moonwalk/moonwalk.jar
+COPY deploy/jvm.options /opt/moonwalk/jvm.options
 COPY deploy/container/moonwalk /usr/bin/moonwalk
 # The local store (agent --store on) and record outputs: a volume, so a read-only root works.
 VOLUME ["/var/lib/moonwalk"]

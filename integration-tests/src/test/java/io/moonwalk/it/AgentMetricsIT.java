@@ -20,6 +20,8 @@ import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
 import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -97,6 +99,7 @@ class AgentMetricsIT {
                 assertThat(agent.metric("moonwalk_luajit_binaries_detected_total")).isEqualTo(1);
                 assertThat(named).as("Lua frames named").isPositive();
                 assertThat(invalid).isZero();
+                checkScrape(agent.get("/metrics"));
                 agent.terminate();
             }
             // pushes come every second: the steady gaps (after JVM warm-up) are close to 1 s
@@ -179,5 +182,46 @@ class AgentMetricsIT {
             out.put(kv.getKey(), kv.getValue().getStringValue());
         }
         return out;
+    }
+
+    /** An address-like label value: 8+ hex digits, with or without 0x (a pid or a count has no hex letters). */
+    private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile(
+            "(?i)(0x[0-9a-f]{4,}|[0-9a-f]*[a-f][0-9a-f]*)");
+    private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+    /**
+     * The scrape is valid Prometheus text (promtool, from scripts/bootstrap), and no label value is a memory
+     * address: the LuaJIT VM label is the samples' {@code vmN} id, not the global_State address.
+     */
+    private static void checkScrape(String scrape) throws Exception {
+        Path promtool = Path.of(System.getenv().getOrDefault("MOONWALK_PROMTOOL", "/var/cache/moonwalk-tools/promtool"));
+        assertThat(promtool).as("promtool (scripts/bootstrap extracts it from Debian's prometheus package)").isExecutable();
+        Path file = Files.createTempFile(Moonwalk.WORK, "scrape", ".txt");
+        Files.writeString(file, scrape);
+        Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectInput(file.toFile())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("promtool check metrics: %s", out).isZero();
+        int values = 0;
+        List<String> vms = new java.util.ArrayList<>();
+        for (String line : scrape.lines().filter(l -> !l.startsWith("#")).toList()) {
+            int brace = line.indexOf('{');
+            if (brace < 0) {
+                continue;
+            }
+            java.util.regex.Matcher m = LABEL.matcher(line.substring(brace, line.lastIndexOf('}') + 1));
+            while (m.find()) {
+                values++;
+                String value = m.group(2);
+                assertThat(ADDRESS.matcher(value).matches() && value.length() >= 8)
+                        .as("label %s=\"%s\" looks like a memory address (%s)", m.group(1), value, line).isFalse();
+                if (line.startsWith("moonwalk_luajit_traces{") && m.group(1).equals("vm")) {
+                    vms.add(value);
+                }
+            }
+        }
+        System.out.printf("scrape: promtool ok, %d label values, none address-like; luajit vm labels %s%n", values, vms);
+        assertThat(vms).as("the LuaJIT VM's health series").isNotEmpty().allMatch(v -> v.matches("vm[0-9]+"));
     }
 }

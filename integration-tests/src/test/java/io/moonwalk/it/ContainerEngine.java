@@ -24,7 +24,9 @@ import org.testcontainers.DockerClientFactory;
  * fail and say why. Runs the agent image with the DaemonSet's security context.
  */
 final class ContainerEngine {
-    static final String AGENT_IMAGE = "localhost/moonwalk:" + System.getProperty("moonwalk.version", "0.1.0-SNAPSHOT");
+    /** The image scripts/image built: MOONWALK_AGENT_IMAGE names it when set (as for scripts/image). */
+    static final String AGENT_IMAGE = System.getenv().getOrDefault("MOONWALK_AGENT_IMAGE",
+            "localhost/moonwalk:" + System.getProperty("moonwalk.version", "0.1.0-SNAPSHOT"));
     static final String TARGET_IMAGE = "localhost/moonwalk-nginx-lua:bookworm";
 
     private ContainerEngine() {

@@ -104,6 +104,23 @@ class ContainerPermissionsIT {
     }
 
     @Test
+    void anOutOfMemoryErrorEndsTheJvmWithExit3() throws Exception {
+        // The image's launcher starts the JVM with /opt/moonwalk/jvm.options (deploy/jvm.options:
+        // -XX:+ExitOnOutOfMemoryError); the DaemonSet's MOONWALK_JAVA_OPTS (the heap) comes after it. The test
+        // fault fills the heap while the agent syncs the running processes before attaching.
+        String opts = manifest.env().get("MOONWALK_JAVA_OPTS");
+        assertThat(opts).as("the DaemonSet sets the heap in MOONWALK_JAVA_OPTS").contains("-Xmx");
+        assertThat(manifest.env()).as("JAVA_TOOL_OPTIONS would lose to the options file").doesNotContainKey(
+                "JAVA_TOOL_OPTIONS");
+        Outcome o = run(ContainerEngine.Variation.none(), otlpArgs(), Map.of("MOONWALK_JAVA_OPTS",
+                opts + " -Dmoonwalk.test.inject-fault=presync:oom:*"));
+        System.out.printf("OutOfMemoryError in the container: exit %s after %.1f s: %s%n", o.exit, o.seconds,
+                o.lines().stream().filter(l -> l.contains("OutOfMemoryError")).findFirst().orElse("(none)"));
+        assertThat(o.exit).as(o.log).isEqualTo(3);
+        assertThat(o.log).contains("Terminating due to java.lang.OutOfMemoryError");
+    }
+
+    @Test
     void unreachableCollectorKeepsProfilingButIsNotReady() throws Exception {
         int closed = ProfilesReceiver.freePort();
         int listen = ProfilesReceiver.freePort();

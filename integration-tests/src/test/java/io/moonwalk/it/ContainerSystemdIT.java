@@ -114,6 +114,33 @@ class ContainerSystemdIT {
             assertThat(c.exec(30, "systemctl", "is-active", "moonwalk").out().strip()).isEqualTo("active");
             awaitHttp(c, "/healthz", 90);
 
+            // an OutOfMemoryError ends the JVM at once (the package's launcher reads jvm.options:
+            // -XX:+ExitOnOutOfMemoryError): exit 3, and the unit restarts it. The test fault fills the heap
+            // while the agent syncs the running processes before attaching.
+            assertThat(c.check(30, "cat", "/usr/share/moonwalk/jvm.options")).contains("-XX:+ExitOnOutOfMemoryError");
+            c.check(30, "sh", "-c", "mkdir -p /etc/systemd/system/moonwalk.service.d && printf '%s\\n' '[Service]'"
+                    + " 'Environment=\"MOONWALK_JAVA_OPTS=-Xmx64m -Dmoonwalk.test.inject-fault=presync:oom:*\"'"
+                    + " > /etc/systemd/system/moonwalk.service.d/oom.conf && systemctl daemon-reload");
+            c.check(30, "systemctl", "reset-failed", "moonwalk");
+            c.exec(60, "systemctl", "restart", "moonwalk");
+            long oomDeadline = System.nanoTime() + 90_000_000_000L;
+            while (System.nanoTime() < oomDeadline && Long.parseLong(c.check(30, "systemctl", "show", "-p", "NRestarts",
+                    "--value", "moonwalk").strip()) == 0) {
+                Thread.sleep(500);
+            }
+            String oomJournal = c.check(30, "journalctl", "-u", "moonwalk", "--no-pager", "-o", "cat");
+            System.out.printf("systemd: OutOfMemoryError: %s; restarts %s%n", oomJournal.lines()
+                    .filter(l -> l.contains("OutOfMemoryError")).findFirst().orElse("(none)"),
+                    c.check(30, "systemctl", "show", "-p", "NRestarts", "--value", "moonwalk").strip());
+            assertThat(oomJournal).contains("Terminating due to java.lang.OutOfMemoryError");
+            assertThat(oomJournal).containsPattern("moonwalk.service: Main process exited, code=exited, status=3");
+            assertThat(Long.parseLong(c.check(30, "systemctl", "show", "-p", "NRestarts", "--value", "moonwalk")
+                    .strip())).as("the unit restarts after exit 3").isPositive();
+            c.check(30, "sh", "-c", "rm -r /etc/systemd/system/moonwalk.service.d && systemctl daemon-reload");
+            c.check(30, "systemctl", "reset-failed", "moonwalk");
+            c.check(60, "systemctl", "restart", "moonwalk");
+            awaitHttp(c, "/healthz", 90);
+
             String security = c.check(60, "systemd-analyze", "security", "--no-pager", "moonwalk.service");
             Matcher m = Pattern.compile("Overall exposure level for moonwalk.service: ([0-9.]+)").matcher(security);
             assertThat(m.find()).as("systemd-analyze security output:\n" + security).isTrue();

@@ -38,6 +38,12 @@ final class RunningAgent implements AutoCloseable {
 
     /** As {@link #start(Map, String...)} with another heap cap and start-up deadline (seconds). */
     static RunningAgent start(String heap, int startSeconds, Map<String, String> env, String... args) throws Exception {
+        return start(heap, startSeconds, List.of(), env, args);
+    }
+
+    /** As {@link #start(String, int, Map, String...)} with extra JVM options (e.g. a test fault, -D...). */
+    static RunningAgent start(String heap, int startSeconds, List<String> jvmOptions, Map<String, String> env,
+            String... args) throws Exception {
         Files.createDirectories(Moonwalk.WORK);
         int port = ProfilesReceiver.freePort();
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
@@ -45,8 +51,9 @@ final class RunningAgent implements AutoCloseable {
                 // heap, which is what the RSS bounds of the ITs are about (the heap itself is capped, and
                 // exhausting it ends the agent: -XX:+ExitOnOutOfMemoryError fails the test)
                 "-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch", "-XX:+ExitOnOutOfMemoryError",
-                "--enable-native-access=ALL-UNNAMED", "-jar", Moonwalk.JAR.toString(), "agent",
-                "--listen", "127.0.0.1:" + port));
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", Moonwalk.JAR.toString(), "agent", "--listen", "127.0.0.1:" + port));
         cmd.addAll(List.of(args));
         Path err = Files.createTempFile(Moonwalk.WORK, "agent", ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile())

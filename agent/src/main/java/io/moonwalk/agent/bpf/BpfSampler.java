@@ -10,6 +10,8 @@ import io.moonwalk.agent.ffi.libbpf.ring_buffer_sample_fn;
 import io.moonwalk.bpf.maps.Errno;
 import io.moonwalk.bpf.layout.RecordLayout;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_DEV;
@@ -395,8 +397,9 @@ public final class BpfSampler implements AutoCloseable {
 
     /**
      * Dispatches every record currently in the ring buffer to {@code h} on this thread and returns
-     * how many were dispatched. Returns 0 once closed. If {@code h} throws, the drain stops, the
-     * record that failed is lost, and the exception is rethrown here (later records stay queued).
+     * how many were dispatched. Returns 0 once closed. If {@code h} throws for a record, that record is lost and
+     * counted ({@link Stage#DRAIN}) and the drain goes on; only an {@link OutOfMemoryError} (or an injected escape)
+     * stops it and is rethrown here (later records stay queued).
      */
     public int drain(RecordHandler h) {
         synchronized (lock) {
@@ -438,6 +441,7 @@ public final class BpfSampler implements AutoCloseable {
                     malformedRecords++;
                     return 0;
                 }
+                Faults.inject(Stage.DRAIN, record.pid());
                 handler.onSample(record);
             } else if (type >= EVENT_NEW_PID && type <= MAX_PID_EVENT_TYPE && size >= PID_EVENT.byteSize()) {
                 // every type after EXIT is a struct mw_pid_event (moonwalk.h), the core's (NEW_PID, UNKNOWN_PC,
@@ -453,8 +457,14 @@ public final class BpfSampler implements AutoCloseable {
             dispatched++;
             return 0;
         } catch (Throwable t) {
-            handlerFailure = t;
-            return -1; // negative stops ring_buffer__consume
+            try {
+                // one record (one process's stack, one hostile event) must not stop the drain: counted, skipped
+                Faults.contained(Stage.DRAIN, "handling a ring-buffer record", t);
+                return 0;
+            } catch (Throwable fatal) { // OutOfMemoryError, or an injected escape: the drain ends with it
+                handlerFailure = fatal;
+                return -1; // negative stops ring_buffer__consume
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import io.moonwalk.agent.config.LayeredDefaults;
 import io.moonwalk.agent.config.OtlpSettings;
 import io.moonwalk.agent.daemon.Agent;
 import io.moonwalk.agent.daemon.AgentOptions;
+import io.moonwalk.agent.daemon.LivenessWatchdog;
 import io.moonwalk.agent.daemon.MeasuredSender;
 import io.moonwalk.agent.daemon.OtlpSink;
 import io.moonwalk.agent.collect.ProcessSelector;
@@ -262,9 +263,10 @@ public final class AgentCommand implements Callable<Integer> {
                     metricsConfig.timeout(), resource);
         }
 
+        LivenessWatchdog.start(readiness);
         AgentHttpServer http = null;
         if (listenAddress != null) {
-            http = new AgentHttpServer(listenAddress, metrics, readiness::check, store, Clock.systemUTC());
+            http = new AgentHttpServer(listenAddress, metrics, readiness::check, readiness::live, store, Clock.systemUTC());
             http.start();
         }
         Signal.handle(new Signal("INT"), sig -> agent.requestStop());

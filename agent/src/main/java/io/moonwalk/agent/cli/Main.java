@@ -28,6 +28,7 @@ public final class Main {
     public static final int EXIT_KERNEL_REFUSED = 4;
     /** The environment refuses what profiling needs (capability, seccomp, tracefs, BTF): restarting does not help. */
     public static final int EXIT_PERMISSION = 5;
+    // 6: the agent was wedged (LivenessWatchdog.EXIT_WEDGED; a restart is right then)
 
     public static void main(String[] args) {
         System.exit(run(args));

@@ -226,6 +226,20 @@ public final class SampleCollector implements RecordHandler {
         return profile;
     }
 
+    /**
+     * Gives up the current window after its naming failed (the fault is counted by the caller): the table is emptied
+     * and exited processes are forgotten, as {@link #endWindow} would have done, so the next window starts clean.
+     */
+    public void abandonWindow() {
+        table.clear();
+        for (int pid : exitedInWindow) {
+            instances.remove(pid);
+        }
+        lastInstance = null;
+        exitedInWindow.clear();
+        processes.forgetExited();
+    }
+
     /** Native frames of closed windows left without a symbol (per distinct address and window), since start. */
     public long unknownNativeFrames() {
         return unknownNativeFrames;

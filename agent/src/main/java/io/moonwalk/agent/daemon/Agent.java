@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The continuous profiling loop: open a {@link Session}, drain it every {@value #DRAIN_MILLIS} ms, cut a window
- * every interval (with jitter), hand it to the {@link WindowWorker}, until {@link #requestStop()}. On stop the BPF
+ * every interval (with jitter): the {@link WindowNamer} names it on its own thread and hands it to the
+ * {@link WindowWorker}, until {@link #requestStop()}. On stop the BPF
  * programs are detached first, then the last window is delivered within the shutdown bound.
  *
  * <p>The loop thread owns the session; everything other threads read (metrics, health) is the session's
@@ -70,35 +71,34 @@ public final class Agent {
         try (Session s = Session.open(SessionOptions.of(so, options.selector()))) {
             session = s;
             onAttached.run();
-            long windowStartNanos = System.nanoTime();
-            long windowStartEpoch = System.currentTimeMillis() * 1_000_000L;
-            long windowEnd = windowStartNanos + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
-            while (!stopping) {
-                long now = System.nanoTime();
-                long wait = Math.min(TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS), Math.max(0, windowEnd - now));
-                try {
-                    if (stop.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
+            WindowNamer namer = new WindowNamer(s, worker, (d, n) -> windowListener.windowClosed(d, n));
+            long windowEnd = System.nanoTime() + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
+            try {
+                while (!stopping) {
+                    long now = System.nanoTime();
+                    long wait = Math.min(TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS), Math.max(0, windowEnd - now));
+                    try {
+                        if (stop.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
+                            break;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                         break;
                     }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
+                    s.drain();
+                    now = System.nanoTime();
+                    if (now >= windowEnd) {
+                        namer.cut(); // named on the namer's thread: this one goes back to draining
+                        windowEnd = now + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
+                    }
                 }
                 s.drain();
-                now = System.nanoTime();
-                if (now >= windowEnd) {
-                    long epochNow = System.currentTimeMillis() * 1_000_000L;
-                    worker.offer(window(s, windowStartEpoch, now - windowStartNanos));
-                    windowStartNanos = now;
-                    windowStartEpoch = epochNow;
-                    windowEnd = now + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
-                }
+            } finally {
+                namer.close();
             }
-            s.drain();
-            long end = System.nanoTime();
             // the programs go before the last window is delivered: nothing is sampled after SIGTERM
             s.detach();
-            lastWindow = window(s, windowStartEpoch, end - windowStartNanos);
+            lastWindow = namer.nameLast();
             last = s.stats();
         } finally {
             Session s = session;
@@ -107,15 +107,10 @@ public final class Agent {
             }
             session = null;
         }
-        worker.offer(lastWindow);
+        if (lastWindow != null) {
+            worker.offer(lastWindow);
+        }
         worker.finish(options.shutdownTimeout());
-    }
-
-    private Profile window(Session s, long startEpoch, long durationNanos) {
-        long t0 = System.nanoTime();
-        Profile p = s.endWindow(startEpoch, durationNanos);
-        windowListener.windowClosed(durationNanos, System.nanoTime() - t0);
-        return p;
     }
 
     /** The session's latest snapshot ({@link SessionStats#NONE} before attach; the last one after). Any thread. */

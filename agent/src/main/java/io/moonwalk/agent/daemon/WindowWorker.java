@@ -1,10 +1,14 @@
 package io.moonwalk.agent.daemon;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Heartbeats;
+import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.profile.Profile;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -15,7 +19,6 @@ import java.util.function.Consumer;
  * and counted rather than queued without bound.
  */
 public final class WindowWorker {
-    private static final System.Logger LOG = System.getLogger(WindowWorker.class.getName());
     static final int QUEUE_WINDOWS = 4;
     private static final Profile END = new Profile(0, 0, 1, List.of());
 
@@ -23,6 +26,7 @@ public final class WindowWorker {
     private final List<WindowSink> sinks;
     private final Consumer<Profile> observer;
     private final Thread thread;
+    private final Heartbeats.Beat beat;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong droppedWindows = new AtomicLong();
     private final AtomicLong droppedSamples = new AtomicLong();
@@ -36,6 +40,7 @@ public final class WindowWorker {
         this.sinks = List.copyOf(sinks);
         this.observer = observer;
         this.thread = Thread.ofPlatform().name("moonwalk-windows").daemon(true).unstarted(this::run);
+        this.beat = Heartbeats.register("moonwalk-windows", thread);
         thread.start();
     }
 
@@ -50,28 +55,35 @@ public final class WindowWorker {
     }
 
     private void run() {
+        long windows = 0;
         while (true) {
             Profile p;
+            beat.beat();
             try {
-                p = queue.take();
+                p = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 return;
+            }
+            if (p == null) {
+                continue;
             }
             if (p == END) {
                 return;
             }
+            windows++;
             try {
                 observer.accept(p);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "window metrics failed: " + e);
+            } catch (RuntimeException | Error e) {
+                Faults.contained(Stage.WINDOW_SINK, "the metrics of window " + windows, e);
             }
             for (WindowSink s : sinks) {
                 try {
+                    Faults.inject(Stage.WINDOW_SINK, windows);
                     s.accept(p);
-                } catch (Exception e) {
+                } catch (Exception | Error e) {
+                    // one sink's failure (a full disk, a bug) must cost neither the other sinks nor later windows
                     sinkFailures.incrementAndGet();
-                    LOG.log(System.Logger.Level.WARNING, "the " + s.name() + " sink could not take the window: "
-                            + e.getMessage());
+                    Faults.contained(Stage.WINDOW_SINK, "handing window " + windows + " to the " + s.name() + " sink", e);
                 }
             }
             delivered.incrementAndGet();
@@ -85,6 +97,7 @@ public final class WindowWorker {
     public void finish(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         ending = true;
+        beat.close();
         queue.offer(END); // room is always left for it
         try {
             thread.join(Math.max(1, timeout.toMillis()));

@@ -1,5 +1,7 @@
 package io.moonwalk.agent.metrics;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -131,6 +133,11 @@ public final class AgentMetrics {
                 .description("windows closed, by outcome").register(r);
         counter(r, "moonwalk.sink.failures", "windows a sink (otlp, store) could not take", agent,
                 a -> a.worker().sinkFailures());
+        for (Stage stage : Stage.values()) {
+            FunctionCounter.builder("moonwalk.contained.failures", stage, Faults::count).tag("stage", stage.label())
+                    .description("faults contained while handling one process, record, window or push, by stage")
+                    .register(r);
+        }
         bindUnwinder(agent);
         agent.windowListener((durationNanos, symbolizeNanos) -> {
             refreshInterpreters(); // the OTLP push reads the registry without a scrape

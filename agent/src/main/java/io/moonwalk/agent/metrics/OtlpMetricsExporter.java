@@ -1,5 +1,7 @@
 package io.moonwalk.agent.metrics;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -146,6 +148,7 @@ public final class OtlpMetricsExporter implements AutoCloseable {
     /** Counts, times and logs each push the SDK's exporter makes; skips the final one when asked to. */
     private final class Measured implements MetricExporter {
         private final MetricExporter delegate;
+        private final AtomicLong pushes = new AtomicLong();
 
         Measured(MetricExporter delegate) {
             this.delegate = Objects.requireNonNull(delegate, "exporter");
@@ -158,7 +161,17 @@ public final class OtlpMetricsExporter implements AutoCloseable {
                 inFlight.decrementAndGet();
                 return CompletableResultCode.ofSuccess();  // closing: only close() itself pushes; nothing sent, nothing failed
             }
-            CompletableResultCode result = send(metrics);
+            CompletableResultCode result;
+            try {
+                Faults.inject(Stage.METRICS_PUSH, pushes.incrementAndGet());
+                result = send(metrics);
+            } catch (RuntimeException | Error e) {
+                // a meter or the exporter failing must not end the pushes: counted, the next interval tries again
+                inFlight.decrementAndGet();
+                failed.incrementAndGet();
+                Faults.contained(Stage.METRICS_PUSH, "OTLP metrics push " + pushes.get(), e);
+                return CompletableResultCode.ofFailure();
+            }
             result.whenComplete(inFlight::decrementAndGet);
             return result;
         }

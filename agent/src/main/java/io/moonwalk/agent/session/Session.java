@@ -1,5 +1,7 @@
 package io.moonwalk.agent.session;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.bpf.BpfSampler;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.collect.ProcessFilter;
@@ -33,9 +35,11 @@ import java.util.stream.Stream;
  * {@link #drain()} (filter, per-window aggregation) → {@link #endWindow} (naming) → a {@link Profile} for the
  * caller's outputs.
  *
- * <p>Threads: one thread (the caller's loop, "the drain thread") calls {@link #drain}, {@link #endWindow} and
- * {@link #detach}; the map sync and the plugins run threads of their own. Every other thread reads only
- * {@link #stats()}, an immutable snapshot the drain thread publishes after each drain and window.
+ * <p>Threads: one thread (the caller's loop, "the drain thread") calls {@link #drain} and {@link #detach}; the
+ * window end ({@link #endWindow}) may run on another thread (the agent's window namer). The three exclude each
+ * other on this object's lock: the collector's tables, its process registry and the plugins' drain-side state are
+ * not shared concurrently. The map sync and the plugins run threads of their own. Every other thread reads only
+ * {@link #stats()}, an immutable snapshot published after each drain and window.
  */
 public final class Session implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Session.class.getName());
@@ -91,7 +95,7 @@ public final class Session implements AutoCloseable {
             ProcessMapSync sync = new ProcessMapSync(sampler.maps(), tables, failures, Path.of("/proc"),
                     MappingHooks.of(interpreters));
             for (int pid : options.sampler().pids()) {
-                sync.sync(pid);
+                presync(sync, pid);
             }
             if (options.sampler().pids().isEmpty()) {
                 presyncRunning(sync);
@@ -146,12 +150,22 @@ public final class Session implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 return;
             }
+            presync(sync, pid);
+        }
+    }
+
+    /** One process's sync before attaching; a failure is counted and the process is left to the lazy sync. */
+    private static void presync(ProcessMapSync sync, int pid) {
+        try {
+            Faults.inject(Stage.PRESYNC, pid);
             sync.sync(pid);
+        } catch (RuntimeException | Error e) {
+            Faults.contained(Stage.PRESYNC, "syncing the maps of pid " + pid + " before attaching", e);
         }
     }
 
     /** Drains the ring buffer through the process filter into the collector, then publishes the stats. */
-    public int drain() {
+    public synchronized int drain() {
         int n = sampler.drain(filter);
         lastDrainNanos = System.nanoTime();
         publish(false);
@@ -159,7 +173,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** Drains the ring buffer into another handler (bench: capturing records to replay them). */
-    public int drain(RecordHandler handler) {
+    public synchronized int drain(RecordHandler handler) {
         int n = sampler.drain(handler);
         lastDrainNanos = System.nanoTime();
         publish(false);
@@ -167,15 +181,22 @@ public final class Session implements AutoCloseable {
     }
 
     /** Closes the current window: names its stacks (see {@link SampleCollector#endWindow}), publishes the stats. */
-    public Profile endWindow(long startEpochNanos, long durationNanos) {
+    public synchronized Profile endWindow(long startEpochNanos, long durationNanos) {
         Profile p = collector.endWindow(startEpochNanos, durationNanos);
         windows++;
         publish(true);
         return p;
     }
 
+    /** Drops the current window after its naming failed (see {@link SampleCollector#abandonWindow}). */
+    public synchronized void abandonWindow() {
+        collector.abandonWindow();
+        windows++;
+        publish(true);
+    }
+
     /** True when processes were targeted and every one of them has exited. */
-    public boolean targetsGone() {
+    public synchronized boolean targetsGone() {
         return collector.targetsGone();
     }
 
@@ -184,7 +205,7 @@ public final class Session implements AutoCloseable {
      * programs and maps are released. The collector keeps the current window, which {@link #endWindow} can still
      * name. Idempotent; drain thread.
      */
-    public void detach() {
+    public synchronized void detach() {
         if (detached) {
             return;
         }

@@ -1,5 +1,7 @@
 package io.moonwalk.agent.symbolize;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
@@ -32,6 +34,8 @@ import java.util.function.IntFunction;
  * error frames are named here; frames of an interpreter's kinds go to its plugin (the process's instance).
  */
 public final class StackSymbolizer {
+    /** The one frame of a stack whose naming failed (counted in {@link Stage#WINDOW}). */
+    static final Frame NAMING_FAILED = Frame.error("[naming failed]");
     static final String KERNEL_MODULE = "[kernel.kallsyms]";
     /** Frame kinds are 4 bits wide in a frame word. */
     private static final int FRAME_KINDS = 16;
@@ -96,6 +100,22 @@ public final class StackSymbolizer {
                 words[i] = table.word(e, i);
             }
             view.reset(words, n);
+            try {
+                Faults.inject(Stage.WINDOW, pid);
+                entries.add(entry(table, e, pid, thread, proc, identity, n));
+            } catch (RuntimeException | Error ex) {
+                // one process's stack must not cost the window: its samples keep an explicit error frame
+                Faults.contained(Stage.WINDOW, "naming a stack of pid " + pid, ex);
+                entries.add(new Profile.Entry(identity, thread, List.of(NAMING_FAILED), Map.of(), table.count(e)));
+            }
+        }
+        return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries));
+    }
+
+    /** Names entry {@code e} (its words already in {@link #view}). */
+    private Profile.Entry entry(RawStackTable table, int e, int pid, String thread, TrackedProcess proc,
+            ProcessIdentity identity, int n) {
+        {
             InterpreterProcess instance = instances.apply(pid);
             NativeNames natives = a -> cSymbol(proc, a);
             Frame[] leafFirst = new Frame[n];
@@ -127,9 +147,8 @@ public final class StackSymbolizer {
                 rootFirst.add(leafFirst[i]);
             }
             Map<String, String> sampleLabels = labels(pid, table.labelKey(e), instance, natives);
-            entries.add(new Profile.Entry(identity, thread, List.copyOf(rootFirst), sampleLabels, table.count(e)));
+            return new Profile.Entry(identity, thread, List.copyOf(rootFirst), sampleLabels, table.count(e));
         }
-        return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries));
     }
 
     /** The labels of a stack's key: from the instance's interpreter, else the first interpreter that decodes it. */

@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 
 /**
  * The agent's HTTP endpoints on {@code --listen}: {@code /metrics} (Prometheus text),
- * {@code /healthz} (the process answers), {@code /readyz} (see {@link Readiness}), and when the
+ * {@code /healthz} and {@code /readyz} (see {@link Readiness}), and when the
  * local store is on, {@code /} (recent windows and processes) and {@code /flamegraph} (the
  * {@code record} flame graph of the stored windows in a time range, optionally one process and one
  * VM state). Two worker threads: a scrape or a page never competes with sampling for more.
@@ -46,7 +46,7 @@ public final class AgentHttpServer implements AutoCloseable {
     private final ExecutorService executor;
 
     public AgentHttpServer(InetSocketAddress address, AgentMetrics metrics, Supplier<Readiness.Result> readiness,
-                           ProfileStore store, Clock clock) throws IOException {
+                           Supplier<Readiness.Result> liveness, ProfileStore store, Clock clock) throws IOException {
         try {
             server = HttpServer.create(address, 32);
         } catch (IOException e) {
@@ -57,7 +57,10 @@ public final class AgentHttpServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/metrics", ex -> guarded(ex, () -> respond(ex, 200,
                 "text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
-        server.createContext("/healthz", ex -> guarded(ex, () -> respond(ex, 200, "text/plain; charset=utf-8", "ok\n")));
+        server.createContext("/healthz", ex -> guarded(ex, () -> {
+            Readiness.Result r = liveness.get();
+            respond(ex, r.ready() ? 200 : 503, "text/plain; charset=utf-8", r.text());
+        }));
         server.createContext("/readyz", ex -> guarded(ex, () -> {
             Readiness.Result r = readiness.get();
             respond(ex, r.ready() ? 200 : 503, "text/plain; charset=utf-8", r.text());

@@ -1,5 +1,8 @@
 package io.moonwalk.luajit.naming;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Heartbeats;
+import io.moonwalk.containment.Stage;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,7 +24,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ProtoPrefetcher implements AutoCloseable {
     public static final int QUEUE_CAPACITY = 4096;
     public static final int RECENT_FRAMES = 16384;
-    private static final System.Logger LOG = System.getLogger(ProtoPrefetcher.class.getName());
 
     private record Request(int pid, LuajitBinary binary, long pt, long pc, long fingerprint, long callerPt,
             long callerPc, long callerFingerprint) {
@@ -49,11 +51,14 @@ public final class ProtoPrefetcher implements AutoCloseable {
     private final AtomicLong read = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final Thread thread;
+    private final Heartbeats.Beat beat;
     private volatile boolean closed;
 
     public ProtoPrefetcher(LuaFrameSymbolizer symbolizer) {
         this.symbolizer = symbolizer;
-        this.thread = Thread.ofPlatform().daemon().name("moonwalk-proto-prefetch").start(this::loop);
+        this.thread = Thread.ofPlatform().daemon().name("moonwalk-proto-prefetch").unstarted(this::loop);
+        this.beat = Heartbeats.register("moonwalk-proto-prefetch", thread);
+        thread.start();
     }
 
     /**
@@ -105,25 +110,30 @@ public final class ProtoPrefetcher implements AutoCloseable {
     private void loop() {
         while (true) {
             Request r;
+            beat.beat();
             try {
-                r = queue.take();
+                r = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 return;
+            }
+            if (r == null) {
+                continue;
             }
             if (r == POISON) {
                 return;
             }
             try {
+                Faults.inject(Stage.PROTO_PREFETCH, r.pid);
                 if (symbolizer.warm(r.pid, r.binary, r.pt, r.pc, r.fingerprint, r.callerPt, r.callerPc,
                         r.callerFingerprint)) {
                     read.incrementAndGet();
                 } else {
                     failed.incrementAndGet();
                 }
-            } catch (RuntimeException e) {
-                // hostile memory must not end the thread: the frame is named (or marked) at window end
+            } catch (RuntimeException | Error e) {
+                // hostile memory or a bug must not end the thread: the frame is named (or marked) at window end
                 failed.incrementAndGet();
-                LOG.log(System.Logger.Level.DEBUG, "prefetching a Lua proto of pid " + r.pid + " failed", e);
+                Faults.contained(Stage.PROTO_PREFETCH, "reading a Lua proto of pid " + r.pid, e);
             } finally {
                 done();
             }
@@ -171,6 +181,7 @@ public final class ProtoPrefetcher implements AutoCloseable {
             return;
         }
         closed = true;
+        beat.close();
         queue.clear();
         while (!queue.offer(POISON)) {
             queue.clear();

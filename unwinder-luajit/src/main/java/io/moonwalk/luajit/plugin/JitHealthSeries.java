@@ -2,6 +2,7 @@ package io.moonwalk.luajit.plugin;
 
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.luajit.jit.JitHealth;
+import io.moonwalk.luajit.sync.VmLabels;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -11,7 +12,8 @@ import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Per-VM LuaJIT JIT health series ({@code moonwalk_luajit_*{pid,vm}}), one set per (process, global_State) the mcode
+ * Per-VM LuaJIT JIT health series ({@code moonwalk_luajit_*{pid,vm}}, {@code vm} the samples' {@code luajit.vm} id),
+ * one set per (process, global_State) the mcode
  * sync reads. The set of VMs changes while the agent runs; the core removes the series of VMs that leave the
  * snapshot, so the series count is bounded by the live VMs, at most {@link #MAX_VMS}: VMs already exported keep
  * their series, new ones beyond the bound get none (counted in {@code moonwalk_luajit_vms_unexported}).
@@ -24,7 +26,12 @@ final class JitHealthSeries {
     }
 
     private final Set<Vm> exported = new LinkedHashSet<>(); // guarded by this
+    private final VmLabels names;
     private long unexported; // guarded by this
+
+    JitHealthSeries(VmLabels names) {
+        this.names = names;
+    }
 
     /** The series of {@code health} (every live VM), plus the unexported-VM gauge. */
     synchronized List<Measurement> measurements(List<JitHealth> health) {
@@ -46,8 +53,9 @@ final class JitHealthSeries {
                 }
                 exported.add(vm);
             }
-            // vm: the global_State address, stable for the VM's life (the samples' luajit.vm ordinal is per session)
-            Map<String, String> tags = Map.of("pid", Integer.toString(vm.pid()), "vm", "0x" + Long.toHexString(vm.g()));
+            // vm: the id the samples' luajit.vm label carries (vm1, ...), never the global_State address: a memory
+            // address in a label value leaks the target's layout to every metrics reader
+            Map<String, String> tags = Map.of("pid", Integer.toString(vm.pid()), "vm", names.name(vm.pid(), vm.g()));
             out.add(gauge("moonwalk.luajit.traces", "live JIT traces of the VM", tags, h, JitHealth::liveTraces));
             out.add(gauge("moonwalk.luajit.side.traces", "live side traces of the VM", tags, h, JitHealth::sideTraces));
             out.add(gauge("moonwalk.luajit.max.traces", "maxtrace parameter of the VM", tags, h, JitHealth::maxTrace));

@@ -39,7 +39,7 @@ final class LuajitInterpreter implements Interpreter {
     private final VmLabels vmLabels = new VmLabels();
     private final LuaFrameSymbolizer symbolizer;
     private final ProtoPrefetcher prefetcher;
-    private final JitHealthSeries healthSeries = new JitHealthSeries();
+    private final JitHealthSeries healthSeries = new JitHealthSeries(vmLabels);
     private final long[] seenVm = new long[SEEN_VMS];
     private final int[] seenPid = new int[SEEN_VMS];
     /** Lua frames named in the window being named, by what their name depends on (naming thread). */

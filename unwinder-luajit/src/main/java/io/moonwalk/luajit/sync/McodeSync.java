@@ -1,5 +1,8 @@
 package io.moonwalk.luajit.sync;
 
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Heartbeats;
+import io.moonwalk.containment.Stage;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.bpf.maps.BpfMap;
 import io.moonwalk.unwinder.sync.FailureLog;
@@ -14,7 +17,6 @@ import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.MemoryReader;
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -43,7 +45,6 @@ public final class McodeSync implements AutoCloseable {
     static final long UNKNOWN_PC_NANOS = 200_000_000L;
     /** Consecutive failed reads after which a VM is dropped (a freed g, a VM closed with lua_close). */
     static final int MAX_READ_FAILURES = 3;
-    private static final System.Logger LOG = System.getLogger(McodeSync.class.getName());
 
     private static final class Vm {
         final long g;
@@ -81,6 +82,7 @@ public final class McodeSync implements AutoCloseable {
     private final Map<LuajitLayout, JitStateReader> readers = new HashMap<>();
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
     private final Thread thread;
+    private final Heartbeats.Beat beat;
     private int vmCount;
     private boolean closed;
     private boolean wake;
@@ -99,6 +101,7 @@ public final class McodeSync implements AutoCloseable {
         this.memory = memory;
         this.failures = failures;
         this.thread = Thread.ofPlatform().daemon().name("moonwalk-jit-sync").unstarted(this::run);
+        this.beat = Heartbeats.register("moonwalk-jit-sync", thread);
         thread.start();
     }
 
@@ -186,6 +189,7 @@ public final class McodeSync implements AutoCloseable {
             synchronized (this) {
                 long now = System.nanoTime();
                 while (!closed && !wake && now - nextPoll < 0) {
+                    beat.beat(); // POLL_NANOS is BEAT_NANOS: the waits below are no longer
                     try {
                         wait(Math.max(1, (nextPoll - now) / 1_000_000));
                     } catch (InterruptedException e) {
@@ -214,10 +218,13 @@ public final class McodeSync implements AutoCloseable {
                 removeProcess(pid);
             }
             for (int pid : due) {
+                beat.beat();
                 try {
+                    Faults.inject(Stage.JIT_SYNC, pid);
                     syncProcess(pid);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "syncing the mcode areas of pid " + pid + " failed", e);
+                } catch (RuntimeException | Error e) {
+                    // hostile memory or a bug for one process must not end the sync for all: the next poll retries
+                    Faults.contained(Stage.JIT_SYNC, "syncing the mcode areas of pid " + pid, e);
                 }
             }
         }
@@ -450,6 +457,7 @@ public final class McodeSync implements AutoCloseable {
             closed = true;
             notifyAll();
         }
+        beat.close();
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {

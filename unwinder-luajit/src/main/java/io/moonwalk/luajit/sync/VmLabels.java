@@ -1,14 +1,15 @@
 package io.moonwalk.luajit.sync;
 
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Per-sample LuaJIT labels: {@code luajit.vm_state} (what {@code g->vmstate} said: interpreted, c, gc, exit,
  * record, optimize, assemble, compiled) and {@code luajit.vm} (a small stable id per (pid, global_State),
  * {@code vm1}, {@code vm2}, ... in order of first appearance). Encoded into the raw stack table's 64-bit label
  * key so that aggregation stays allocation-free. Ids are kept for at most {@link #MAX_VMS} VMs; later ones
- * share the label {@code vm?}. Not thread-safe: the drain thread assigns, the window end decodes.
+ * share the label {@code vm?}. The drain thread assigns, the window end decodes, and the stats (any thread) name
+ * VMs by the same id in the JIT health meters ({@link #name}): the id table is a concurrent map.
  */
 public final class VmLabels {
     public static final String VM_STATE = "luajit.vm_state";
@@ -28,9 +29,9 @@ public final class VmLabels {
     private record Vm(int pid, long g) {
     }
 
-    private final Map<Vm, Integer> ids = new HashMap<>();
-    private int overflow;
-    private int nextId = 1;
+    private final Map<Vm, Integer> ids = new ConcurrentHashMap<>();
+    private int overflow; // guarded by this
+    private int nextId = 1; // guarded by this
 
     /** The label key of a sample of {@code pid} in VM {@code g} (0: not in LuaJIT, no labels). */
     public long key(int pid, long g, int vmstate) {
@@ -45,22 +46,42 @@ public final class VmLabels {
         if (g == 0) {
             return 0;
         }
-        Vm vm = new Vm(pid, g);
-        Integer id = ids.get(vm);
-        if (id == null) {
-            if (ids.size() >= MAX_VMS || nextId == Integer.MAX_VALUE) {
-                overflow++;
-                id = 0;
-            } else {
-                id = nextId++;
-                ids.put(vm, id);
-            }
-        }
+        int id = id(pid, g);
         // trace numbers (vmstate >= 0) all mean "compiled": the trace is its own label
         long state = vmstate >= 0 ? 0 : vmstate & 0xffL;
         long trace = traceno <= 0 ? 0 : TRACE_PRESENT | (long) (traceno & 0xffff) << TRACE_SHIFT
                 | (side ? SIDE : 0);
         return PRESENT | trace | (long) id << 8 | state;
+    }
+
+    /** The id of VM {@code g} of {@code pid}, assigned at its first use (0: the shared id, the table is full). */
+    private int id(int pid, long g) {
+        Vm vm = new Vm(pid, g);
+        Integer id = ids.get(vm);
+        if (id != null) {
+            return id;
+        }
+        synchronized (this) {
+            id = ids.get(vm);
+            if (id != null) {
+                return id;
+            }
+            if (ids.size() >= MAX_VMS || nextId == Integer.MAX_VALUE) {
+                overflow++;
+                return 0;
+            }
+            ids.put(vm, nextId);
+            return nextId++;
+        }
+    }
+
+    /**
+     * The {@code luajit.vm} value of VM {@code g} of {@code pid} ({@code vm1}, ...; {@code vm?} past {@link #MAX_VMS}),
+     * the same one its samples carry. Any thread.
+     */
+    public String name(int pid, long g) {
+        int id = id(pid, g);
+        return id == 0 ? "vm?" : "vm" + id;
     }
 
     /** The labels of a key from {@link #key}. */
@@ -97,7 +118,7 @@ public final class VmLabels {
     }
 
     /** VMs that got the shared id because {@link #MAX_VMS} were already known. */
-    public long overflow() {
+    public synchronized long overflow() {
         return overflow;
     }
 

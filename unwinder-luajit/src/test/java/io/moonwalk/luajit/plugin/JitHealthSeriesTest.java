@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.InterpreterStats.Type;
 import io.moonwalk.luajit.jit.JitHealth;
+import io.moonwalk.luajit.sync.VmLabels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,12 +20,14 @@ class JitHealthSeriesTest {
                 flushes, 0);
     }
 
-    private static Optional<Measurement> find(List<Measurement> ms, String name, int pid, long g) {
+    private final VmLabels labels = new VmLabels();
+
+    private Optional<Measurement> find(List<Measurement> ms, String name, int pid, long g) {
         return ms.stream().filter(m -> m.name().equals(name) && Integer.toString(pid).equals(m.tags().get("pid"))
-                && ("0x" + Long.toHexString(g)).equals(m.tags().get("vm"))).findFirst();
+                && labels.name(pid, g).equals(m.tags().get("vm"))).findFirst();
     }
 
-    private static double gauge(List<Measurement> ms, String name, int pid, long g) {
+    private double gauge(List<Measurement> ms, String name, int pid, long g) {
         Measurement m = find(ms, name, pid, g).orElseThrow(() -> new AssertionError(name + " of pid " + pid));
         assertThat(m.type()).isEqualTo(Type.GAUGE);
         return m.value();
@@ -32,7 +35,7 @@ class JitHealthSeriesTest {
 
     @Test
     void followsTheSnapshotAndDropsTheSeriesOfGoneVms() {
-        JitHealthSeries s = new JitHealthSeries();
+        JitHealthSeries s = new JitHealthSeries(labels);
         List<Measurement> ms = s.measurements(List.of(health(10, 0x1000, 7, 1, 0), health(11, 0x2000, 40, 3, 2)));
         assertThat(gauge(ms, "moonwalk.luajit.traces", 10, 0x1000)).isEqualTo(7);
         assertThat(gauge(ms, "moonwalk.luajit.mcode.areas", 11, 0x2000)).isEqualTo(3);
@@ -51,8 +54,23 @@ class JitHealthSeriesTest {
     }
 
     @Test
+    void theVmLabelIsTheSamplesVmIdNeverAnAddress() {
+        long g = 0x7f12_3456_7000L;
+        long key = labels.key(42, g, -1); // the VM's first sample: it gets the next id
+        JitHealthSeries s = new JitHealthSeries(labels);
+        List<Measurement> ms = s.measurements(List.of(health(42, g, 3, 1, 0), health(43, 0x7f00_0000_1000L, 1, 1, 0)));
+        assertThat(ms).allSatisfy(m -> assertThat(m.tags().values()).allMatch(v -> !v.startsWith("0x")
+                && !v.contains(Long.toHexString(g))));
+        Measurement traces = ms.stream().filter(m -> m.name().equals("moonwalk.luajit.traces")
+                && "42".equals(m.tags().get("pid"))).findFirst().orElseThrow();
+        assertThat(traces.tags().get("vm")).matches("vm[0-9]+").isEqualTo(labels.labels(key).get(VmLabels.VM));
+        assertThat(ms.stream().filter(m -> m.name().equals("moonwalk.luajit.traces")).map(m -> m.tags().get("vm")))
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
     void boundsTheSeriesByTheVmLimit() {
-        JitHealthSeries s = new JitHealthSeries();
+        JitHealthSeries s = new JitHealthSeries(labels);
         List<JitHealth> many = new ArrayList<>();
         for (int i = 0; i < JitHealthSeries.MAX_VMS + 5; i++) {
             many.add(health(100 + i, 0x1000, 1, 1, 0));

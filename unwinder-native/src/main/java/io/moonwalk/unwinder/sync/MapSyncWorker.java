@@ -1,6 +1,8 @@
 package io.moonwalk.unwinder.sync;
 
-import java.lang.System.Logger.Level;
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Heartbeats;
+import io.moonwalk.containment.Stage;
 import java.util.HashMap;
 import java.util.Iterator;
 import io.moonwalk.bpf.maps.MapFill;
@@ -28,7 +30,6 @@ public final class MapSyncWorker implements AutoCloseable {
     static final long SWEEP_NANOS = 5_000_000_000L;
     /** Back-off state is kept for at most this many PIDs (oldest forgotten first). */
     private static final int MAX_BACKOFF_PIDS = 16384;
-    private static final System.Logger LOG = System.getLogger(MapSyncWorker.class.getName());
 
     private enum Kind { SYNC, RESYNC, EXEC, EXIT }
 
@@ -45,6 +46,7 @@ public final class MapSyncWorker implements AutoCloseable {
         }
     };
     private final Thread thread;
+    private final Heartbeats.Beat beat;
     private boolean closed;
     private long queueDrops;
     private long rateLimited;
@@ -63,6 +65,7 @@ public final class MapSyncWorker implements AutoCloseable {
         this.capacity = queueCapacity;
         this.fill = sync.fill();
         this.thread = Thread.ofPlatform().daemon().name("moonwalk-map-sync").unstarted(this::run);
+        this.beat = Heartbeats.register("moonwalk-map-sync", thread);
         thread.start();
     }
 
@@ -122,8 +125,9 @@ public final class MapSyncWorker implements AutoCloseable {
             boolean sweep = false;
             synchronized (this) {
                 while (pending.isEmpty() && !closed) {
-                    long wait = nextSweep - System.nanoTime();
-                    if (wait <= 0) {
+                    beat.beat();
+                    long wait = Math.min(nextSweep - System.nanoTime(), Heartbeats.BEAT_NANOS);
+                    if (nextSweep - System.nanoTime() <= 0) {
                         sweep = true;
                         break;
                     }
@@ -150,7 +154,7 @@ public final class MapSyncWorker implements AutoCloseable {
                     }
                     fill = sync.fill();
                 } catch (RuntimeException | Error e) {
-                    LOG.log(Level.WARNING, "checking synced processes against /proc failed", e);
+                    Faults.contained(Stage.MAP_SYNC, "checking synced processes against /proc", e);
                 }
             }
             synchronized (this) {
@@ -163,11 +167,16 @@ public final class MapSyncWorker implements AutoCloseable {
                 pid = e.getKey();
                 kind = e.getValue();
             }
+            beat.beat();
             try {
+                Faults.inject(Stage.MAP_SYNC, pid);
                 handle(pid, kind);
             } catch (RuntimeException | Error e) {
                 // one process's problem must not end syncing for all (OutOfMemoryError ends the JVM before this)
-                LOG.log(Level.WARNING, "syncing the maps of pid " + pid + " failed", e);
+                Faults.contained(Stage.MAP_SYNC, "syncing the maps of pid " + pid, e);
+                synchronized (this) { // marked: its next requests wait out the longest back-off
+                    backoff.put(pid, new Backoff(System.nanoTime() + MAX_RESYNC_NANOS, MAX_RESYNC_NANOS));
+                }
             }
             // published here, on the thread that changes the maps, so readers never wait for a sync in progress
             fill = sync.fill();
@@ -276,6 +285,7 @@ public final class MapSyncWorker implements AutoCloseable {
             pending.clear();
             notifyAll();
         }
+        beat.close();
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {
