@@ -1,5 +1,9 @@
 package io.moonwalk.agent.bench;
 
+import static io.moonwalk.bpf.layout.RecordLayout.FRAME_LUA;
+import static io.moonwalk.bpf.layout.RecordLayout.FRAME_LUA_C;
+import static io.moonwalk.bpf.layout.RecordLayout.FRAME_LUA_JIT;
+
 import io.moonwalk.agent.bpf.ProgramRunTime;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.RunTimeStats;
@@ -45,7 +49,7 @@ public final class IngestBenchmark {
 
     /** Results of one run. */
     public record Result(int windowSamples, long kernelRuns, double kernelNanosPerRun, long kernelRunTimeNanos,
-                         int captured, double avgFrameWords,
+                         int captured, double avgFrameWords, double avgUserFrames, double avgLuaFrames,
                          double ingestSamplesPerSecond, double fullSamplesPerSecond, double symbolizeMillisPerWindow,
                          int stacksPerWindow) {
         public void print(PrintStream out) {
@@ -54,6 +58,8 @@ public final class IngestBenchmark {
             out.printf("kernel: %.0f ns per recorded sample (run_time_ns / samples recorded; an upper bound)%n",
                     (double) kernelRunTimeNanos / captured);
             out.printf("captured %d samples, %.1f frame words per sample on average%n", captured, avgFrameWords);
+            out.printf("user frames per sample: %.1f (%.1f of them Lua: interpreted, JIT or C functions)%n",
+                    avgUserFrames, avgLuaFrames);
             out.printf("agent ingest + aggregate: %.0f samples/s%n", ingestSamplesPerSecond);
             out.printf("agent ingest + aggregate + symbolize (windows of %d samples, %d distinct stacks, %.2f ms to"
                     + " name a window): %.0f samples/s%n", windowSamples, stacksPerWindow, symbolizeMillisPerWindow,
@@ -97,10 +103,20 @@ public final class IngestBenchmark {
         }
         MemorySegment[] records = captured.stream().map(MemorySegment::ofArray).toArray(MemorySegment[]::new);
         long words = 0;
+        long userFrames = 0;
+        long luaFrames = 0;
         SampleRecord view = new SampleRecord();
         for (MemorySegment m : records) {
             view.wrap(m);
             words += view.frameWords();
+            // a frame is one word plus its extra words; kernel frames are not the walkers' work
+            for (int i = view.kernelFrames(); i < view.frameWords(); i += 1 + SampleRecord.extraWords(view.frameWord(i))) {
+                int kind = SampleRecord.kind(view.frameWord(i));
+                userFrames++;
+                if (kind == FRAME_LUA || kind == FRAME_LUA_JIT || kind == FRAME_LUA_C) {
+                    luaFrames++;
+                }
+            }
         }
 
         // agent phase 1: ingest + aggregate only (windows are closed without naming)
@@ -144,6 +160,7 @@ public final class IngestBenchmark {
         long runs = after.runCount() - before.runCount();
         return new Result(windowSamples, runs, after.nanosPerRunSince(before),
                 after.runTimeNanos() - before.runTimeNanos(), records.length, (double) words / records.length,
+                (double) userFrames / records.length, (double) luaFrames / records.length,
                 ingestRate, fullRate, windows == 0 ? 0 : symbolizeNanos / 1e6 / windows, stacks);
     }
 }
