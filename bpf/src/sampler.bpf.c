@@ -231,6 +231,7 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	st->rbp_valid = 1;
 	st->return_addr = 0;
 	st->reserved = 0;
+	st->ft_id = 0;
 	mw_luajit_hook_sample(ctx, st);
 	bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
 

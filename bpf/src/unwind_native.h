@@ -191,13 +191,19 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	file_id = m->file_id;
 	if (file_id == 0)
 		return mw_fp_step(st);
-	ft = MW_LOOKUP(&unwind_files, &file_id);
-	if (!ft)
-		return mw_fp_step(st);
-	off = pc - m->bias - ft->base;
+	if (file_id != st->ft_id) {
+		ft = MW_LOOKUP(&unwind_files, &file_id);
+		if (!ft)
+			return mw_fp_step(st);
+		st->ft_id = file_id;
+		st->ft_base = ft->base;
+		st->ft_first = ft->first;
+		st->ft_count = ft->count;
+	}
+	off = pc - m->bias - st->ft_base;
 	if (off >> 32)
 		return MW_ERR_NO_UNWIND_INFO;
-	idx = mw_find_entry(ft->first, ft->count, (__u32)off);
+	idx = mw_find_entry(st->ft_first, st->ft_count, (__u32)off);
 	if (idx < 0)
 		return MW_ERR_NO_UNWIND_INFO;
 	rule_index = (__u32)idx;
@@ -243,13 +249,25 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	 * following it could loop */
 	if (cfa <= st->rsp)
 		return MW_ERR_BAD_CFA;
-	if (MW_READ_USER(&ra, sizeof(ra), cfa - 8))
-		return MW_ERR_READ_FAULT;
-	if (rbp_kind == MW_RBP_SAVED_AT_CFA) {
-		if (MW_READ_USER(&st->rbp, sizeof(st->rbp), cfa + (__s64)r->rbp_offset))
+	if (rbp_kind == MW_RBP_SAVED_AT_CFA && r->rbp_offset == -16) {
+		/* rbp pushed right below the return address (push rbp first, the usual prologue): one read */
+		__u64 pair[2];
+
+		if (MW_READ_USER(pair, sizeof(pair), cfa - 16))
 			return MW_ERR_READ_FAULT;
+		st->rbp = pair[0];
 		st->rbp_valid = 1;
-	} else if (rbp_kind == MW_RBP_LOST) {
+		ra = pair[1];
+	} else {
+		if (MW_READ_USER(&ra, sizeof(ra), cfa - 8))
+			return MW_ERR_READ_FAULT;
+		if (rbp_kind == MW_RBP_SAVED_AT_CFA) {
+			if (MW_READ_USER(&st->rbp, sizeof(st->rbp), cfa + (__s64)r->rbp_offset))
+				return MW_ERR_READ_FAULT;
+			st->rbp_valid = 1;
+		}
+	}
+	if (rbp_kind == MW_RBP_LOST) {
 		st->rbp_valid = 0;
 	}
 	st->rsp = cfa;

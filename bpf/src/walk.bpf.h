@@ -44,6 +44,12 @@ struct mw_walk_state {
 	__u8 rbp_valid;     /* 0 once a rule said rbp cannot be recovered */
 	__u8 return_addr;   /* rip is a return address (look up rip - 1) */
 	__u16 reserved;
+	/* the unwind_files value of the last frame's file (consecutive frames are mostly in one file):
+	 * saves a hash lookup per frame; ft_id 0 = none cached */
+	__u64 ft_id;
+	__u64 ft_base;
+	__u32 ft_first;
+	__u32 ft_count;
 };
 
 /* Lua walk state of the current sample (per CPU), carried across tail calls. */

@@ -1,7 +1,8 @@
--- Lua-heavy deep stack for the per-sample kernel cost benchmark (scripts/bench --lua): DEPTH Lua frames of
--- descend(), every 10th level re-entered through string.gsub's Lua callback (a C function calling back into
--- the VM: a new interpreter frame and a few native frames), the leaf a JIT-compiled loop. About 45 frames
--- per sample with the default DEPTH.  Usage: luajit deep.lua SECONDS [DEPTH]
+-- Lua-heavy deep stack for the per-sample kernel cost benchmark (scripts/bench --lua): DEPTH levels, each its
+-- own Lua function (compiled from source, so no two levels share a prototype and nothing a walker caches per
+-- function helps), every 10th level entered through string.gsub's Lua callback (a C function calling back
+-- into the VM: a new interpreter frame and a few native frames), the leaf a JIT-compiled loop. About 45
+-- frames per sample with the default DEPTH.  Usage: luajit deep.lua SECONDS [DEPTH]
 local secs = tonumber(arg and arg[1]) or 10
 local depth = tonumber(arg and arg[2]) or 30
 if secs <= 0 or secs > 600 then secs = 10 end
@@ -15,19 +16,16 @@ local function spin()
 	return x
 end
 
-local descend
-
-local function via_c(d)
-	return (string.gsub("a", "a", function() descend(d) return "" end))
+local levels = {}
+levels[0] = function()
+	while os.clock() < stop do sink = sink + spin() end
+	return 0
 end
-
-function descend(d)
-	if d == 0 then
-		while os.clock() < stop do sink = sink + spin() end
-		return 0
-	end
-	if d % 10 == 0 then via_c(d - 1) else descend(d - 1) end
-	return d -- not a tail call: every level keeps its frame
+for d = 1, depth do
+	local via_c = d % 10 == 0
+	local src = via_c
+		and ("local L = ... return function() local s, r = string.gsub('a', 'a', function() L[%d]() return '' end) return r end"):format(d - 1)
+		or ("local L = ... return function() local r = L[%d]() return r + %d end"):format(d - 1, d)
+	levels[d] = assert(load(src, "=level" .. d))(levels)
 end
-
-descend(depth)
+levels[depth]()
