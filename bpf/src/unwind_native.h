@@ -160,13 +160,35 @@ MW_INLINE int mw_blob_leaf(__u64 rsp, __u64 entry_start, __u64 pc)
 	return target >= entry_start && target <= pc;
 }
 
+/* Caches the address range the new st->ft_* table covers in mapping m (see struct mw_walk_state). */
+MW_INLINE void mw_cache_range(struct mw_walk_state *st, struct mw_mapping *m)
+{
+	struct mw_unwind_entry *e;
+	__u32 i = st->ft_first;
+
+	st->map_hi = 0;
+	if (st->ft_count < 2)
+		return;
+	e = MW_LOOKUP(&unwind_entries, &i);
+	if (!e)
+		return;
+	st->map_lo = m->bias + st->ft_base + e->pc;
+	i = st->ft_first + st->ft_count - 1;
+	e = MW_LOOKUP(&unwind_entries, &i);
+	if (!e)
+		return;
+	st->map_hi = m->bias + st->ft_base + e->pc;
+	st->map_bias = m->bias;
+	st->map_flags = m->flags;
+}
+
 /*
  * One frame: from the registers of the frame at st->rip to its caller's. Returns MW_STEP_CONTINUE,
  * MW_STEP_END (the stack ends here, complete) or the enum mw_error_reason that stops the walk.
  */
 MW_INLINE int mw_native_step(struct mw_walk_state *st)
 {
-	struct mw_mapping *m;
+	struct mw_mapping *m, cached;
 	struct mw_file_table *ft;
 	struct mw_unwind_entry *e;
 	struct mw_unwind_rule *r;
@@ -177,10 +199,19 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	long idx;
 	int hook;
 
-	m = mw_find_mapping(st->pid, pc);
-	if (!m || (m->kind != MW_MAP_NATIVE && m->kind != MW_MAP_LUAJIT_MCODE)) {
-		mw_pid_event(MW_EVENT_UNKNOWN_PC, st->pid, pc);
-		return MW_ERR_NO_MAPPING;
+	if (pc >= st->map_lo && pc < st->map_hi) {
+		/* in the file of an earlier frame of this walk (its table is the cached one) */
+		cached.file_id = st->ft_id;
+		cached.bias = st->map_bias;
+		cached.kind = MW_MAP_NATIVE;
+		cached.flags = st->map_flags;
+		m = &cached;
+	} else {
+		m = mw_find_mapping(st->pid, pc);
+		if (!m || (m->kind != MW_MAP_NATIVE && m->kind != MW_MAP_LUAJIT_MCODE)) {
+			mw_pid_event(MW_EVENT_UNKNOWN_PC, st->pid, pc);
+			return MW_ERR_NO_MAPPING;
+		}
 	}
 	hook = MW_INTERP_HOOK(m, pc);
 	if (hook != MW_STEP_CONTINUE)
@@ -199,6 +230,7 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 		st->ft_base = ft->base;
 		st->ft_first = ft->first;
 		st->ft_count = ft->count;
+		mw_cache_range(st, m);
 	}
 	off = pc - m->bias - st->ft_base;
 	if (off >> 32)

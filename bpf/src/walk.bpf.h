@@ -50,6 +50,12 @@ struct mw_walk_state {
 	__u64 ft_base;
 	__u32 ft_first;
 	__u32 ft_count;
+	/* [map_lo, map_hi): the addresses the cached file's unwind table covers, all inside that one file's
+	 * mapping (the loader reserves a file's whole span), so a frame there needs no pid_maps lookup;
+	 * map_hi 0 = none. map_bias and map_flags are that mapping's. */
+	__u64 map_lo, map_hi, map_bias;
+	__u32 map_flags;
+	__u32 reserved2;
 };
 
 /* Lua walk state of the current sample (per CPU), carried across tail calls. */
