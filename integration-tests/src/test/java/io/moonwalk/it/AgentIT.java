@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moonwalk.agent.export.otlp.OtlpValidator;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.profiles.v1development.Location;
 import io.opentelemetry.proto.profiles.v1development.ProfilesDictionary;
 import io.opentelemetry.proto.profiles.v1development.ResourceProfiles;
 import io.opentelemetry.proto.profiles.v1development.Sample;
@@ -99,6 +100,7 @@ class AgentIT {
                         .toList();
                 assertThat(mine.size()).as(transport + " requests").isGreaterThanOrEqualTo(5);
                 checkRequests(mine, pid, transport);
+                checkFrameFields(mine, pid, transport);
                 compareWithRecord(OtlpStacks.stacksOf(mine, pid), recorded, transport);
             }
         }
@@ -122,11 +124,15 @@ class AgentIT {
             ProfilesDictionary d = req.getDictionary();
             for (ResourceProfiles rp : req.getResourceProfilesList()) {
                 Map<String, AnyValue> res = OtlpStacks.resource(rp);
-                assertThat(res.get("process.pid").getIntValue()).isEqualTo(pid);
                 assertThat(res.get("process.executable.name").getStringValue()).isEqualTo("luajit");
+                assertThat(res.get("service.name").getStringValue()).isEqualTo("lua-demo");
+                if (res.get("process.pid").getIntValue() != pid) {
+                    // --exe luajit (the http round) also selects luajit processes of other tests on the machine
+                    assertThat(transport).as("a process other than --pid " + pid).isEqualTo("http");
+                    continue;
+                }
                 assertThat(res.get("process.executable.path").getStringValue()).startsWith("/").contains("luajit");
                 assertThat(res.get("host.name").getStringValue()).isNotEmpty();
-                assertThat(res.get("service.name").getStringValue()).isEqualTo("lua-demo");
                 assertThat(res.get("k8s.node.name").getStringValue()).isEqualTo("node-a");
                 assertThat(res.get("deployment.environment").getStringValue()).isEqualTo("it");
                 for (var sp : rp.getScopeProfilesList()) {
@@ -157,6 +163,110 @@ class AgentIT {
             List<Long> sorted = steadyDurations.stream().sorted().toList();
             assertThat(sorted.get(sorted.size() / 2)).as("median steady window (1 s +-10 %)")
                     .isBetween(850_000_000L, 1_250_000_000L);
+        }
+    }
+
+    /** A location of the Lua function fib at line 1 (the chunk's only line), as the protos carry it. */
+    private static boolean isFibAtLine1(ProfilesDictionary d, Location l) {
+        return l.getLinesCount() == 1 && l.getLines(0).getLine() == 1
+                && d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex()).equals("fib");
+    }
+
+    /**
+     * What a backend needs from the frames, checked against ground truth outside our code: the Lua function
+     * {@code fib} of the {@code -e} chunk as function + file + start line + line; native locations with their
+     * address inside a mapping whose range and offset are the process's own (/proc/PID/maps) and whose build id is
+     * the executable's (readelf); and protoc, with the official protos, decodes a received request to the same.
+     */
+    private static void checkFrameFields(List<ExportProfilesServiceRequest> requests, long pid, String transport)
+            throws Exception {
+        String maps = Files.readString(Path.of("/proc/" + pid + "/maps"));
+        String exe = Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString();
+        Moonwalk.Result readelf = Moonwalk.run(new ProcessBuilder("readelf", "-n", exe), Duration.ofSeconds(20));
+        String buildId = readelf.stdout().lines().filter(l -> l.contains("Build ID:"))
+                .map(l -> l.substring(l.indexOf("Build ID:") + 9).trim()).findFirst().orElseThrow();
+        int fibs = 0;
+        int natives = 0;
+        boolean exeMapping = false;
+        for (ExportProfilesServiceRequest req : requests) {
+            ProfilesDictionary d = req.getDictionary();
+            // only the locations of this pid's samples: the dictionary is shared with other selected processes
+            for (int li : OtlpStacks.locationsOf(req, pid)) {
+                var f = OtlpStacks.frame(d, d.getLocationTable(li));
+                if (f.kind() == io.moonwalk.frame.FrameKind.INTERPRETED && f.function().equals("fib")) {
+                    assertThat(f.file()).isEqualTo("(command line)");
+                    assertThat(f.startLine()).isEqualTo(1);
+                    // the whole chunk is line 1; a frame whose bytecode position was not sampled has no line (0)
+                    assertThat(f.line()).isIn(0, 1);
+                    fibs += f.line() == 1 ? 1 : 0;
+                }
+                if (f.kind() == io.moonwalk.frame.FrameKind.NATIVE && !f.mapping().isNone()) {
+                    natives++;
+                    var m = f.mapping();
+                    assertThat(Long.compareUnsigned(f.address(), m.start()) >= 0
+                            && Long.compareUnsigned(f.address(), m.limit()) < 0)
+                            .as("address %x in its mapping %s", f.address(), m).isTrue();
+                    if (m.file().startsWith("/")) {
+                        assertThat(maps).as("mapping %s is one of /proc/%d/maps", m, pid)
+                                .containsPattern("(?m)^" + Long.toHexString(m.start()) + "-" + Long.toHexString(m.limit())
+                                        + " r-xp 0*" + Long.toHexString(m.offset()) + " .* " + java.util.regex.Pattern.quote(m.file()) + "$");
+                    }
+                    if (m.file().equals(exe)) {
+                        assertThat(m.gnuBuildId()).as("build id of %s", exe).isEqualTo(buildId);
+                        exeMapping = true;
+                    }
+                }
+            }
+        }
+        System.out.printf("agent %s: %d fib locations (file, start line, line checked), %d native locations in "
+                + "their /proc/PID/maps mappings, executable build id %s%n", transport, fibs, natives, buildId);
+        assertThat(fibs).as("fib locations").isPositive();
+        assertThat(natives).as("native locations").isPositive();
+        assertThat(exeMapping).as("a location in the executable's mapping").isTrue();
+
+        // protoc decodes a received request with the upstream protos (shipped in the opentelemetry-proto jar)
+        Path dir = Files.createTempDirectory("mw-protoc");
+        try {
+            String[] protos = {"opentelemetry/proto/common/v1/common.proto",
+                    "opentelemetry/proto/resource/v1/resource.proto",
+                    "opentelemetry/proto/profiles/v1development/profiles.proto",
+                    "opentelemetry/proto/collector/profiles/v1development/profiles_service.proto"};
+            for (String proto : protos) {
+                try (var in = ExportProfilesServiceRequest.class.getClassLoader().getResourceAsStream(proto)) {
+                    assertThat(in).as("%s in the opentelemetry-proto jar", proto).isNotNull();
+                    Files.createDirectories(dir.resolve(proto).getParent());
+                    Files.copy(in, dir.resolve(proto));
+                }
+            }
+            // the newest request holding a fib location with its line (a window cut short may hold only fib
+            // frames whose bytecode position was not sampled, line 0)
+            ExportProfilesServiceRequest last = requests.reversed().stream()
+                    .filter(r -> r.getDictionary().getLocationTableList().stream()
+                            .anyMatch(l -> isFibAtLine1(r.getDictionary(), l)))
+                    .findFirst().orElseThrow();
+            Path bin = dir.resolve("req.bin");
+            Files.write(bin, last.toByteArray());
+            Moonwalk.Result protoc = Moonwalk.run(new ProcessBuilder("protoc", "-I", dir.toString(),
+                    "--decode=opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest",
+                    protos[3]).redirectInput(bin.toFile()), Duration.ofSeconds(30));
+            assertThat(protoc.exitCode()).as(protoc.stderr()).isZero();
+            var back = ExportProfilesServiceRequest.newBuilder();
+            com.google.protobuf.TextFormat.merge(protoc.stdout(), back);
+            assertThat(back.build()).isEqualTo(last);
+            ProfilesDictionary d = back.getDictionary();
+            var fib = d.getLocationTableList().stream().filter(l -> isFibAtLine1(d, l)).findFirst().orElseThrow();
+            var fn = d.getFunctionTable(fib.getLines(0).getFunctionIndex());
+            System.out.printf("agent %s: protoc decoded fib as function_table[%d] { name: \"%s\" filename: \"%s\" "
+                            + "start_line: %d } line: %d%n", transport, fib.getLines(0).getFunctionIndex(),
+                    d.getStringTable(fn.getNameStrindex()), d.getStringTable(fn.getFilenameStrindex()),
+                    fn.getStartLine(), fib.getLines(0).getLine());
+            assertThat(d.getStringTable(fn.getFilenameStrindex())).isEqualTo("(command line)");
+            assertThat(fn.getStartLine()).isEqualTo(1);
+            assertThat(fib.getLines(0).getLine()).isEqualTo(1);
+            assertThat(protoc.stdout()).contains("memory_start: ", "memory_limit: ", "address: ",
+                    "\"process.executable.build_id.gnu\"", "\"" + buildId + "\"");
+        } finally {
+            delete(dir);
         }
     }
 

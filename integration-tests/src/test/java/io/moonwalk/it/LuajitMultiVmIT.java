@@ -2,8 +2,8 @@ package io.moonwalk.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.store.PprofReader;
 import java.nio.charset.StandardCharsets;
@@ -51,9 +51,9 @@ class LuajitMultiVmIT {
                 String vm = e.labels().get("luajit.vm");
                 Set<String> files = new TreeSet<>();
                 for (Frame f : e.frames()) {
-                    if (f.kind() == FrameKind.LUA || f.kind() == FrameKind.LUA_JIT) {
+                    if (f.kind() == FrameKind.INTERPRETED) {
                         for (String file : FILES) {
-                            if (f.name().contains(file + ":")) {
+                            if (f.file().endsWith(file)) {
                                 files.add(file);
                             }
                         }

@@ -1,10 +1,14 @@
 package io.moonwalk.it;
 
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.profiles.v1development.Function;
 import io.opentelemetry.proto.profiles.v1development.KeyValueAndUnit;
 import io.opentelemetry.proto.profiles.v1development.Location;
+import io.opentelemetry.proto.profiles.v1development.Mapping;
 import io.opentelemetry.proto.profiles.v1development.ProfilesDictionary;
 import io.opentelemetry.proto.profiles.v1development.ResourceProfiles;
 import io.opentelemetry.proto.profiles.v1development.Sample;
@@ -33,7 +37,9 @@ final class OtlpStacks {
         Map<String, String> m = new HashMap<>();
         for (int a : s.getAttributeIndicesList()) {
             KeyValueAndUnit kv = d.getAttributeTable(a);
-            m.put(d.getStringTable(kv.getKeyStrindex()), kv.getValue().getStringValue());
+            AnyValue v = kv.getValue();
+            m.put(d.getStringTable(kv.getKeyStrindex()), v.hasIntValue() ? Long.toString(v.getIntValue())
+                    : v.getStringValue());
         }
         return m;
     }
@@ -43,26 +49,36 @@ final class OtlpStacks {
         Map<String, Long> out = new HashMap<>();
         for (ExportProfilesServiceRequest req : requests) {
             ProfilesDictionary d = req.getDictionary();
-            for (ResourceProfiles rp : req.getResourceProfilesList()) {
-                if (resource(rp).get("process.pid").getIntValue() != pid) {
-                    continue;
+            for (Sample s : samplesOf(req, pid)) {
+                List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
+                StringBuilder sb = new StringBuilder();
+                for (int i = leafFirst.size() - 1; i >= 0; i--) {
+                    sb.append(sb.isEmpty() ? "" : ";").append(label(d, d.getLocationTable(leafFirst.get(i))));
                 }
-                for (var sp : rp.getScopeProfilesList()) {
-                    for (var p : sp.getProfilesList()) {
-                        for (Sample s : p.getSamplesList()) {
-                            List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
-                            StringBuilder sb = new StringBuilder();
-                            for (int i = leafFirst.size() - 1; i >= 0; i--) {
-                                sb.append(sb.isEmpty() ? "" : ";").append(label(d, d.getLocationTable(leafFirst.get(i))));
-                            }
-                            long n = s.getValuesList().stream().mapToLong(Long::longValue).sum();
-                            out.merge(sb.toString(), n, Long::sum);
-                        }
-                    }
-                }
+                long n = s.getValuesList().stream().mapToLong(Long::longValue).sum();
+                out.merge(sb.toString(), n, Long::sum);
             }
         }
         return out;
+    }
+
+    /** The locations (dictionary indices) the samples of {@code pid} in {@code req} use. */
+    static java.util.SortedSet<Integer> locationsOf(ExportProfilesServiceRequest req, long pid) {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        for (Sample s : samplesOf(req, pid)) {
+            out.addAll(req.getDictionary().getStackTable(s.getStackIndex()).getLocationIndicesList());
+        }
+        return out;
+    }
+
+    /** The samples of {@code pid} in {@code req} (the dictionary is shared by every process of the request). */
+    private static List<Sample> samplesOf(ExportProfilesServiceRequest req, long pid) {
+        return req.getResourceProfilesList().stream()
+                .filter(rp -> resource(rp).get("process.pid").getIntValue() == pid)
+                .flatMap(rp -> rp.getScopeProfilesList().stream())
+                .flatMap(sp -> sp.getProfilesList().stream())
+                .flatMap(p -> p.getSamplesList().stream())
+                .toList();
     }
 
     static String frameType(ProfilesDictionary d, Location l) {
@@ -75,8 +91,35 @@ final class OtlpStacks {
         return "";
     }
 
-    private static String label(ProfilesDictionary d, Location l) {
-        String name = d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex());
+    /**
+     * The frame a location describes, from its own fields (function, file, start line, line, address, mapping,
+     * frame type, {@code luajit.compiled}): what a backend sees.
+     */
+    static Frame frame(ProfilesDictionary d, Location l) {
+        CodeMapping mapping = CodeMapping.NONE;
+        if (l.getMappingIndex() != 0) {
+            Mapping m = d.getMappingTable(l.getMappingIndex());
+            String buildId = "";
+            for (int a : m.getAttributeIndicesList()) {
+                KeyValueAndUnit kv = d.getAttributeTable(a);
+                if (d.getStringTable(kv.getKeyStrindex()).equals("process.executable.build_id.gnu")) {
+                    buildId = kv.getValue().getStringValue();
+                }
+            }
+            mapping = new CodeMapping(d.getStringTable(m.getFilenameStrindex()), m.getMemoryStart(),
+                    m.getMemoryLimit(), m.getFileOffset(), buildId);
+        }
+        String name = "";
+        String file = "";
+        int line = 0;
+        int startLine = 0;
+        if (l.getLinesCount() > 0) {
+            Function f = d.getFunctionTable(l.getLines(0).getFunctionIndex());
+            name = d.getStringTable(f.getNameStrindex());
+            file = d.getStringTable(f.getFilenameStrindex());
+            startLine = (int) f.getStartLine();
+            line = (int) l.getLines(0).getLine();
+        }
         boolean compiled = false;
         for (int a : l.getAttributeIndicesList()) {
             KeyValueAndUnit kv = d.getAttributeTable(a);
@@ -84,8 +127,15 @@ final class OtlpStacks {
                 compiled = kv.getValue().getBoolValue();
             }
         }
-        String type = frameType(d, l);
-        String label = type.equals("kernel") ? name + "_[k]" : compiled ? name + "_[j]" : name;
-        return label.replace(';', ':');
+        return switch (frameType(d, l)) {
+            case "kernel" -> Frame.kernel(name, l.getAddress(), mapping);
+            case "native" -> Frame.nativeCode(name, l.getAddress(), mapping);
+            case "abort-marker" -> Frame.error(name);
+            default -> Frame.interpreted(frameType(d, l), name, file, line, startLine, compiled);
+        };
+    }
+
+    private static String label(ProfilesDictionary d, Location l) {
+        return frame(d, l).label().replace(';', ':');
     }
 }

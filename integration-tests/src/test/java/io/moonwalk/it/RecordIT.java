@@ -78,6 +78,64 @@ class RecordIT {
         }
     }
 
+    /**
+     * Google's pprof (built by scripts/bootstrap from Debian's Go sources) reads a recorded pprof of a LuaJIT
+     * script: Lua frames as function + file:line in the script's call order, native frames with their addresses,
+     * and the executable's mapping with the build id readelf reports.
+     */
+    @Test
+    void googlePprofShowsLuaFileLinesAndNativeAddresses() throws Exception {
+        Path pprof = Path.of("/var/cache/moonwalk-tools/pprof");
+        assertThat(Files.isExecutable(pprof)).as("%s: run scripts/bootstrap", pprof).isTrue();
+        Path script = Moonwalk.WORK.resolve("pprof-lines.lua");
+        Files.createDirectories(Moonwalk.WORK);
+        Files.writeString(script, """
+                local function leaf(n) local s = 0 for i = 1, n do s = s + i % 7 end return s end
+                local function mid(n) return leaf(n) + 1 end
+                while true do mid(100000) end
+                """);
+        Process target = new ProcessBuilder("luajit", "-joff", script.toString()).start();
+        try {
+            Path out = Moonwalk.WORK.resolve("pprof-lines.pb.gz");
+            Files.deleteIfExists(out);
+            Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(60), "record", "--pid", String.valueOf(target.pid()),
+                    "--hz", "99", "--duration", "4s", "--output", out.toString());
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            String exe = Files.readSymbolicLink(Path.of("/proc/" + target.pid() + "/exe")).toString();
+            String buildId = Moonwalk.run(new ProcessBuilder("readelf", "-n", exe), Duration.ofSeconds(20)).stdout()
+                    .lines().filter(l -> l.contains("Build ID:")).map(l -> l.substring(l.indexOf("Build ID:") + 9).trim())
+                    .findFirst().orElseThrow();
+            String lines = Moonwalk.run(new ProcessBuilder(pprof.toString(), "-symbolize=none", "-traces", "-lines",
+                    out.toString()), Duration.ofSeconds(60)).stdout();
+            String addresses = Moonwalk.run(new ProcessBuilder(pprof.toString(), "-symbolize=none", "-traces",
+                    "-addresses", out.toString()), Duration.ofSeconds(60)).stdout();
+            String raw = Moonwalk.run(new ProcessBuilder(pprof.toString(), "-symbolize=none", "-raw", out.toString()),
+                    Duration.ofSeconds(60)).stdout();
+            String file = java.util.regex.Pattern.quote(script.toString());
+            System.out.println("pprof -traces -lines (first trace):\n" + firstTrace(lines));
+            System.out.println("pprof -traces -addresses (first trace):\n" + firstTrace(addresses));
+            raw.lines().filter(l -> l.contains(exe) || l.contains(" leaf ")).limit(4)
+                    .forEach(l -> System.out.println("pprof -raw: " + l));
+            assertThat(lines).containsPattern("(?m)leaf " + file + ":1\\n +mid " + file + ":2\\n +main chunk "
+                    + file + ":3$");
+            // native frames under the Lua ones carry addresses (16 hex digits before the name)
+            assertThat(addresses).containsPattern("(?m)main chunk " + file + ":3\\n( +[0-9a-f]{16} \\S.*\\n)+");
+            // the executable's mapping: start/limit/offset, path and the build id readelf reports
+            assertThat(raw).containsPattern("(?m)^\\d+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ "
+                    + java.util.regex.Pattern.quote(exe) + " " + buildId);
+            // a Lua location: address 0, function, file:line, start line
+            assertThat(raw).containsPattern("(?m)^ +\\d+: 0x0 leaf " + file + ":1 s=1$");
+        } finally {
+            target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String firstTrace(String traces) {
+        int start = traces.indexOf("-----------+");
+        int end = traces.indexOf("-----------+", start + 1);
+        return start < 0 || end < 0 ? traces : traces.substring(start, end);
+    }
+
     @Test
     void leavesNoProgramsLinksOrPerfEventsBehind() throws Exception {
         Path out = Moonwalk.WORK.resolve("cleanup.folded");
@@ -110,14 +168,13 @@ class RecordIT {
     }
 
     /** A record process started in the background, with its stderr in a file. */
-    record Running(Process process, Path err, Set<Integer> programsBefore) {
+    record Running(Process process, Path err) {
         static Running start(List<String> args) throws Exception {
             Files.createDirectories(Moonwalk.WORK);
-            Set<Integer> before = moonwalkProgramIds();
             Path err = Files.createTempFile(Moonwalk.WORK, "running", ".err");
             Process p = Moonwalk.command(args).redirectError(err.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return new Running(p, err, before);
+            return new Running(p, err);
         }
 
         String stderr() throws Exception {
@@ -131,15 +188,24 @@ class RecordIT {
                 Thread.sleep(100);
             }
             assertThat(stderr()).as("record announces it is recording").contains("recording");
-            // bpftool here cannot name a program's owner, so ours are the mw_ programs that appeared
-            // since this process started (the suite runs one recording at a time)
+            // ours are the mw_ programs this process holds fds of (other tests and helpers load mw_ programs
+            // concurrently, so "appeared since it started" would claim theirs)
             Set<Integer> ids = moonwalkProgramIds();
-            ids.removeAll(programsBefore);
+            ids.retainAll(heldBy(process.pid()));
             assertThat(ids).as("our sampler and exit programs are loaded while recording").hasSizeGreaterThanOrEqualTo(2);
             String perf = Moonwalk.tool("bpftool", "perf", "show");
             assertThat(perf).as("perf events attached by pid " + process.pid()).contains("pid " + process.pid() + " ");
             return ids;
         }
+    }
+
+    /** The ids of the BPF programs process {@code pid} holds (its fdinfo). */
+    static Set<Integer> heldBy(long pid) throws Exception {
+        Set<Integer> ids = new TreeSet<>();
+        for (long id : BpfObjects.idsHeldBy("prog", pid)) {
+            ids.add(Math.toIntExact(id));
+        }
+        return ids;
     }
 
     static Set<Integer> moonwalkProgramIds() throws Exception {

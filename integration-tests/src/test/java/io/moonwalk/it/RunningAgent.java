@@ -25,13 +25,10 @@ final class RunningAgent implements AutoCloseable {
     final int httpPort;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private final Set<Integer> programsBefore;
-
-    private RunningAgent(Process process, Path err, int httpPort, Set<Integer> programsBefore) {
+    private RunningAgent(Process process, Path err, int httpPort) {
         this.process = process;
         this.err = err;
         this.httpPort = httpPort;
-        this.programsBefore = programsBefore;
     }
 
     /** Starts the agent (heap capped at 256 MB, as the systemd unit does) and waits until it samples. */
@@ -56,8 +53,7 @@ final class RunningAgent implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_") || k.startsWith("MOONWALK_"));
         pb.environment().putAll(env);
-        Set<Integer> before = RecordIT.moonwalkProgramIds();
-        RunningAgent a = new RunningAgent(pb.start(), err, port, before);
+        RunningAgent a = new RunningAgent(pb.start(), err, port);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(startSeconds);
         while (!a.stderr().contains("agent sampling") && a.process.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -100,12 +96,12 @@ final class RunningAgent implements AutoCloseable {
     }
 
     /**
-     * Ids of the mw_ programs that appeared since this agent started (bpftool here does not show
-     * owning pids, so programs are identified by appearance).
+     * Ids of the mw_ programs this agent holds fds of (/proc/PID/fdinfo; Debian's bpftool shows no owner pids, and
+     * other tests load mw_ programs concurrently).
      */
     Set<Integer> programIds() throws Exception {
         Set<Integer> ids = new TreeSet<>(RecordIT.moonwalkProgramIds());
-        ids.removeAll(programsBefore);
+        ids.retainAll(RecordIT.heldBy(process.pid()));
         return ids;
     }
 

@@ -1,5 +1,6 @@
 package io.moonwalk.interpreter;
 
+import io.moonwalk.frame.Frame;
 import io.moonwalk.unwinder.sync.MappingExtension;
 import java.util.Map;
 
@@ -43,7 +44,7 @@ public interface Interpreter extends AutoCloseable {
      * Names a frame of a kind this interpreter owns in a process it never gave an instance for (its binary was not
      * known while the process lived): an explicit marker frame, counted by the plugin. Window end.
      */
-    InterpreterFrame frameWithoutProcess(int pid, FrameWords stack, int i, boolean afterNative, NativeNames natives);
+    Frame frameWithoutProcess(int pid, FrameWords stack, int i, boolean afterNative, NativeNames natives);
 
     /**
      * The sample labels of {@code labelKey} (from {@link #sampled}; empty when the key is not this interpreter's)

@@ -2,6 +2,7 @@ package io.moonwalk.interpreter;
 
 import java.util.List;
 import java.util.ServiceLoader;
+import java.util.Set;
 
 /**
  * An interpreter that moonwalk can walk and name (the loader of the plugin shape). Implementations are listed in
@@ -17,6 +18,14 @@ public interface InterpreterPlugin {
      * and before the perf events attach (so the first processes synced already see the plugin).
      */
     Interpreter start(InterpreterContext context);
+
+    /**
+     * Keys of this plugin's sample labels ({@link Interpreter#labels}) whose values are decimal integers, so that
+     * exports send them as numbers (OTLP int attributes) rather than strings.
+     */
+    default Set<String> integerLabels() {
+        return Set.of();
+    }
 
     /** The plugins on the class path, in a stable order (by name). */
     static List<InterpreterPlugin> installed() {

@@ -1,5 +1,7 @@
 package io.moonwalk.interpreter;
 
+import io.moonwalk.frame.Frame;
+
 /** One process running the interpreter (the per-process instance of the plugin shape). */
 public interface InterpreterProcess {
     /**
@@ -14,5 +16,5 @@ public interface InterpreterProcess {
      * Returns null when the frame is shown elsewhere already (e.g. a C function that is also the native frame
      * just leafward of it, {@code afterNative}). Window end.
      */
-    InterpreterFrame frame(FrameWords stack, int i, boolean afterNative, NativeNames natives);
+    Frame frame(FrameWords stack, int i, boolean afterNative, NativeNames natives);
 }

@@ -26,6 +26,7 @@ import io.moonwalk.agent.metrics.OtlpMetricsExporter;
 import io.moonwalk.agent.metrics.OtlpMetricsSender;
 import io.moonwalk.agent.store.ProfileStore;
 import io.moonwalk.agent.web.AgentHttpServer;
+import io.moonwalk.interpreter.InterpreterPlugin;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,6 +55,11 @@ import sun.misc.Signal;
                 "Settings: flags > environment (MOONWALK_<FLAG>, OTEL_*) > config file (--config, default "
                         + "/etc/moonwalk/moonwalk.conf: 'key = value' lines with the long flag names) > defaults."})
 public final class AgentCommand implements Callable<Integer> {
+    /**
+     * The runtime of Lua frames (the LuaJIT plugin's name, which its frames carry): the frame type
+     * {@code --otlp-lua-frame-type} replaces. A name, not a dependency: the plugin is found at run time.
+     */
+    private static final String LUA_RUNTIME = "luajit";
 
     /** Set by {@link Main} so values from the config file can be told apart. */
     LayeredDefaults defaults;
@@ -117,6 +124,12 @@ public final class AgentCommand implements Callable<Integer> {
                     + "Default: 30s.")
     Duration metricsInterval;
 
+    @Option(names = "--otlp-lua-frame-type", paramLabel = "TYPE", defaultValue = "luajit",
+            description = "profile.frame.type of Lua frames in OTLP profiles. 'luajit' (what the other LuaJIT "
+                    + "profiler sends) is not a registered value; for a backend that rejects unknown frame types "
+                    + "set a registered one, e.g. native. Default: ${DEFAULT-VALUE}.")
+    String otlpLuaFrameType;
+
     @Option(names = "--export-queue-size", paramLabel = "SIZE", defaultValue = "16M", converter = SizeConverter.class,
             description = "Bound on encoded windows waiting for the receiver; the oldest are dropped beyond it. "
                     + "Default: ${DEFAULT-VALUE}.")
@@ -157,6 +170,10 @@ public final class AgentCommand implements Callable<Integer> {
         }
         if (!(jitter >= 0 && jitter < 0.5)) {
             throw new UsageProblem("--interval-jitter " + jitter + " is out of range: use 0 to 0.49");
+        }
+        if (!OtlpProfileEncoder.FRAME_TYPE_VALUE.matcher(otlpLuaFrameType).matches()) {
+            throw new UsageProblem("--otlp-lua-frame-type '" + otlpLuaFrameType + "' is not a frame type: use a "
+                    + "lower-case value such as luajit or native");
         }
         for (int pid : pids) {
             if (pid <= 0 || !Files.isDirectory(Path.of("/proc/" + pid))) {
@@ -219,7 +236,8 @@ public final class AgentCommand implements Callable<Integer> {
             MeasuredSender sender = new MeasuredSender(OtlpSender.create(otlpConfig));
             Map<String, String> resource = new LinkedHashMap<>(KubernetesAttributes.from(env));
             resource.putAll(otlpConfig.resourceAttributes());
-            OtlpProfileEncoder encoder = new OtlpProfileEncoder(hostName(), resource, version());
+            OtlpProfileEncoder encoder = new OtlpProfileEncoder(hostName(), resource, version(),
+                    Map.of(LUA_RUNTIME, otlpLuaFrameType), integerLabels());
             OtlpExporter exporter = new OtlpExporter(sender, encoder, exportQueueBytes, RetryPolicy.DEFAULT);
             sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString()));
             metrics.bindExporter(exporter, sender);
@@ -340,6 +358,15 @@ public final class AgentCommand implements Callable<Integer> {
             String h = env.get("HOSTNAME");
             return h == null ? "" : h;
         }
+    }
+
+    /** The sample labels with integer values, as the installed interpreter plugins declare them. */
+    private static Set<String> integerLabels() {
+        Set<String> keys = new LinkedHashSet<>();
+        for (InterpreterPlugin p : InterpreterPlugin.installed()) {
+            keys.addAll(p.integerLabels());
+        }
+        return keys;
     }
 
     private static String version() {

@@ -12,8 +12,8 @@ import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.daemon.Agent;
 import io.moonwalk.agent.daemon.MeasuredSender;
 import io.moonwalk.agent.export.otlp.OtlpExporter;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.store.ProfileStore;
 import io.moonwalk.bpf.maps.BpfMaps;
@@ -257,7 +257,7 @@ public final class AgentMetrics {
         for (Profile.Entry e : p.entries()) {
             for (Frame f : e.frames()) {
                 if (f.kind() == FrameKind.ERROR) {
-                    reasons.merge(reasonOf(f.name()), e.count(), Long::sum);
+                    reasons.merge(reasonOf(f.function()), e.count(), Long::sum);
                 }
             }
         }

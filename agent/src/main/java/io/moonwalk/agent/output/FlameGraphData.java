@@ -1,7 +1,7 @@
 package io.moonwalk.agent.output;
 
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 
 import java.util.Arrays;
@@ -75,7 +75,7 @@ final class FlameGraphData {
         for (Frame f : e.frames()) {
             Integer id = frameIds.get(f);
             if (id == null) {
-                id = frame(kindIndex(f.kind()), f.label(), f.module());
+                id = frame(kindIndex(f), f.label(), moduleOf(f));
                 frameIds.put(f, id);
             }
             node = child(node, id);
@@ -107,14 +107,18 @@ final class FlameGraphData {
         entryCount[index] = e.count();
     }
 
-    private static int kindIndex(FrameKind kind) {
-        return switch (kind) {
+    private static int kindIndex(Frame f) {
+        return switch (f.kind()) {
             case KERNEL -> 1;
             case NATIVE -> 2;
-            case LUA -> 3;
-            case LUA_JIT -> 4;
+            case INTERPRETED -> f.jit() ? 4 : 3;
             case ERROR -> 5;
         };
+    }
+
+    /** What the tooltip names after the kind: the mapped file of native and kernel code, the Lua chunk. */
+    private static String moduleOf(Frame f) {
+        return f.kind() == FrameKind.INTERPRETED ? f.file() : f.mapping().fileName();
     }
 
     private int frame(int kind, String label, String module) {

@@ -1,6 +1,6 @@
 package io.moonwalk.agent.output;
 
-import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.agent.profile.Profile;
 
 import java.io.IOException;

@@ -1,41 +1,46 @@
 package io.moonwalk.agent.output;
 
 import com.google.perftools.profiles.ProfileProto;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * gzip-compressed pprof ({@code perftools.profiles.Profile}).
+ * gzip-compressed pprof ({@code perftools.profiles.Profile}), rendered from the frames' fields.
  *
  * <p>How frames map onto pprof:
  * <ul>
- *   <li>One location per distinct frame (kind, name, module); ids start at 1; address 0 because
- *       frames are already symbolized (every mapping says {@code has_functions}).</li>
- *   <li>Function {@code name} is the plain name, so the same Lua function run interpreted and
- *       compiled shows up under one name in pprof views. The kind lives in {@code system_name},
- *       which carries the folded-label suffix ({@code _[k]} kernel, {@code _[j]} Lua JIT), so the
- *       two stay separate functions and tools that read system names can tell them apart.</li>
- *   <li>Lua frames {@code fn (chunk:line)} become function {@code fn}, file name {@code chunk},
- *       line {@code line}.</li>
- *   <li>Mappings: kernel frames go to the frame's module or {@code [kernel.kallsyms]}; native
- *       frames to their module; Lua frames to their module or else their chunk. Frames with
- *       neither have no mapping (mapping_id 0).</li>
+ *   <li>One location per distinct frame; ids start at 1. Native and kernel locations carry their
+ *       {@code address} (for a native caller the byte before the return address, inside the call) and
+ *       the mapping it lies in; interpreted (Lua) and error locations have address 0 and no mapping.</li>
+ *   <li>A location whose function is known has one line: Lua frames carry function {@code name} (e.g.
+ *       {@code fib}), {@code filename} (the chunk, e.g. {@code /srv/app.lua} or
+ *       {@code content_by_lua(nginx.conf:12)}), {@code start_line} (where the function is defined) and
+ *       {@code Line.line} (the current line). Native and kernel frames carry the symbol. An unresolved
+ *       native or kernel address has no line at all, so pprof (and a backend) can symbolize it from the
+ *       mapping.</li>
+ *   <li>{@code system_name} is the name plus the kind suffix of the folded labels ({@code _[k]} kernel,
+ *       {@code _[j]} Lua run in a JIT trace): the same Lua function interpreted and compiled shares its
+ *       {@code name}, stays two functions, and tools that read system names can tell them apart.</li>
+ *   <li>Mappings: one per mapped file range (native: the process's mapping with its {@code memory_start},
+ *       {@code memory_limit}, {@code file_offset}, path and GNU {@code build_id}; kernel:
+ *       {@code [kernel.kallsyms]} or {@code [module]} over its symbols' extent with the kernel's build id).
+ *       {@code has_functions} is set when every location in the mapping has a function.</li>
  *   <li>Samples are leaf first, with labels {@code pid} (num), {@code process}, {@code thread}
  *       and the entry's own labels (str, sorted by key).</li>
  * </ul>
  */
 public final class PprofWriter implements ProfileWriter {
-
-    static final String KERNEL_MAPPING = "[kernel.kallsyms]";
 
     @Override
     public void write(Profile profile, OutputStream out) throws IOException {
@@ -53,12 +58,12 @@ public final class PprofWriter implements ProfileWriter {
     private static final class Builder {
         private final ProfileProto.Profile.Builder out = ProfileProto.Profile.newBuilder();
         private final Map<String, Long> strings = new HashMap<>();
-        private final Map<String, Long> mappings = new HashMap<>();
+        private final Map<CodeMapping, ProfileProto.Mapping.Builder> mappings = new LinkedHashMap<>();
         private final Map<FunctionKey, Long> functions = new HashMap<>();
         private final Map<Frame, Long> locations = new HashMap<>();
         private final long period;
 
-        private record FunctionKey(String name, String systemName, String fileName) {
+        private record FunctionKey(String name, String systemName, String fileName, long startLine) {
         }
 
         Builder(long period) {
@@ -103,6 +108,9 @@ public final class PprofWriter implements ProfileWriter {
                 }
                 out.addSample(s);
             }
+            for (ProfileProto.Mapping.Builder m : mappings.values()) {
+                out.addMapping(m);
+            }
             return out.build();
         }
 
@@ -129,38 +137,28 @@ public final class PprofWriter implements ProfileWriter {
             if (id != null) {
                 return id;
             }
-            // pprof viewers show an empty name as nothing at all; say what it is instead.
-            String name = frame.name().isEmpty() ? "[unknown]" : frame.name();
-            String fileName = "";
-            long line = 0;
-            String mappingFile = frame.module();
-            boolean lua = frame.kind() == FrameKind.LUA || frame.kind() == FrameKind.LUA_JIT;
-            if (lua) {
-                var parsed = LuaFrameName.parse(name);
-                if (parsed.isPresent()) {
-                    name = parsed.get().function();
-                    fileName = parsed.get().chunk();
-                    line = parsed.get().line();
-                    if (mappingFile.isEmpty()) {
-                        mappingFile = fileName;
-                    }
-                }
-            } else if (frame.kind() == FrameKind.KERNEL && mappingFile.isEmpty()) {
-                mappingFile = KERNEL_MAPPING;
-            }
-            String systemName = switch (frame.kind()) {
-                case KERNEL -> name + "_[k]";
-                case LUA_JIT -> name + "_[j]";
-                default -> name;
-            };
-            long functionId = function(new FunctionKey(name, systemName, fileName));
             id = (long) locations.size() + 1;
             locations.put(frame, id);
-            ProfileProto.Location.Builder loc = ProfileProto.Location.newBuilder()
-                    .setId(id)
-                    .addLine(ProfileProto.Line.newBuilder().setFunctionId(functionId).setLine(line));
-            if (!mappingFile.isEmpty()) {
-                loc.setMappingId(mapping(mappingFile, lua));
+            ProfileProto.Location.Builder loc = ProfileProto.Location.newBuilder().setId(id).setAddress(frame.address());
+            boolean addressOnly = !frame.hasFunction()
+                    && (frame.kind() == FrameKind.NATIVE || frame.kind() == FrameKind.KERNEL);
+            if (!addressOnly) {
+                // pprof viewers show an empty name as nothing at all; say what it is instead.
+                String name = frame.hasFunction() ? frame.function() : "[unknown]";
+                String systemName = switch (frame.kind()) {
+                    case KERNEL -> name + "_[k]";
+                    case INTERPRETED -> frame.jit() ? name + "_[j]" : name;
+                    default -> name;
+                };
+                long functionId = function(new FunctionKey(name, systemName, frame.file(), frame.startLine()));
+                loc.addLine(ProfileProto.Line.newBuilder().setFunctionId(functionId).setLine(Math.max(frame.line(), 0)));
+            }
+            if (!frame.mapping().isNone()) {
+                ProfileProto.Mapping.Builder m = mapping(frame.mapping());
+                loc.setMappingId(m.getId());
+                if (addressOnly) {
+                    m.setHasFunctions(false);
+                }
             }
             out.addLocation(loc);
             return id;
@@ -175,24 +173,26 @@ public final class PprofWriter implements ProfileWriter {
                         .setId(id)
                         .setName(string(key.name()))
                         .setSystemName(string(key.systemName()))
-                        .setFilename(string(key.fileName())));
+                        .setFilename(string(key.fileName()))
+                        .setStartLine(key.startLine()));
             }
             return id;
         }
 
-        private long mapping(String fileName, boolean lua) {
-            Long id = mappings.get(fileName);
-            if (id == null) {
-                id = (long) mappings.size() + 1;
-                mappings.put(fileName, id);
-                out.addMapping(ProfileProto.Mapping.newBuilder()
-                        .setId(id)
-                        .setFilename(string(fileName))
-                        .setHasFunctions(true)
-                        .setHasFilenames(lua)
-                        .setHasLineNumbers(lua));
+        private ProfileProto.Mapping.Builder mapping(CodeMapping m) {
+            ProfileProto.Mapping.Builder b = mappings.get(m);
+            if (b == null) {
+                b = ProfileProto.Mapping.newBuilder()
+                        .setId(mappings.size() + 1)
+                        .setMemoryStart(m.start())
+                        .setMemoryLimit(m.limit())
+                        .setFileOffset(m.offset())
+                        .setFilename(string(m.file()))
+                        .setBuildId(string(m.gnuBuildId()))
+                        .setHasFunctions(true);
+                mappings.put(m, b);
             }
-            return id;
+            return b;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.moonwalk.agent.profile;
 
+import io.moonwalk.frame.Frame;
 import java.util.List;
 import java.util.Map;
 

@@ -1,10 +1,10 @@
 package io.moonwalk.agent.store;
 
 import com.google.perftools.profiles.ProfileProto;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -19,12 +19,16 @@ import java.util.zip.GZIPInputStream;
 /**
  * Reads a stored window back from the pprof file {@link io.moonwalk.agent.output.PprofWriter}
  * wrote, recovering the model: process ({@code pid}, {@code process} labels), thread, labels and
- * frames with their kind (kernel and JIT frames by their {@code _[k]}/{@code _[j]} system names,
- * Lua frames by a mapping with file names, error frames by their bracketed name and no mapping).
+ * frames from their fields (function, file, start line, line, address, mapping). The kind comes from
+ * where the writer put it: kernel and JIT frames by their {@code _[k]}/{@code _[j]} system names (the
+ * name plus the suffix, compared, not parsed), native frames by their mapping, address-only frames by
+ * their address (kernel addresses are in the upper half), error frames by a bracketed name without
+ * file or mapping, and the rest are interpreted frames.
  *
- * <p>Lossy in one place: pprof keeps a Lua chunk without Lua's {@code @} file marker, so a file
- * chunk is given its {@code @} back; {@code =name} chunks are kept as they are. Stored files are
- * the agent's own but still checked: an index out of range is a {@link StoreException}.
+ * <p>Lossy in two places: pprof has no runtime, so interpreted frames come back with an empty
+ * {@link Frame#runtime()}, and an interpreter's bracketed marker without a file (e.g.
+ * {@code [stale lua frame]}) comes back as an error frame (same label, error colour).
+ * Stored files are the agent's own but still checked: an index out of range is a {@link StoreException}.
  */
 public final class PprofReader {
     /** A decompressed window larger than this is refused (the agent's windows are far smaller). */
@@ -102,8 +106,17 @@ public final class PprofReader {
 
     private static Frame frameOf(ProfileProto.Location l, Map<Long, ProfileProto.Mapping> mappings,
                                  Map<Long, ProfileProto.Function> functions, List<String> strings, String where) {
+        ProfileProto.Mapping m = l.getMappingId() == 0 ? null : mappings.get(l.getMappingId());
+        if (l.getMappingId() != 0 && m == null) {
+            throw new StoreException(where + ": location " + l.getId() + " refers to missing mapping "
+                    + l.getMappingId());
+        }
+        CodeMapping mapping = m == null ? CodeMapping.NONE : new CodeMapping(string(strings, m.getFilename(), where),
+                m.getMemoryStart(), m.getMemoryLimit(), m.getFileOffset(), string(strings, m.getBuildId(), where));
+        long address = l.getAddress();
         if (l.getLineCount() == 0) {
-            return new Frame(FrameKind.ERROR, "[no function]", "");
+            // an unresolved address: kernel addresses live in the upper half of the address space
+            return address < 0 ? Frame.kernel("", address, mapping) : Frame.nativeCode("", address, mapping);
         }
         ProfileProto.Line line = l.getLine(0);
         ProfileProto.Function f = functions.get(line.getFunctionId());
@@ -114,27 +127,19 @@ public final class PprofReader {
         String name = string(strings, f.getName(), where);
         String system = string(strings, f.getSystemName(), where);
         String file = string(strings, f.getFilename(), where);
-        ProfileProto.Mapping m = l.getMappingId() == 0 ? null : mappings.get(l.getMappingId());
-        String module = m == null ? "" : string(strings, m.getFilename(), where);
         if (system.equals(name + "_[k]")) {
-            return new Frame(FrameKind.KERNEL, name, module);
+            return Frame.kernel(name, address, mapping);
         }
-        boolean lua = m != null && m.getHasFilenames();
+        if (m != null) {
+            return Frame.nativeCode(name, address, mapping);
+        }
         boolean jit = system.equals(name + "_[j]");
-        if (lua || jit) {
-            String luaName = file.isEmpty() ? name : name + " (" + chunk(file) + ":" + line.getLine() + ")";
-            // the writer made a Lua frame without a module point at its chunk: undo that
-            String luaModule = module.equals(file) ? "" : module;
-            return new Frame(jit ? FrameKind.LUA_JIT : FrameKind.LUA, luaName, luaModule);
+        if (!jit && file.isEmpty() && name.startsWith("[") && name.endsWith("]")) {
+            return Frame.error(name);
         }
-        if (m == null && name.startsWith("[") && name.endsWith("]") && !name.equals("[unknown]")) {
-            return new Frame(FrameKind.ERROR, name, "");
-        }
-        return new Frame(FrameKind.NATIVE, name, module);
-    }
-
-    private static String chunk(String file) {
-        return file.startsWith("=") ? file : "@" + file;
+        int lineNumber = (int) Math.max(0, Math.min(Integer.MAX_VALUE, line.getLine()));
+        int startLine = (int) Math.max(0, Math.min(Integer.MAX_VALUE, f.getStartLine()));
+        return Frame.interpreted("", name, file, lineNumber, startLine, jit);
     }
 
     private static String string(List<String> strings, long index, String where) {

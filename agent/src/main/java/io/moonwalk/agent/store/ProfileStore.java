@@ -3,7 +3,7 @@ package io.moonwalk.agent.store;
 import io.moonwalk.agent.output.AtomicFileWriter;
 import io.moonwalk.agent.output.FoldedWriter;
 import io.moonwalk.agent.output.PprofWriter;
-import io.moonwalk.agent.profile.Frame;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 import java.io.ByteArrayOutputStream;

@@ -5,16 +5,18 @@ import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.collect.ProcessRegistry;
 import io.moonwalk.agent.collect.ProcessRegistry.TrackedProcess;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.interpreter.ArrayWords;
 import io.moonwalk.interpreter.Interpreter;
-import io.moonwalk.interpreter.InterpreterFrame;
 import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.interpreter.NativeNames;
+import io.moonwalk.process.Mapping;
 import io.moonwalk.symbolize.demangle.Demangler;
+import io.moonwalk.symbolize.kernel.KernelBuildIds;
 import io.moonwalk.symbolize.kernel.KernelSymbols;
 import io.moonwalk.symbolize.symbols.ProcessSymbols;
 import io.moonwalk.symbolize.symbols.Resolved;
@@ -35,6 +37,8 @@ public final class StackSymbolizer {
     private static final int FRAME_KINDS = 16;
 
     private final KernelSymbols kernel;
+    private final KernelBuildIds kernelBuildIds = new KernelBuildIds();
+    private final Map<Mapping, CodeMapping> codeMappings = new HashMap<>();
     private final ProcessRegistry processes;
     private final Map<Frame, Frame> interned = new HashMap<>();
     private final Map<Long, Frame> kernelFrames = new HashMap<>();
@@ -101,18 +105,17 @@ public final class StackSymbolizer {
                 int extra = SampleRecord.extraWords(w);
                 int kind = SampleRecord.kind(w);
                 if (i + extra >= n) {
-                    leafFirst[frames++] = intern(new Frame(FrameKind.ERROR, "[truncated frame]", ""));
+                    leafFirst[frames++] = intern(Frame.error("[truncated frame]"));
                     break;
                 }
                 Interpreter owner = byKind[kind & (FRAME_KINDS - 1)];
                 if (owner != null) {
                     boolean afterNative = frames > 0 && leafFirst[frames - 1].kind() == FrameKind.NATIVE;
-                    InterpreterFrame f = instance != null
+                    Frame f = instance != null
                             ? instance.frame(view, i, afterNative, natives)
                             : owner.frameWithoutProcess(pid, view, i, afterNative, natives);
                     if (f != null) {
-                        leafFirst[frames++] = intern(new Frame(f.compiled() ? FrameKind.LUA_JIT : FrameKind.LUA,
-                                f.name(), f.file()));
+                        leafFirst[frames++] = intern(f);
                     }
                 } else {
                     leafFirst[frames++] = frame(pid, table.image(e), proc, w);
@@ -149,9 +152,9 @@ public final class StackSymbolizer {
             case RecordLayout.FRAME_KERNEL -> kernelFrames.computeIfAbsent(w, this::kernelFrame);
             case RecordLayout.FRAME_NATIVE -> nativeFrames.computeIfAbsent(new PidAddress(pid, image, w),
                     k -> nativeFrame(proc, k.word()));
-            case RecordLayout.FRAME_ERROR -> intern(new Frame(FrameKind.ERROR,
-                    "[unwind error: " + errorReason(SampleRecord.errorReason(w)) + "]", ""));
-            default -> intern(new Frame(FrameKind.ERROR, "[unknown frame kind " + kind + "]", ""));
+            case RecordLayout.FRAME_ERROR -> intern(Frame.error(
+                    "[unwind error: " + errorReason(SampleRecord.errorReason(w)) + "]"));
+            default -> intern(Frame.error("[unknown frame kind " + kind + "]"));
         };
     }
 
@@ -166,12 +169,20 @@ public final class StackSymbolizer {
         int i = kernel == null ? -1 : kernel.lookup(address);
         if (i < 0) {
             unknownKernel++;
-            return intern(new Frame(FrameKind.KERNEL, "0x" + Long.toHexString(address), KERNEL_MODULE));
+            return intern(Frame.kernel("", address, CodeMapping.NONE));
         }
-        String module = kernel.module(i) == null ? KERNEL_MODULE : "[" + kernel.module(i) + "]";
-        return intern(new Frame(FrameKind.KERNEL, kernel.name(i), module));
+        String module = kernel.module(i);
+        String buildId = module == null ? kernelBuildIds.kernel() : kernelBuildIds.module(module);
+        CodeMapping mapping = new CodeMapping(module == null ? KERNEL_MODULE : "[" + module + "]",
+                kernel.moduleStart(i), kernel.moduleLimit(i), 0, buildId);
+        return intern(Frame.kernel(kernel.name(i), address, mapping));
     }
 
+    /**
+     * A native frame. Its address is the one symbolized: for a return address (every frame but the leaf) the
+     * byte before it, inside the call instruction, so a backend that symbolizes the address itself finds the
+     * caller's line, as we do.
+     */
     private Frame nativeFrame(TrackedProcess proc, long w) {
         long address = SampleRecord.address(w);
         boolean isReturn = SampleRecord.isReturnAddress(w);
@@ -184,17 +195,28 @@ public final class StackSymbolizer {
             symbols = proc.symbols();
             r = symbols == null ? null : symbols.resolve(address, isReturn);
         }
+        long at = isReturn ? address - 1 : address;
         if (r == null) {
             unknownNative++;
-            return intern(new Frame(FrameKind.NATIVE, "[unknown] 0x" + Long.toHexString(address), ""));
+            return intern(Frame.nativeCode("", at, CodeMapping.NONE));
         }
-        // C++ and Rust names are shown without their parameter lists: flame-graph labels stay short
-        String name = r.symbol() != null ? Demangler.demangle(r.symbol(), false)
-                : r.module() + "+0x" + Long.toHexString(r.fileOffset());
         if (r.symbol() == null) {
             unknownNative++;
         }
-        return intern(new Frame(FrameKind.NATIVE, name, r.module()));
+        // C++ and Rust names are shown without their parameter lists: flame-graph labels stay short
+        String name = r.symbol() != null ? Demangler.demangle(r.symbol(), false) : "";
+        return intern(Frame.nativeCode(name, at, codeMapping(r)));
+    }
+
+    private CodeMapping codeMapping(Resolved r) {
+        Mapping m = r.mapping();
+        CodeMapping known = codeMappings.get(m);
+        if (known == null) {
+            known = new CodeMapping(r.modulePath(), m.start(), m.end(), m.offset(),
+                    r.buildId() == null ? "" : r.buildId(), r.htlHash() == null ? "" : r.htlHash());
+            codeMappings.put(m, known);
+        }
+        return known;
     }
 
     private String errorReason(int reason) {
@@ -219,6 +241,7 @@ public final class StackSymbolizer {
     /** Clears the per-window address caches (process maps can change between windows). */
     public void endWindow() {
         nativeFrames.clear();
+        codeMappings.clear();
         if (interned.size() > 1_000_000) {
             interned.clear();
         }

@@ -77,8 +77,8 @@ class FlameGraphHtmlWriterTest {
                 "nginx (pid 4242) \u2014 65 samples",
                 "luajit (pid 77) \u2014 47 samples",
                 "ngx_http_handler \u2014 45 samples",
-                "handler (@/etc/nginx/app.lua:12) \u2014 45 samples",
-                "fib (@/etc/nginx/app.lua:3)_[j] \u2014 45 samples",
+                "handler (/etc/nginx/app.lua:12) \u2014 45 samples",
+                "fib (/etc/nginx/app.lua:3)_[j] \u2014 45 samples",
                 "schedule_[k] \u2014 20 samples",
                 "[unknown] \u2014 7 samples");
         // Breadcrumb and label filter options built from the labels present.

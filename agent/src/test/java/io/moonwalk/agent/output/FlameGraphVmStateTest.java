@@ -3,8 +3,8 @@ package io.moonwalk.agent.output;
 import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 import java.net.URLEncoder;
@@ -27,12 +27,16 @@ import org.junit.jupiter.api.Test;
 class FlameGraphVmStateTest {
     private static final Path OUT = Path.of("target", "flamegraph-vmstate");
     private static final ProcessIdentity LJ = new ProcessIdentity(99, "luajit", "/usr/bin/luajit", "");
-    private static final Frame MAIN = new Frame(FrameKind.NATIVE, "main", "/usr/bin/luajit");
-    private static final Frame CHUNK = new Frame(FrameKind.LUA, "main chunk (app.lua:9)", "");
-    private static final Frame HOT = new Frame(FrameKind.LUA, "hot (app.lua:3)", "");
-    private static final Frame GSUB = new Frame(FrameKind.LUA, "string.gsub", "");
-    private static final Frame MEMCPY = new Frame(FrameKind.NATIVE, "memcpy", "libc.so.6");
-    private static final Frame GC = new Frame(FrameKind.NATIVE, "gc_sweep", "/usr/bin/luajit");
+    private static final CodeMapping LUAJIT = new CodeMapping("/usr/bin/luajit", 0x5600_0000_4000L,
+            0x5600_0008_4000L, 0x4000, "");
+    private static final CodeMapping LIBC = new CodeMapping("/usr/lib/x86_64-linux-gnu/libc.so.6", 0x7f00_1002_8000L,
+            0x7f00_1017_d000L, 0x28000, "");
+    private static final Frame MAIN = Frame.nativeCode("main", 0x5600_0000_5010L, LUAJIT);
+    private static final Frame CHUNK = Frame.interpreted("luajit", "main chunk", "app.lua", 9, 0, false);
+    private static final Frame HOT = Frame.interpreted("luajit", "hot", "app.lua", 3, 2, false);
+    private static final Frame GSUB = Frame.interpreted("luajit", "string.gsub", "", 0, 0, false);
+    private static final Frame MEMCPY = Frame.nativeCode("memcpy", 0x7f00_1010_0000L, LIBC);
+    private static final Frame GC = Frame.nativeCode("gc_sweep", 0x5600_0000_7777L, LUAJIT);
     private static final String HOSTILE = "</script><img src=x onerror=alert(1)>";
     private static Path page;
 
@@ -47,7 +51,9 @@ class FlameGraphVmStateTest {
                 entry(List.of(MAIN, CHUNK, HOT, GC), "gc", 8),
                 entry(List.of(MAIN, CHUNK), HOSTILE, 2),
                 new Profile.Entry(new ProcessIdentity(5, "nginx", "/usr/sbin/nginx", ""), "nginx",
-                        List.of(new Frame(FrameKind.NATIVE, "main", "/usr/sbin/nginx")), Map.of(), 20)));
+                        List.of(Frame.nativeCode("main", 0x5555_5555_7123L,
+                                new CodeMapping("/usr/sbin/nginx", 0x5555_5555_6000L, 0x5555_5565_6000L, 0x2000, ""))),
+                        Map.of(), 20)));
         OutputFormat.forPath(page).newWriter().writeFile(p, page);
     }
 

@@ -1,8 +1,8 @@
 package io.moonwalk.agent.output;
 
 import org.junit.jupiter.api.Tag;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 import org.junit.jupiter.api.Test;
@@ -31,9 +31,9 @@ class FoldedWriterTest {
     @Test
     void writesOneSortedLinePerDistinctStackMergingThreadsAndLabels() throws IOException {
         assertThat(folded(SampleProfiles.small())).isEqualTo("""
-                luajit;main;f (=stdin:1);[unknown] 7
+                luajit;main;f (stdin:1);[unknown] 7
                 nginx;main;epoll_wait;do_epoll_wait_[k];schedule_[k] 20
-                nginx;main;ngx_http_handler;handler (@/etc/nginx/app.lua:12);fib (@/etc/nginx/app.lua:3)_[j] 45
+                nginx;main;ngx_http_handler;handler (/etc/nginx/app.lua:12);fib (/etc/nginx/app.lua:3)_[j] 45
                 """);
     }
 
@@ -42,10 +42,10 @@ class FoldedWriterTest {
         ProcessIdentity p = new ProcessIdentity(1, "we;ird\ncmd", "", "");
         Profile profile = new Profile(0, 1, 1, List.of(
                 new Profile.Entry(p, "t", List.of(
-                        new Frame(FrameKind.NATIVE, "a;b", ""),
-                        new Frame(FrameKind.LUA, "x\r\ny\u2028z\tq", ""),
-                        new Frame(FrameKind.NATIVE, "", ""),
-                        new Frame(FrameKind.NATIVE, "ends with space ", "")), Map.of(), 3)));
+                        Frame.nativeCode("a;b", 1, CodeMapping.NONE),
+                        Frame.interpreted("luajit", "x\r\ny\u2028z\tq", "", 0, 0, false),
+                        Frame.interpreted("luajit", "", "", 0, 0, false),
+                        Frame.nativeCode("ends with space ", 2, CodeMapping.NONE)), Map.of(), 3)));
         String text = folded(profile);
         assertThat(text).isEqualTo("we:ird cmd;a:b;x  y z q;[unknown];ends with space  3\n");
         // The sanitized output parses back into the same frames.
@@ -56,7 +56,7 @@ class FoldedWriterTest {
     @Test
     void skipsZeroCountsAndRejectsNegativeOnes() throws IOException {
         ProcessIdentity p = new ProcessIdentity(9, "p", "", "");
-        Frame f = new Frame(FrameKind.NATIVE, "f", "");
+        Frame f = Frame.nativeCode("f", 1, CodeMapping.NONE);
         assertThat(folded(new Profile(0, 1, 1, List.of(new Profile.Entry(p, "t", List.of(f), Map.of(), 0)))))
                 .isEmpty();
         assertThatThrownBy(() -> folded(new Profile(0, 1, 1,

@@ -42,11 +42,16 @@ class PprofWriterTest {
         assertThat(count(text, "^sample \\{$")).isEqualTo(5);
         assertThat(firstMatch(text, "^string_table: (.*)$")).isEqualTo("\"\"");
         for (String s : new String[] {"samples", "count", "cpu", "nanoseconds", "fib", "fib_[j]", "handler",
-                "/etc/nginx/app.lua", "=stdin", "schedule_[k]", "[kernel.kallsyms]", "ngx_http_handler",
+                "/etc/nginx/app.lua", "stdin", "schedule_[k]", "[kernel.kallsyms]", "ngx_http_handler", "/usr/sbin/nginx",
+                "deadbeefcafe", "7dd4ff0789e05e14285320129149da2555ca0bfc",
                 "[unknown]", "pid", "process", "thread", "vmstate", "trace", "worker-2", "moonwalk"}) {
             assertThat(text).contains("string_table: \"" + s.replace("\"", "\\\"") + "\"");
         }
         assertThat(text).contains("period: " + SampleProfiles.PERIOD);
+        // the nginx mapping with its range and offset, and a native location's address
+        assertThat(text).contains("memory_start: " + SampleProfiles.NGINX_TEXT.start(),
+                "memory_limit: " + SampleProfiles.NGINX_TEXT.limit(), "file_offset: " + SampleProfiles.NGINX_TEXT.offset(),
+                "address: " + SampleProfiles.HANDLER.address(), "start_line: 10");
         assertThat(text).contains("time_nanos: " + SampleProfiles.START);
         assertThat(text).contains("duration_nanos: " + SampleProfiles.DURATION);
         // Values of all samples: count and count*period.
@@ -108,12 +113,25 @@ class PprofWriterTest {
         ProfileProto.Function fibFn = functions.get(fib.getLine(0).getFunctionId());
         assertThat(st.get((int) fibFn.getSystemName())).isEqualTo("fib_[j]");
         assertThat(st.get((int) fibFn.getFilename())).isEqualTo("/etc/nginx/app.lua");
+        assertThat(fibFn.getStartLine()).isEqualTo(1);
         assertThat(fib.getLine(0).getLine()).isEqualTo(3);
-        assertThat(st.get((int) mappings.get(fib.getMappingId()).getFilename())).isEqualTo("/etc/nginx/app.lua");
-        // Interpreted handler and JIT fib share the chunk's mapping.
-        assertThat(locations.get(s0.getLocationId(1)).getMappingId()).isEqualTo(fib.getMappingId());
-        assertThat(st.get((int) mappings.get(locations.get(s0.getLocationId(2)).getMappingId()).getFilename()))
-                .isEqualTo("/usr/sbin/nginx");
+        // Lua locations have no address and no mapping: the chunk is a file name, not mapped memory.
+        assertThat(fib.getMappingId()).isZero();
+        assertThat(fib.getAddress()).isZero();
+        ProfileProto.Location handler = locations.get(s0.getLocationId(1));
+        assertThat(st.get((int) functions.get(handler.getLine(0).getFunctionId()).getName())).isEqualTo("handler");
+        assertThat(functions.get(handler.getLine(0).getFunctionId()).getStartLine()).isEqualTo(10);
+        assertThat(handler.getLine(0).getLine()).isEqualTo(12);
+        // Native locations: their address in the mapping with range, offset, path and build id.
+        ProfileProto.Location ngx = locations.get(s0.getLocationId(2));
+        assertThat(ngx.getAddress()).isEqualTo(SampleProfiles.HANDLER.address());
+        ProfileProto.Mapping nginx = mappings.get(ngx.getMappingId());
+        assertThat(st.get((int) nginx.getFilename())).isEqualTo("/usr/sbin/nginx");
+        assertThat(nginx.getMemoryStart()).isEqualTo(SampleProfiles.NGINX_TEXT.start());
+        assertThat(nginx.getMemoryLimit()).isEqualTo(SampleProfiles.NGINX_TEXT.limit());
+        assertThat(nginx.getFileOffset()).isEqualTo(SampleProfiles.NGINX_TEXT.offset());
+        assertThat(st.get((int) nginx.getBuildId())).isEqualTo("deadbeefcafe");
+        assertThat(nginx.getHasFunctions()).isTrue();
 
         Map<String, String> labels = new HashMap<>();
         for (ProfileProto.Label l : s0.getLabelList()) {
@@ -130,24 +148,14 @@ class PprofWriterTest {
         assertThat(st.get((int) scheduleFn.getName())).isEqualTo("schedule");
         assertThat(st.get((int) scheduleFn.getSystemName())).isEqualTo("schedule_[k]");
 
-        // The error frame has no module: no mapping.
+        assertThat(schedule.getAddress()).isEqualTo(SampleProfiles.K_SCHEDULE.address());
+
+        // The error frame has no mapping; the Lua frame's file is its chunk as shown (=stdin -> stdin).
         ProfileProto.Sample lj = p.getSample(4);
         assertThat(locations.get(lj.getLocationId(0)).getMappingId()).isZero();
-        assertThat(st.get((int) mappings.get(locations.get(lj.getLocationId(1)).getMappingId()).getFilename()))
-                .isEqualTo("=stdin");
-    }
-
-    @Test
-    void luaFrameNamesSplitOnTheMatchingParenthesis() {
-        assertThat(LuaFrameName.parse("h (=content_by_lua(nginx.conf:12):5)"))
-                .contains(new LuaFrameName("h", "=content_by_lua(nginx.conf:12)", 5));
-        assertThat(LuaFrameName.parse("f (x) (@a.lua:7)")).contains(new LuaFrameName("f (x)", "a.lua", 7));
-        assertThat(LuaFrameName.parse("plain_c_symbol")).isEmpty();
-        assertThat(LuaFrameName.parse("g (a.lua:x)")).isEmpty();
-        assertThat(LuaFrameName.parse("g (a.lua:)")).isEmpty();
-        assertThat(LuaFrameName.parse("(a:1)")).isEmpty();
-        assertThat(LuaFrameName.parse("g a.lua:1)")).isEmpty();
-        assertThat(LuaFrameName.parse(")")).isEmpty();
+        ProfileProto.Location stdin = locations.get(lj.getLocationId(1));
+        assertThat(stdin.getMappingId()).isZero();
+        assertThat(st.get((int) functions.get(stdin.getLine(0).getFunctionId()).getFilename())).isEqualTo("stdin");
     }
 
     /** Plain checks (not one AssertJ call per element: the large profile has ~10^5 references). */

@@ -1,7 +1,8 @@
 package io.moonwalk.agent.output;
 
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 
@@ -18,16 +19,25 @@ final class SampleProfiles {
     static final long START = 1_795_000_000_123_000_000L;
     static final long DURATION = 10_000_000_000L;
 
-    static final Frame NGINX_MAIN = new Frame(FrameKind.NATIVE, "main", "/usr/sbin/nginx");
-    static final Frame HANDLER = new Frame(FrameKind.NATIVE, "ngx_http_handler", "/usr/sbin/nginx");
-    static final Frame LUA_HANDLER = new Frame(FrameKind.LUA, "handler (@/etc/nginx/app.lua:12)", "");
-    static final Frame JIT_FIB = new Frame(FrameKind.LUA_JIT, "fib (@/etc/nginx/app.lua:3)", "");
-    static final Frame EPOLL = new Frame(FrameKind.NATIVE, "epoll_wait", "/usr/lib/x86_64-linux-gnu/libc.so.6");
-    static final Frame K_EPOLL = new Frame(FrameKind.KERNEL, "do_epoll_wait", "");
-    static final Frame K_SCHEDULE = new Frame(FrameKind.KERNEL, "schedule", "");
-    static final Frame LUAJIT_MAIN = new Frame(FrameKind.NATIVE, "main", "/usr/bin/luajit");
-    static final Frame STDIN_F = new Frame(FrameKind.LUA, "f (=stdin:1)", "");
-    static final Frame UNKNOWN = new Frame(FrameKind.ERROR, "[unknown]", "");
+    static final CodeMapping NGINX_TEXT = new CodeMapping("/usr/sbin/nginx", 0x5555_5555_6000L, 0x5555_5565_6000L,
+            0x2000, "deadbeefcafe");
+    static final CodeMapping LIBC_TEXT = new CodeMapping("/usr/lib/x86_64-linux-gnu/libc.so.6", 0x7f00_1002_8000L,
+            0x7f00_1017_d000L, 0x28000, "c0ffee");
+    static final CodeMapping LUAJIT_TEXT = new CodeMapping("/usr/bin/luajit", 0x5600_0000_4000L, 0x5600_0008_4000L,
+            0x4000, "");
+    static final CodeMapping KERNEL = new CodeMapping("[kernel.kallsyms]", 0xffffffff81000000L, 0xffffffff83000000L,
+            0, "7dd4ff0789e05e14285320129149da2555ca0bfc");
+
+    static final Frame NGINX_MAIN = Frame.nativeCode("main", 0x5555_5555_7123L, NGINX_TEXT);
+    static final Frame HANDLER = Frame.nativeCode("ngx_http_handler", 0x5555_5558_0041L, NGINX_TEXT);
+    static final Frame LUA_HANDLER = Frame.interpreted("luajit", "handler", "/etc/nginx/app.lua", 12, 10, false);
+    static final Frame JIT_FIB = Frame.interpreted("luajit", "fib", "/etc/nginx/app.lua", 3, 1, true);
+    static final Frame EPOLL = Frame.nativeCode("epoll_wait", 0x7f00_1010_0a3fL, LIBC_TEXT);
+    static final Frame K_EPOLL = Frame.kernel("do_epoll_wait", 0xffffffff81400123L, KERNEL);
+    static final Frame K_SCHEDULE = Frame.kernel("schedule", 0xffffffff81a00456L, KERNEL);
+    static final Frame LUAJIT_MAIN = Frame.nativeCode("main", 0x5600_0000_5010L, LUAJIT_TEXT);
+    static final Frame STDIN_F = Frame.interpreted("luajit", "f", "stdin", 1, 1, false);
+    static final Frame UNKNOWN = Frame.error("[unknown]");
 
     /** Counts: 30 + 10 + 5 on one stack (different labels/threads), 20 in the kernel, 7 in luajit. */
     static Profile small() {
@@ -46,7 +56,8 @@ final class SampleProfiles {
     static Profile withHostileName() {
         List<Profile.Entry> entries = new ArrayList<>(small().entries());
         entries.add(new Profile.Entry(LUAJIT, "luajit",
-                List.of(LUAJIT_MAIN, new Frame(FrameKind.NATIVE, INJECTION, "<img src=x onerror=alert(1)>")),
+                List.of(LUAJIT_MAIN, Frame.nativeCode(INJECTION, 0x1000_0010L,
+                        new CodeMapping("<img src=x onerror=alert(1)>", 0x1000_0000L, 0x1001_0000L, 0, ""))),
                 Map.of("vmstate", "</script>"), 40));
         return new Profile(START, DURATION, PERIOD, entries);
     }
@@ -58,11 +69,15 @@ final class SampleProfiles {
         Frame[] vocabulary = new Frame[3000];
         for (int i = 0; i < vocabulary.length; i++) {
             FrameKind kind = kinds[i % kinds.length];
-            String name = switch (kind) {
-                case LUA, LUA_JIT -> "fn" + i + " (@/srv/app/mod" + (i % 40) + ".lua:" + (i % 300) + ")";
-                default -> "sym_" + i;
+            CodeMapping lib = new CodeMapping("/usr/lib/lib" + (i % 20) + ".so", 0x7f00_0000_0000L + (i % 20) * 0x100000L,
+                    0x7f00_0000_0000L + (i % 20 + 1) * 0x100000L, 0, "");
+            vocabulary[i] = switch (kind) {
+                case INTERPRETED -> Frame.interpreted("luajit", "fn" + i, "/srv/app/mod" + (i % 40) + ".lua", i % 300,
+                        1, i % 8 == 2);
+                case NATIVE -> Frame.nativeCode("sym_" + i, lib.start() + i, lib);
+                case KERNEL -> Frame.kernel("sym_" + i, KERNEL.start() + i * 16L, KERNEL);
+                case ERROR -> Frame.error("[sym_" + i + "]");
             };
-            vocabulary[i] = new Frame(kind, name, kind == FrameKind.NATIVE ? "/usr/lib/lib" + (i % 20) + ".so" : "");
         }
         List<Profile.Entry> entries = new ArrayList<>(stacks);
         for (int s = 0; s < stacks; s++) {

@@ -4,20 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.output.FoldedWriter;
 import io.moonwalk.agent.output.PprofWriter;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** container.id shows wherever processes show: folded root frames, pprof labels, and back from the store. */
+@Tag("pure")
 class ContainerIdOutputsTest {
     private static final String ID = "4ab8b24a3361" + "0".repeat(52);
 
     private static Profile profile() {
-        Frame main = new Frame(FrameKind.NATIVE, "main", "/usr/sbin/nginx");
+        Frame main = Frame.nativeCode("main", 0x1000, CodeMapping.NONE);
         ProcessIdentity inContainer = new ProcessIdentity(10, "nginx", "/usr/sbin/nginx", ID);
         ProcessIdentity onHost = new ProcessIdentity(11, "nginx", "/usr/sbin/nginx", "");
         return new Profile(0, 1_000_000_000L, 10_000_000L, List.of(

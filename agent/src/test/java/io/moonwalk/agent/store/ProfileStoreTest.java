@@ -4,8 +4,9 @@ import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.agent.output.FoldedWriter;
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
 import java.nio.file.Files;
@@ -50,18 +51,28 @@ class ProfileStoreTest {
         }
     }
 
+    static final CodeMapping LUAJIT_TEXT = new CodeMapping("/usr/bin/luajit", 0x5600_0000_4000L, 0x5600_0008_4000L,
+            0x4000, "0123abcd");
+    static final CodeMapping NGINX_TEXT = new CodeMapping("/usr/sbin/nginx", 0x5555_5555_6000L, 0x5555_5565_6000L,
+            0x2000, "");
+    static final CodeMapping KERNEL = new CodeMapping("[kernel.kallsyms]", 0xffffffff81000000L, 0xffffffff83000000L,
+            0, "7dd4ff0789e05e14285320129149da2555ca0bfc");
+
     static Profile window(long startMillis, int stacks) {
         List<Profile.Entry> entries = new ArrayList<>();
-        List<Frame> lua = List.of(new Frame(FrameKind.NATIVE, "main", "/usr/bin/luajit"),
-                new Frame(FrameKind.LUA, "fib (@/srv/fib.lua:3)", ""),
-                new Frame(FrameKind.LUA_JIT, "loop (=content_by_lua(nginx.conf:12):7)", ""),
-                new Frame(FrameKind.KERNEL, "asm_sysvec_apic_timer_interrupt", "[kernel.kallsyms]"),
-                new Frame(FrameKind.ERROR, "[unwind error: depth limit]", ""));
+        List<Frame> lua = List.of(Frame.nativeCode("main", 0x5600_0000_5010L, LUAJIT_TEXT),
+                Frame.interpreted("luajit", "fib", "/srv/fib.lua", 3, 2, false),
+                Frame.interpreted("luajit", "loop", "content_by_lua(nginx.conf:12)", 7, 5, true),
+                Frame.kernel("asm_sysvec_apic_timer_interrupt", 0xffffffff81e00a1aL, KERNEL),
+                Frame.kernel("", 0xffffffff81e00b00L, KERNEL),
+                Frame.nativeCode("", 0x5600_0000_6001L, LUAJIT_TEXT),
+                Frame.error("[unwind error: depth limit]"));
         entries.add(new Profile.Entry(LUAJIT, "luajit", lua, Map.of("luajit.vm_state", "interpreted"), 7));
         entries.add(new Profile.Entry(LUAJIT, "luajit", lua.subList(0, 2), Map.of("luajit.vm_state", "compiled"), 3));
         for (int i = 0; i < stacks; i++) {
-            entries.add(new Profile.Entry(NGINX, "nginx", List.of(new Frame(FrameKind.NATIVE, "main", "/usr/sbin/nginx"),
-                    new Frame(FrameKind.NATIVE, "handler_" + i + "_" + startMillis, "/usr/sbin/nginx")), Map.of(), 1));
+            entries.add(new Profile.Entry(NGINX, "nginx", List.of(Frame.nativeCode("main", 0x5555_5555_7123L, NGINX_TEXT),
+                    Frame.nativeCode("handler_" + i + "_" + startMillis, 0x5555_5555_8000L + i, NGINX_TEXT)),
+                    Map.of(), 1));
         }
         return new Profile(startMillis * 1_000_000, 1_000_000_000L, 52_631_578L, entries);
     }
@@ -78,6 +89,11 @@ class ProfileStoreTest {
         assertThat(back.entries()).extracting(Profile.Entry::labels).contains(Map.of("luajit.vm_state", "compiled"));
         assertThat(back.entries().stream().flatMap(e -> e.frames().stream()).map(Frame::kind).distinct())
                 .containsExactlyInAnyOrder(FrameKind.values());
+        // every field comes back but the runtime, which pprof has no place for
+        assertThat(back.entries().stream().flatMap(e -> e.frames().stream()).distinct())
+                .containsExactlyInAnyOrderElementsOf(w.entries().stream().flatMap(e -> e.frames().stream())
+                        .map(f -> f.kind() == FrameKind.INTERPRETED ? Frame.interpreted("", f.function(), f.file(),
+                                f.line(), f.startLine(), f.jit()) : f).distinct().toList());
         assertThat(back.totalSamples()).isEqualTo(w.totalSamples());
         // a filter by pid and VM state
         Profile compiled = store.merged(0, Long.MAX_VALUE,
@@ -86,7 +102,7 @@ class ProfileStoreTest {
         // the folded file next to the pprof is the same text
         try (Stream<Path> files = Files.list(dir)) {
             Path folded = files.filter(p -> p.toString().endsWith(".folded")).findFirst().orElseThrow();
-            assertThat(Files.readString(folded)).contains("luajit;main;fib (@/srv/fib.lua:3) 3");
+            assertThat(Files.readString(folded)).contains("luajit;main;fib (/srv/fib.lua:3) 3");
         }
     }
 

@@ -31,6 +31,9 @@ public final class KernelSymbols {
     private final byte[] names;
     private final short[] moduleIndex;
     private final String[] modules;
+    /** Per module (index 0: the kernel image), the first symbol's address and the end of the last symbol's span. */
+    private final long[] moduleStarts;
+    private final long[] moduleLimits;
 
     private KernelSymbols(Path source, long[] addresses, int[] nameOffsets, byte[] names, short[] moduleIndex,
                           String[] modules) {
@@ -40,6 +43,19 @@ public final class KernelSymbols {
         this.names = names;
         this.moduleIndex = moduleIndex;
         this.modules = modules;
+        this.moduleStarts = new long[modules.length];
+        this.moduleLimits = new long[modules.length];
+        java.util.Arrays.fill(moduleStarts, -1L);
+        for (int i = 0; i < addresses.length; i++) {
+            int m = moduleIndex[i];
+            if (Long.compareUnsigned(addresses[i], moduleStarts[m]) < 0) {
+                moduleStarts[m] = addresses[i];
+            }
+            long end = addresses[i] + LAST_SYMBOL_SPAN;
+            if (Long.compareUnsigned(end, moduleLimits[m]) > 0) {
+                moduleLimits[m] = end;
+            }
+        }
     }
 
     /** Reads {@code /proc/kallsyms}. */
@@ -198,5 +214,18 @@ public final class KernelSymbols {
     /** The module the symbol belongs to, or null for the kernel image. */
     public String module(int index) {
         return modules[moduleIndex[index]];
+    }
+
+    /**
+     * Where the module (or kernel image) of symbol {@code index} lies: its first symbol's address. Together with
+     * {@link #moduleLimit} the extent pprof and OTLP mappings report for kernel frames.
+     */
+    public long moduleStart(int index) {
+        return moduleStarts[moduleIndex[index]];
+    }
+
+    /** The end of the module of symbol {@code index}: {@link #LAST_SYMBOL_SPAN} past its last symbol. */
+    public long moduleLimit(int index) {
+        return moduleLimits[moduleIndex[index]];
     }
 }

@@ -19,23 +19,28 @@ import java.util.Optional;
  */
 final class FileSymbols {
     /** Stand-in for a file that failed to load, so it is not re-parsed for every sample. */
-    static final FileSymbols FAILED = new FileSymbols(SymbolTable.empty(), new long[0], new long[0], new long[0], null);
+    static final FileSymbols FAILED = new FileSymbols(SymbolTable.empty(), new long[0], new long[0], new long[0], null,
+            null);
 
     final SymbolTable table;
     private final long[] loadOffsets;
     private final long[] loadVaddrs;
     private final long[] loadSizes;
     final String buildId;
+    /** The OpenTelemetry {@code htlhash} build id of the file, or null (vdso, unreadable). */
+    final String htlHash;
 
-    private FileSymbols(SymbolTable table, long[] loadOffsets, long[] loadVaddrs, long[] loadSizes, String buildId) {
+    private FileSymbols(SymbolTable table, long[] loadOffsets, long[] loadVaddrs, long[] loadSizes, String buildId,
+                        String htlHash) {
         this.table = table;
         this.loadOffsets = loadOffsets;
         this.loadVaddrs = loadVaddrs;
         this.loadSizes = loadSizes;
         this.buildId = buildId;
+        this.htlHash = htlHash;
     }
 
-    static FileSymbols load(ElfFile elf, String buildId) throws ElfFormatException {
+    static FileSymbols load(ElfFile elf, String buildId, String htlHash) throws ElfFormatException {
         List<Segment> loads = elf.loadSegments();
         long[] offs = new long[loads.size()];
         long[] vaddrs = new long[loads.size()];
@@ -45,7 +50,7 @@ final class FileSymbols {
             vaddrs[i] = loads.get(i).vaddr();
             sizes[i] = loads.get(i).filesz();
         }
-        return new FileSymbols(symbols(elf), offs, vaddrs, sizes, buildId);
+        return new FileSymbols(symbols(elf), offs, vaddrs, sizes, buildId, htlHash);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.moonwalk.symbolize.symbols;
 
 import io.moonwalk.elf.ElfFile;
+import io.moonwalk.elf.HtlHash;
 import io.moonwalk.process.Mapping;
 import io.moonwalk.process.ProcessMaps;
 import java.io.IOException;
@@ -137,7 +138,7 @@ public final class NativeSymbolizer {
                     }
                 }
             }
-            FileSymbols fs = FileSymbols.load(elf, buildId);
+            FileSymbols fs = FileSymbols.load(elf, buildId, HtlHash.of(p));
             synchronized (this) {
                 cache.put(key, fs);
                 if (buildId != null) {
@@ -191,7 +192,7 @@ public final class NativeSymbolizer {
         }
         image.flip();
         try (ElfFile elf = ElfFile.of(image, "[vdso]")) {
-            vdso = FileSymbols.load(elf, elf.buildId().orElse(null));
+            vdso = FileSymbols.load(elf, elf.buildId().orElse(null), null);
             vdsoSize = own.size();
         }
     }

@@ -81,13 +81,13 @@ public final class ProcessSymbols {
         }
         long fileOffset = m.fileOffset(at);
         if (fs.failed()) {
-            return new Resolved(null, 0, m.fileName(), m.filePath(), fileOffset, ElfFile.NO_VADDR, null);
+            return new Resolved(null, 0, m.fileName(), m.filePath(), fileOffset, ElfFile.NO_VADDR, null, null, m);
         }
         long vaddr = fs.toVaddr(fileOffset);
         int sym = vaddr == ElfFile.NO_VADDR ? -1 : fs.table.lookup(vaddr);
         String name = sym < 0 ? null : fs.table.name(sym);
         long symOffset = sym < 0 ? 0 : vaddr - fs.table.address(sym);
-        return new Resolved(name, symOffset, m.fileName(), m.filePath(), fileOffset, vaddr, fs.buildId);
+        return new Resolved(name, symOffset, m.fileName(), m.filePath(), fileOffset, vaddr, fs.buildId, fs.htlHash, m);
     }
 
     private int find(long address) {

@@ -1,5 +1,7 @@
 package io.moonwalk.symbolize.symbols;
 
+import io.moonwalk.process.Mapping;
+
 /**
  * The result of resolving one runtime address.
  *
@@ -12,7 +14,10 @@ package io.moonwalk.symbolize.symbols;
  * @param elfAddress   the address in the ELF's own virtual address space (what {@code nm} and
  *                     {@code addr2line} use), or -1 when the file could not be read
  * @param buildId      the GNU build ID in hex, or null
+ * @param htlHash      the OpenTelemetry {@code process.executable.build_id.htlhash} of the file, or null
+ * @param mapping      the process mapping the address lies in (start, end and file offset, for the mappings of
+ *                     pprof and OTLP)
  */
 public record Resolved(String symbol, long symbolOffset, String module, String modulePath, long fileOffset,
-                       long elfAddress, String buildId) {
+                       long elfAddress, String buildId, String htlHash, Mapping mapping) {
 }

@@ -135,28 +135,52 @@ public final class LuaFrameNamer {
     }
 
     /**
+     * The function name of a Lua frame: {@code callee} called from {@code caller} at {@code callerPc} (caller null
+     * or pc -1 when the caller is C, a built-in, or unknown): the call site's name, else {@code main chunk} for a
+     * main chunk, else {@code function <file:firstline>}.
+     */
+    public String functionName(int pid, ProtoInfo callee, ProtoInfo caller, int callerPc) {
+        CallSiteName n = callSiteName(pid, caller, callerPc);
+        if (n != null) {
+            return n.display();
+        }
+        if (callee.isMainChunk()) {
+            return "main chunk";
+        }
+        return "function <" + ChunkNames.display(callee.chunkname()) + ":" + callee.firstline() + ">";
+    }
+
+    /** Line is not known: the pc is unknown or out of range. */
+    public static final int LINE_UNKNOWN = 0;
+    /** The proto carries no line info (stripped bytecode). */
+    public static final int LINE_NO_INFO = -1;
+
+    /**
+     * The current line of {@code callee} at {@code calleePc} (-1 if unknown): &gt; 0, {@link #LINE_UNKNOWN} or
+     * {@link #LINE_NO_INFO}.
+     */
+    public static int currentLine(ProtoInfo callee, int calleePc) {
+        if (calleePc < 0 || calleePc >= callee.sizebc()) {
+            return LINE_UNKNOWN;
+        }
+        return callee.hasDebugInfo() ? callee.line(calleePc) : LINE_NO_INFO;
+    }
+
+    /**
      * Label of a Lua frame: {@code callee} running at {@code calleePc} (-1 if unknown), called from
-     * {@code caller} at {@code callerPc} (caller null or pc -1 when the caller is C, a built-in, or unknown).
+     * {@code caller} at {@code callerPc}; {@code name (file:line)} from {@link #functionName} and
+     * {@link #currentLine}.
      */
     public String luaFrameLabel(int pid, ProtoInfo callee, int calleePc, ProtoInfo caller, int callerPc) {
         String file = ChunkNames.display(callee.chunkname());
-        CallSiteName n = callSiteName(pid, caller, callerPc);
-        String name;
-        if (n != null) {
-            name = n.display();
-        } else if (callee.isMainChunk()) {
-            name = "main chunk";
-        } else {
-            name = "function <" + file + ":" + callee.firstline() + ">";
-        }
+        String name = functionName(pid, callee, caller, callerPc);
         StringBuilder sb = new StringBuilder(name.length() + file.length() + 12).append(name).append(" (")
                 .append(file);
-        if (calleePc >= 0 && calleePc < callee.sizebc()) {
-            if (callee.hasDebugInfo()) {
-                sb.append(':').append(callee.line(calleePc));
-            } else {
-                sb.append(":?");
-            }
+        int line = currentLine(callee, calleePc);
+        if (line > 0) {
+            sb.append(':').append(line);
+        } else if (line == LINE_NO_INFO) {
+            sb.append(":?");
         }
         return sb.append(')').toString();
     }

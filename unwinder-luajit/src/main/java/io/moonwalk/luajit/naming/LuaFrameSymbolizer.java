@@ -1,7 +1,7 @@
 package io.moonwalk.luajit.naming;
 
 import io.moonwalk.bpf.layout.RecordLayout;
-import io.moonwalk.interpreter.InterpreterFrame;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.luajit.proto.BytecodeSet;
@@ -31,6 +31,8 @@ import java.util.function.LongFunction;
 public final class LuaFrameSymbolizer {
     /** Marks a Lua frame of a process whose LuaJIT binary is not known (nothing to read its protos with). */
     public static final String UNKNOWN_BINARY = "[lua frame: unknown LuaJIT binary]";
+    /** The runtime of the frames made here ({@link Frame#runtime()}): the OTLP frame type by default. */
+    public static final String RUNTIME = "luajit";
 
     private final MemoryReader memory;
     private final Map<LuajitLayout, Reader> readers = new HashMap<>();
@@ -53,21 +55,21 @@ public final class LuaFrameSymbolizer {
      * RecordLayout#LUA_PC_UNKNOWN} when unknown), called from {@code callerPt} at {@code callerPc} (callerPt 0:
      * the caller is not a Lua function), in a process using LuaJIT binary {@code binary} (null: unknown).
      */
-    public synchronized InterpreterFrame luaFrame(int pid, LuajitBinary binary, long pt, long pc, long fingerprint,
+    public synchronized Frame luaFrame(int pid, LuajitBinary binary, long pt, long pc, long fingerprint,
             long callerPt, long callerPc, long callerFingerprint, LongFunction<String> nativeSymbols) {
         Reader r = reader(binary, nativeSymbols);
         if (r == null) {
             invalid++;
-            return new InterpreterFrame(UNKNOWN_BINARY, "", false);
+            return withoutSource(UNKNOWN_BINARY);
         }
         ProtoResult callee = r.protos.lookup(pid, pt, fingerprint);
         if (!(callee instanceof ProtoInfo info)) {
             if (callee == ProtoFailure.STALE) {
                 stale++;
-                return new InterpreterFrame(LuaFrameNamer.STALE, "", false);
+                return withoutSource(LuaFrameNamer.STALE);
             }
             invalid++;
-            return new InterpreterFrame(LuaFrameNamer.INVALID, "", false);
+            return withoutSource(LuaFrameNamer.INVALID);
         }
         ProtoInfo caller = null;
         if (callerPt != 0 && callerPc != RecordLayout.LUA_PC_UNKNOWN
@@ -75,19 +77,25 @@ public final class LuaFrameSymbolizer {
             caller = c;
         }
         named++;
-        String label = r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
-        return new InterpreterFrame(label, ChunkNames.display(info.chunkname()), false);
+        String function = r.namer.functionName(pid, info, caller, caller == null ? -1 : pcIndex(callerPc));
+        return Frame.interpreted(RUNTIME, function, ChunkNames.display(info.chunkname()),
+                LuaFrameNamer.currentLine(info, pcIndex(pc)), info.firstline(), false);
+    }
+
+    /** A Lua frame without a source position: a built-in, a C function, or a marker of a frame that could not be named. */
+    public static Frame withoutSource(String text) {
+        return Frame.interpreted(RUNTIME, text, "", Frame.LINE_UNKNOWN, 0, false);
     }
 
     /** The frame of a built-in (ffid > 1) or C function (ffid 1) on the Lua stack. */
-    public synchronized InterpreterFrame cFrame(int pid, LuajitBinary binary, int ffid, long cfunc,
+    public synchronized Frame cFrame(int pid, LuajitBinary binary, int ffid, long cfunc,
             LongFunction<String> nativeSymbols) {
         Reader r = reader(binary, nativeSymbols);
         if (ffid == 1 || r == null) {
             String s = nativeSymbols.apply(cfunc);
-            return new InterpreterFrame(s != null ? s : "C function 0x" + Long.toHexString(cfunc), "", false);
+            return withoutSource(s != null ? s : "C function 0x" + Long.toHexString(cfunc));
         }
-        return new InterpreterFrame(r.namer.fastFunctionLabel(ffid), "", false);
+        return withoutSource(r.namer.fastFunctionLabel(ffid));
     }
 
     private static int pcIndex(long pc) {
@@ -111,7 +119,7 @@ public final class LuaFrameSymbolizer {
             caller = c;
         }
         // naming memoizes the caller's string constant in its cached proto: the name survives the process
-        r.namer.luaFrameLabel(pid, info, pcIndex(pc), caller, caller == null ? -1 : pcIndex(callerPc));
+        r.namer.functionName(pid, info, caller, caller == null ? -1 : pcIndex(callerPc));
         return true;
     }
 

@@ -6,7 +6,7 @@ import io.moonwalk.bpf.maps.MapFill;
 import io.moonwalk.interpreter.FrameWords;
 import io.moonwalk.interpreter.Interpreter;
 import io.moonwalk.interpreter.InterpreterContext;
-import io.moonwalk.interpreter.InterpreterFrame;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
@@ -43,7 +43,7 @@ final class LuajitInterpreter implements Interpreter {
     private final long[] seenVm = new long[SEEN_VMS];
     private final int[] seenPid = new int[SEEN_VMS];
     /** Lua frames named in the window being named, by what their name depends on (naming thread). */
-    private final Map<NameKey, InterpreterFrame> named = new HashMap<>();
+    private final Map<NameKey, Frame> named = new HashMap<>();
 
     /** A Lua frame as the kernel saw it, with its caller (the name depends on both). */
     record NameKey(int pid, long word, long pc, long fingerprint, long callerWord, long callerPc,
@@ -109,7 +109,7 @@ final class LuajitInterpreter implements Interpreter {
     }
 
     @Override
-    public InterpreterFrame frameWithoutProcess(int pid, FrameWords stack, int i, boolean afterNative,
+    public Frame frameWithoutProcess(int pid, FrameWords stack, int i, boolean afterNative,
             NativeNames natives) {
         return new LuajitProcess(this, pid, null).frame(stack, i, afterNative, natives);
     }
@@ -155,11 +155,11 @@ final class LuajitInterpreter implements Interpreter {
         named.clear(); // process maps and protos can change between windows
     }
 
-    InterpreterFrame named(NameKey key) {
+    Frame named(NameKey key) {
         return named.get(key);
     }
 
-    void remember(NameKey key, InterpreterFrame frame) {
+    void remember(NameKey key, Frame frame) {
         named.put(key, frame);
     }
 

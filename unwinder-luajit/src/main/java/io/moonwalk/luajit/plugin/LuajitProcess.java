@@ -2,7 +2,7 @@ package io.moonwalk.luajit.plugin;
 
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.interpreter.FrameWords;
-import io.moonwalk.interpreter.InterpreterFrame;
+import io.moonwalk.frame.Frame;
 import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.interpreter.NativeNames;
 import io.moonwalk.luajit.detect.LuajitBinary;
@@ -61,11 +61,11 @@ final class LuajitProcess implements InterpreterProcess {
     }
 
     @Override
-    public InterpreterFrame frame(FrameWords stack, int i, boolean afterNative, NativeNames natives) {
+    public Frame frame(FrameWords stack, int i, boolean afterNative, NativeNames natives) {
         long w = stack.word(i);
         return switch (FrameWords.kind(w)) {
             case RecordLayout.FRAME_LUA -> luaFrame(stack, i, natives);
-            case RecordLayout.FRAME_LUA_JIT -> luaFrame(stack, i, natives).asCompiled();
+            case RecordLayout.FRAME_LUA_JIT -> luaFrame(stack, i, natives).withJit(true);
             case RecordLayout.FRAME_LUA_C -> {
                 long extraWord = stack.word(i + 1);
                 int ffid = RecordLayout.luaCFfid(extraWord);
@@ -82,7 +82,7 @@ final class LuajitProcess implements InterpreterProcess {
     }
 
     /** The (interpreted) frame of the LUA or LUA_JIT frame at word i, named with its Lua caller. */
-    private InterpreterFrame luaFrame(FrameWords t, int i, NativeNames natives) {
+    private Frame luaFrame(FrameWords t, int i, NativeNames natives) {
         long w = t.word(i);
         long pc = RecordLayout.luaPc(t.word(i + 1));
         long fp = t.word(i + 2);
@@ -97,7 +97,7 @@ final class LuajitProcess implements InterpreterProcess {
             cfp = t.word(j + 2);
         }
         LuajitInterpreter.NameKey key = new LuajitInterpreter.NameKey(pid, w, pc, fp, cw, cpc, cfp);
-        InterpreterFrame f = interpreter.named(key);
+        Frame f = interpreter.named(key);
         if (f == null) {
             f = interpreter.symbolizer().luaFrame(pid, binary, FrameWords.address(w), pc, fp,
                     cw == 0 ? 0 : FrameWords.address(cw), cpc, cfp, natives::symbolAt);
@@ -136,11 +136,11 @@ final class LuajitProcess implements InterpreterProcess {
             if (FrameWords.kind(w) == RecordLayout.FRAME_LUA_JIT && extra >= 4) {
                 long startpt = t.word(i + 3);
                 if (startpt == FrameWords.address(w)) {
-                    return luaFrame(t, i, natives).name();
+                    return luaFrame(t, i, natives).displayName();
                 }
                 if (startpt != 0) {
                     return interpreter.symbolizer().luaFrame(pid, binary, startpt, RecordLayout.LUA_PC_UNKNOWN,
-                        t.word(i + 4), 0, RecordLayout.LUA_PC_UNKNOWN, 0, natives::symbolAt).name();
+                        t.word(i + 4), 0, RecordLayout.LUA_PC_UNKNOWN, 0, natives::symbolAt).displayName();
                 }
             }
             i += extra;

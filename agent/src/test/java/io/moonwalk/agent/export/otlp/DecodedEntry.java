@@ -1,12 +1,15 @@
 package io.moonwalk.agent.export.otlp;
 
-import io.moonwalk.agent.profile.Frame;
-import io.moonwalk.agent.profile.FrameKind;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
 import io.opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.profiles.v1development.Function;
 import io.opentelemetry.proto.profiles.v1development.KeyValueAndUnit;
+import io.opentelemetry.proto.profiles.v1development.Line;
 import io.opentelemetry.proto.profiles.v1development.Location;
+import io.opentelemetry.proto.profiles.v1development.Mapping;
 import io.opentelemetry.proto.profiles.v1development.ProfilesDictionary;
 import io.opentelemetry.proto.profiles.v1development.ResourceProfiles;
 import io.opentelemetry.proto.profiles.v1development.Sample;
@@ -33,7 +36,9 @@ record DecodedEntry(long pid, Map<String, String> attributes, List<Frame> frames
                         Map<String, String> attrs = new HashMap<>();
                         for (int a : s.getAttributeIndicesList()) {
                             KeyValueAndUnit kv = d.getAttributeTable(a);
-                            attrs.put(d.getStringTable(kv.getKeyStrindex()), kv.getValue().getStringValue());
+                            AnyValue v = kv.getValue();
+                            attrs.put(d.getStringTable(kv.getKeyStrindex()),
+                                    v.hasIntValue() ? Long.toString(v.getIntValue()) : v.getStringValue());
                         }
                         List<Frame> frames = new ArrayList<>();
                         List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
@@ -60,9 +65,37 @@ record DecodedEntry(long pid, Map<String, String> attributes, List<Frame> frames
         return m;
     }
 
+    /** The frame a location describes, from its own fields only: mapping, address, line, function. */
     private static Frame frame(ProfilesDictionary d, Location l) {
-        String name = d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex());
-        String module = d.getStringTable(d.getMappingTable(l.getMappingIndex()).getFilenameStrindex());
+        CodeMapping mapping = CodeMapping.NONE;
+        if (l.getMappingIndex() != 0) {
+            Mapping m = d.getMappingTable(l.getMappingIndex());
+            String buildId = "";
+            String htlHash = "";
+            for (int a : m.getAttributeIndicesList()) {
+                KeyValueAndUnit kv = d.getAttributeTable(a);
+                switch (d.getStringTable(kv.getKeyStrindex())) {
+                    case "process.executable.build_id.gnu" -> buildId = kv.getValue().getStringValue();
+                    case "process.executable.build_id.htlhash" -> htlHash = kv.getValue().getStringValue();
+                    default -> {
+                    }
+                }
+            }
+            mapping = new CodeMapping(d.getStringTable(m.getFilenameStrindex()), m.getMemoryStart(), m.getMemoryLimit(),
+                    m.getFileOffset(), buildId, htlHash);
+        }
+        String name = "";
+        String file = "";
+        int line = 0;
+        int startLine = 0;
+        if (l.getLinesCount() > 0) {
+            Line ln = l.getLines(0);
+            Function f = d.getFunctionTable(ln.getFunctionIndex());
+            name = d.getStringTable(f.getNameStrindex());
+            file = d.getStringTable(f.getFilenameStrindex());
+            startLine = (int) f.getStartLine();
+            line = (int) ln.getLine();
+        }
         String type = null;
         boolean compiled = false;
         for (int a : l.getAttributeIndicesList()) {
@@ -74,13 +107,12 @@ record DecodedEntry(long pid, Map<String, String> attributes, List<Frame> frames
                 compiled = kv.getValue().getBoolValue();
             }
         }
-        FrameKind kind = switch (type) {
-            case "kernel" -> FrameKind.KERNEL;
-            case "native" -> FrameKind.NATIVE;
-            case "luajit" -> compiled ? FrameKind.LUA_JIT : FrameKind.LUA;
-            case "abort-marker" -> FrameKind.ERROR;
+        return switch (type) {
+            case "kernel" -> Frame.kernel(name, l.getAddress(), mapping);
+            case "native" -> Frame.nativeCode(name, l.getAddress(), mapping);
+            case "luajit" -> Frame.interpreted("luajit", name, file, line, startLine, compiled);
+            case "abort-marker" -> Frame.error(name);
             default -> throw new AssertionError("unexpected profile.frame.type " + type);
         };
-        return new Frame(kind, name, module);
     }
 }

@@ -52,26 +52,115 @@ class OtlpProfileEncoderTest {
         // is shared by both processes and also has one location
         long fibLocations = d.getLocationTableList().stream().skip(1)
                 .filter(l -> d.getStringTable(d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex())
-                        .equals("fib (bench.lua:3)")).count();
+                        .equals("fib")).count();
         assertThat(fibLocations).isEqualTo(1);
         assertThat(d.getStackTableCount()).isEqualTo(1 + 4);
     }
 
     @Test
-    void mappingsCarryModuleAndBuildIdWhenKnown() {
+    void mappingsCarryRangeOffsetFileAndBuildIdWhenKnown() {
         ProfilesDictionary d = ReceivedExport.encoder().encode(twoProcesses()).getDictionary();
-        Map<String, List<String>> attrsByFile = new TreeMap<>();
+        Map<String, String> byFile = new TreeMap<>();
         for (var m : d.getMappingTableList().subList(1, d.getMappingTableCount())) {
-            attrsByFile.put(d.getStringTable(m.getFilenameStrindex()), m.getAttributeIndicesList().stream()
-                    .map(d::getAttributeTable)
-                    .map(kv -> d.getStringTable(kv.getKeyStrindex()) + "=" + kv.getValue().getStringValue())
-                    .toList());
+            byFile.put(d.getStringTable(m.getFilenameStrindex()), String.format("%x-%x@%x %s", m.getMemoryStart(),
+                    m.getMemoryLimit(), m.getFileOffset(), m.getAttributeIndicesList().stream()
+                            .map(d::getAttributeTable)
+                            .map(kv -> d.getStringTable(kv.getKeyStrindex()) + "=" + kv.getValue().getStringValue())
+                            .toList()));
         }
-        assertThat(attrsByFile).containsExactlyEntriesOf(new TreeMap<>(Map.of(
-                "/usr/sbin/nginx", List.of("process.executable.build_id.gnu=deadbeefcafe"),
-                "/usr/lib/x86_64-linux-gnu/libc.so.6", List.of(),
-                "/usr/bin/luajit-2.1", List.of(),
-                "[kernel.kallsyms]", List.of())));
+        assertThat(byFile).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+                "/usr/sbin/nginx", "555555556000-555555656000@2000 [process.executable.build_id.gnu=deadbeefcafe]",
+                "/usr/lib/x86_64-linux-gnu/libc.so.6", "7f0010028000-7f001017d000@28000 "
+                        + "[process.executable.build_id.htlhash=0f1e2d3c4b5a69788796a5b4c3d2e1f0]",
+                "/usr/bin/luajit-2.1", "560000004000-560000084000@4000 [process.executable.build_id.gnu=0123abcd]",
+                "[kernel.kallsyms]", "ffffffff81000000-ffffffff83000000@0 "
+                        + "[process.executable.build_id.gnu=7dd4ff0789e05e14285320129149da2555ca0bfc]")));
+    }
+
+    @Test
+    void luaLocationsCarryFunctionFileAndLinesAndNativeOnesTheirAddress() {
+        ExportProfilesServiceRequest req = ReceivedExport.encoder().encode(twoProcesses());
+        ProfilesDictionary d = req.getDictionary();
+        var fib = d.getLocationTableList().stream().filter(l -> l.getLinesCount() == 1 && d.getStringTable(
+                d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex()).equals("fib")).toList();
+        assertThat(fib).hasSize(1);
+        var fn = d.getFunctionTable(fib.getFirst().getLines(0).getFunctionIndex());
+        assertThat(d.getStringTable(fn.getFilenameStrindex())).isEqualTo("bench.lua");
+        assertThat(fn.getStartLine()).isEqualTo(2);
+        assertThat(fib.getFirst().getLines(0).getLine()).isEqualTo(3);
+        assertThat(fib.getFirst().getMappingIndex()).isZero();
+        assertThat(fib.getFirst().getAddress()).isZero();
+        var epoll = d.getLocationTableList().stream().filter(l -> l.getLinesCount() == 1 && d.getStringTable(
+                d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex()).equals("epoll_wait"))
+                .findFirst().orElseThrow();
+        assertThat(epoll.getAddress()).isEqualTo(libc("epoll_wait").address()).isNotZero();
+        assertThat(d.getStringTable(d.getMappingTable(epoll.getMappingIndex()).getFilenameStrindex()))
+                .isEqualTo("/usr/lib/x86_64-linux-gnu/libc.so.6");
+    }
+
+    @Test
+    void anUnresolvedNativeAddressIsSentForTheBackendToSymbolize() {
+        Profile p = new Profile(START, DURATION, PERIOD, List.of(new Profile.Entry(NGINX, "nginx",
+                List.of(nginx("main"), io.moonwalk.frame.Frame.nativeCode("", 0x5555_5560_0123L, NGINX_TEXT)),
+                Map.of(), 1)));
+        ExportProfilesServiceRequest req = ReceivedExport.encoder().encode(p);
+        assertThat(OtlpValidator.validate(req)).isEmpty();
+        ProfilesDictionary d = req.getDictionary();
+        var leaf = d.getLocationTable(d.getStackTable(req.getResourceProfiles(0).getScopeProfiles(0).getProfiles(0)
+                .getSamples(0).getStackIndex()).getLocationIndices(0));
+        assertThat(leaf.getLinesCount()).isZero();
+        assertThat(leaf.getAddress()).isEqualTo(0x5555_5560_0123L);
+        assertThat(d.getMappingTable(leaf.getMappingIndex()).getMemoryStart()).isEqualTo(NGINX_TEXT.start());
+    }
+
+    @Test
+    void traceNumbersAreIntsAndKernelThreadsHaveNoExecutable() {
+        var kthread = new io.moonwalk.agent.profile.ProcessIdentity(91, "kworker/0:1", "", "");
+        Profile p = new Profile(START, DURATION, PERIOD, List.of(
+                new Profile.Entry(kthread, "kworker/0:1", List.of(kernel("worker_thread")), Map.of(), 3),
+                new Profile.Entry(NGINX, "nginx", List.of(nginx("main"), jit("f", "x.lua", 4, 1)),
+                        Map.of("luajit.trace", "17", "luajit.vm_state", "compiled"), 2)));
+        ExportProfilesServiceRequest req = new OtlpProfileEncoder("h", Map.of(), "v", Map.of(),
+                java.util.Set.of("luajit.trace")).encode(p);
+        assertThat(OtlpValidator.validate(req)).isEmpty();
+        var kres = DecodedEntry.resource(req.getResourceProfiles(0));
+        assertThat(kres).doesNotContainKeys("process.executable.name", "process.executable.path");
+        assertThat(kres.get("service.name").getStringValue()).isEqualTo("unknown_service");
+        var nres = DecodedEntry.resource(req.getResourceProfiles(1));
+        assertThat(nres.get("service.name").getStringValue()).isEqualTo("unknown_service:nginx");
+        ProfilesDictionary d = req.getDictionary();
+        var sample = req.getResourceProfiles(1).getScopeProfiles(0).getProfiles(0).getSamples(0);
+        Map<String, io.opentelemetry.proto.common.v1.AnyValue> attrs = new TreeMap<>();
+        for (int a : sample.getAttributeIndicesList()) {
+            attrs.put(d.getStringTable(d.getAttributeTable(a).getKeyStrindex()), d.getAttributeTable(a).getValue());
+        }
+        assertThat(attrs.get("luajit.trace").hasIntValue()).isTrue();
+        assertThat(attrs.get("luajit.trace").getIntValue()).isEqualTo(17);
+        assertThat(attrs.get("luajit.vm_state").getStringValue()).isEqualTo("compiled");
+    }
+
+    @Test
+    void luaFrameTypeIsLuajitUnlessOverridden() {
+        Profile p = new Profile(START, DURATION, PERIOD, List.of(new Profile.Entry(NGINX, "nginx",
+                List.of(nginx("main"), lua("f", "x.lua", 4, 1)), Map.of(), 1)));
+        assertThat(frameTypes(new OtlpProfileEncoder("h", Map.of(), "v").encode(p))).containsExactly("luajit", "native");
+        assertThat(frameTypes(new OtlpProfileEncoder("h", Map.of(), "v", Map.of("luajit", "native"), java.util.Set.of())
+                .encode(p))).containsExactly("native");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new OtlpProfileEncoder("h", Map.of(), "v",
+                Map.of("luajit", "Not A Type"), java.util.Set.of())).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static java.util.Set<String> frameTypes(ExportProfilesServiceRequest req) {
+        ProfilesDictionary d = req.getDictionary();
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (var l : d.getLocationTableList().subList(1, d.getLocationTableCount())) {
+            for (int a : l.getAttributeIndicesList()) {
+                if (d.getStringTable(d.getAttributeTable(a).getKeyStrindex()).equals("profile.frame.type")) {
+                    out.add(d.getAttributeTable(a).getValue().getStringValue());
+                }
+            }
+        }
+        return out;
     }
 
     @Test
@@ -82,7 +171,7 @@ class OtlpProfileEncoderTest {
         Map<String, String> ba = new LinkedHashMap<>();
         ba.put("b", "2");
         ba.put("a", "1");
-        var frames = List.of(nginx("main"), lua("f (x.lua:1)"));
+        var frames = List.of(nginx("main"), lua("f", "x.lua", 1, 1));
         Profile p = new Profile(START, DURATION, PERIOD, List.of(
                 new Profile.Entry(NGINX, "nginx", frames, ab, 5),
                 new Profile.Entry(NGINX, "nginx", frames, ba, 6),
@@ -100,13 +189,13 @@ class OtlpProfileEncoderTest {
     @Test
     void labelCannotShadowThreadNameAndUnnamedFramesStayVisible() {
         Profile p = new Profile(START, DURATION, PERIOD, List.of(new Profile.Entry(NGINX, "nginx",
-                List.of(new io.moonwalk.agent.profile.Frame(io.moonwalk.agent.profile.FrameKind.NATIVE, "", "")),
+                List.of(io.moonwalk.frame.Frame.interpreted("luajit", "", "", 0, 0, false)),
                 Map.of("thread.name", "spoofed"), 1)));
         ExportProfilesServiceRequest req = ReceivedExport.encoder().encode(p);
         assertThat(OtlpValidator.validate(req)).isEmpty();
         DecodedEntry e = DecodedEntry.decode(req).getFirst();
         assertThat(e.attributes()).containsExactly(Map.entry("thread.name", "nginx"));
-        assertThat(e.frames().getFirst().name()).isEqualTo("[unknown]");
+        assertThat(e.frames().getFirst().function()).isEqualTo("[unknown]");
     }
 
     @Test
@@ -143,9 +232,28 @@ class OtlpProfileEncoderTest {
         assertThat(protoc.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(protoc.exitValue()).isZero();
         String decoded = Files.readString(txt, StandardCharsets.UTF_8);
-        assertThat(decoded).contains("stack_table {", "location_indices: ", "\"json_encode (cjson.lua:88)\"");
+        assertThat(decoded).contains("stack_table {", "location_indices: ", "\"json_encode\"",
+                "\"/usr/share/lua/cjson.lua\"", "start_line: 80", "line: 88", "memory_start: 93824992239616",
+                "\"process.executable.build_id.gnu\"", "\"deadbeefcafe\"");
         ExportProfilesServiceRequest.Builder back = ExportProfilesServiceRequest.newBuilder();
         TextFormat.merge(decoded, back);
         assertThat(back.build()).isEqualTo(req);
+        // the fields as protoc decoded them: Lua function, chunk, start and current line; native address + mapping
+        ProfilesDictionary d = back.getDictionary();
+        var json = d.getLocationTableList().stream().filter(l -> l.getLinesCount() == 1 && d.getStringTable(
+                d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex()).equals("json_encode"))
+                .findFirst().orElseThrow();
+        var fn = d.getFunctionTable(json.getLines(0).getFunctionIndex());
+        assertThat(d.getStringTable(fn.getFilenameStrindex())).isEqualTo("/usr/share/lua/cjson.lua");
+        assertThat(fn.getStartLine()).isEqualTo(80);
+        assertThat(json.getLines(0).getLine()).isEqualTo(88);
+        var main = d.getLocationTableList().stream().filter(l -> l.getLinesCount() == 1 && d.getStringTable(
+                d.getFunctionTable(l.getLines(0).getFunctionIndex()).getNameStrindex()).equals("main")
+                && l.getAddress() == nginx("main").address()).findFirst().orElseThrow();
+        var m = d.getMappingTable(main.getMappingIndex());
+        assertThat(m.getMemoryStart()).isEqualTo(0x5555_5555_6000L);
+        assertThat(m.getMemoryLimit()).isEqualTo(0x5555_5565_6000L);
+        assertThat(m.getFileOffset()).isEqualTo(0x2000);
+        assertThat(d.getStringTable(m.getFilenameStrindex())).isEqualTo("/usr/sbin/nginx");
     }
 }

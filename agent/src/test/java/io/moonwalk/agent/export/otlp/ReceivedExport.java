@@ -22,7 +22,7 @@ final class ReceivedExport {
 
     static OtlpProfileEncoder encoder() {
         return new OtlpProfileEncoder(HOST, Map.of("service.name", "openresty", "deployment.environment.name", "test"),
-                "0.1.0-test", module -> module.equals("/usr/sbin/nginx") ? "deadbeefcafe" : null);
+                "0.1.0-test", Map.of(), java.util.Set.of("luajit.trace"));
     }
 
     static void assertRepresents(ExportProfilesServiceRequest received, Profile input) {
