@@ -76,9 +76,14 @@ __noinline __hidden int mw_emit_pid_event(struct mw_pid_event *e)
  */
 static __always_inline __u32 mw_kernel_stack(struct bpf_perf_event_data *ctx, struct mw_sample *s)
 {
-	long n = bpf_get_stack(ctx, s->frames, MW_MAX_KERNEL_FRAMES * sizeof(__u64), 0);
+	long n;
 	__u32 i;
 
+	/* interrupted in user mode: no kernel frames, and the helper call (a perf callchain setup) is a good
+	 * part of a short sample's cost */
+	if (!mw_interrupted_kernel(ctx))
+		return 0;
+	n = bpf_get_stack(ctx, s->frames, MW_MAX_KERNEL_FRAMES * sizeof(__u64), 0);
 	if (n < 0) {
 		mw_count(MW_STAT_KERNEL_STACK_ERR);
 		s->frames[0] = mw_error_word(MW_ERR_KERNEL_STACK_FAILED);
@@ -182,7 +187,8 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	cfg = mw_get_config();
 	if (!cfg)
 		return 0;
-	id = mw_current_ids(cfg);
+	if (cfg->pidns_ino)
+		id = mw_current_ids(cfg);
 	tgid = id >> 32;
 	tid = (__u32)id;
 	if (tgid == 0 || tgid == cfg->agent_pid ||
@@ -231,6 +237,8 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	st->rbp_valid = 1;
 	st->return_addr = 0;
 	st->reserved = 0;
+	st->ft_id = 0;
+	st->map_hi = 0;
 	mw_luajit_hook_sample(ctx, st);
 	bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
 

@@ -187,6 +187,21 @@ MW_INLINE int mw_lua_put(struct mw_walk_state *st, __u64 *frames, __u64 w, __u32
 	return 0;
 }
 
+/*
+ * Bytes of a GCfunc the walker reads at once: through its pc (Lua) or C entry point (C), whichever ends
+ * later; both lie inside every function object. 0 when the offsets do not fit the buffer (a detector bug).
+ */
+MW_INLINE __u32 mw_lj_fn_bytes(const struct mw_luajit_file *lj)
+{
+	__u32 end_pc = lj->fn_pc + (lj->gc64 ? 8 : 4);
+	__u32 end_cf = lj->fn_cf + 8;
+	__u32 n = end_pc > end_cf ? end_pc : end_cf;
+
+	if (n > 64 || lj->gc_gct >= n || lj->fn_ffid >= n)
+		return 0;
+	return n;
+}
+
 /* Is L a lua_State of g? */
 MW_INLINE int mw_lj_is_thread_of(const struct mw_luajit_file *lj, __u64 L, __u64 g)
 {
@@ -365,29 +380,27 @@ MW_INLINE int mw_lua_enter(struct mw_walk_state *st, struct mw_lua_walk *lw, str
 MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u64 *frames, __u64 fn)
 {
 	const struct mw_luajit_file *lj = &lw->lj;
-	__u8 fhead[2] = {};
 	__u64 pt, bc, idx = MW_LUA_PC_UNKNOWN, sz, sizebc;
+	__u32 fn_bytes = mw_lj_fn_bytes(lj);
+	__u8 ffid;
 	int r;
 
-	if (MW_READ_USER(fhead, sizeof(fhead), fn + lj->gc_gct) || fhead[0] != MW_LJ_GCT_FUNC)
+	/* the GCfunc's header and its pc / C entry point in one read (they share the slot after the header) */
+	if (!fn_bytes || MW_READ_USER(lw->hdr, fn_bytes & (MW_LJ_HDR_BYTES - 1), fn) ||
+	    mw_hdr8(lw->hdr, lj->gc_gct) != MW_LJ_GCT_FUNC)
 		return MW_ERR_LUA_BAD_FRAME;
-	if (lj->fn_ffid != lj->gc_gct + 1) {
-		if (MW_READ_USER(&fhead[1], 1, fn + lj->fn_ffid))
-			return MW_ERR_LUA_BAD_FRAME;
-	}
-	if (fhead[1] != 0) {
+	ffid = mw_hdr8(lw->hdr, lj->fn_ffid);
+	if (ffid != 0) {
 		/* a C function or a built-in: (GCfunc, ffid, C entry point) */
-		__u64 cf = 0;
+		__u64 cf = mw_hdr32(lw->hdr, lj->fn_cf) | (__u64)mw_hdr32(lw->hdr, lj->fn_cf + 4) << 32;
 
 		lw->jit_leaf = 0;
-		if (MW_READ_USER(&cf, 8, fn + lj->fn_cf))
-			cf = 0;
 		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_C, 1, fn), 2);
 		if (r)
 			return r;
-		return mw_lua_put(st, frames, (cf & MW_FRAME_ADDR_MASK) | (__u64)fhead[1] << MW_LUA_C_FFID_SHIFT, 1);
+		return mw_lua_put(st, frames, (cf & MW_FRAME_ADDR_MASK) | (__u64)ffid << MW_LUA_C_FFID_SHIFT, 1);
 	}
-	bc = mw_lj_ref(lj, fn + lj->fn_pc);
+	bc = mw_hdr_ref(lj, lw->hdr, lj->fn_pc);
 	pt = bc - lj->pt_size;
 	sz = lj->pt_size;
 	if (!bc || sz > MW_LJ_HDR_BYTES || sz < 16)

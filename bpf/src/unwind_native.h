@@ -160,13 +160,35 @@ MW_INLINE int mw_blob_leaf(__u64 rsp, __u64 entry_start, __u64 pc)
 	return target >= entry_start && target <= pc;
 }
 
+/* Caches the address range the new st->ft_* table covers in mapping m (see struct mw_walk_state). */
+MW_INLINE void mw_cache_range(struct mw_walk_state *st, struct mw_mapping *m)
+{
+	struct mw_unwind_entry *e;
+	__u32 i = st->ft_first;
+
+	st->map_hi = 0;
+	if (st->ft_count < 2)
+		return;
+	e = MW_LOOKUP(&unwind_entries, &i);
+	if (!e)
+		return;
+	st->map_lo = m->bias + st->ft_base + e->pc;
+	i = st->ft_first + st->ft_count - 1;
+	e = MW_LOOKUP(&unwind_entries, &i);
+	if (!e)
+		return;
+	st->map_hi = m->bias + st->ft_base + e->pc;
+	st->map_bias = m->bias;
+	st->map_flags = m->flags;
+}
+
 /*
  * One frame: from the registers of the frame at st->rip to its caller's. Returns MW_STEP_CONTINUE,
  * MW_STEP_END (the stack ends here, complete) or the enum mw_error_reason that stops the walk.
  */
 MW_INLINE int mw_native_step(struct mw_walk_state *st)
 {
-	struct mw_mapping *m;
+	struct mw_mapping *m, cached;
 	struct mw_file_table *ft;
 	struct mw_unwind_entry *e;
 	struct mw_unwind_rule *r;
@@ -177,10 +199,19 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	long idx;
 	int hook;
 
-	m = mw_find_mapping(st->pid, pc);
-	if (!m || (m->kind != MW_MAP_NATIVE && m->kind != MW_MAP_LUAJIT_MCODE)) {
-		mw_pid_event(MW_EVENT_UNKNOWN_PC, st->pid, pc);
-		return MW_ERR_NO_MAPPING;
+	if (pc >= st->map_lo && pc < st->map_hi) {
+		/* in the file of an earlier frame of this walk (its table is the cached one) */
+		cached.file_id = st->ft_id;
+		cached.bias = st->map_bias;
+		cached.kind = MW_MAP_NATIVE;
+		cached.flags = st->map_flags;
+		m = &cached;
+	} else {
+		m = mw_find_mapping(st->pid, pc);
+		if (!m || (m->kind != MW_MAP_NATIVE && m->kind != MW_MAP_LUAJIT_MCODE)) {
+			mw_pid_event(MW_EVENT_UNKNOWN_PC, st->pid, pc);
+			return MW_ERR_NO_MAPPING;
+		}
 	}
 	hook = MW_INTERP_HOOK(m, pc);
 	if (hook != MW_STEP_CONTINUE)
@@ -191,13 +222,20 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	file_id = m->file_id;
 	if (file_id == 0)
 		return mw_fp_step(st);
-	ft = MW_LOOKUP(&unwind_files, &file_id);
-	if (!ft)
-		return mw_fp_step(st);
-	off = pc - m->bias - ft->base;
+	if (file_id != st->ft_id) {
+		ft = MW_LOOKUP(&unwind_files, &file_id);
+		if (!ft)
+			return mw_fp_step(st);
+		st->ft_id = file_id;
+		st->ft_base = ft->base;
+		st->ft_first = ft->first;
+		st->ft_count = ft->count;
+		mw_cache_range(st, m);
+	}
+	off = pc - m->bias - st->ft_base;
 	if (off >> 32)
 		return MW_ERR_NO_UNWIND_INFO;
-	idx = mw_find_entry(ft->first, ft->count, (__u32)off);
+	idx = mw_find_entry(st->ft_first, st->ft_count, (__u32)off);
 	if (idx < 0)
 		return MW_ERR_NO_UNWIND_INFO;
 	rule_index = (__u32)idx;
@@ -243,13 +281,25 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	 * following it could loop */
 	if (cfa <= st->rsp)
 		return MW_ERR_BAD_CFA;
-	if (MW_READ_USER(&ra, sizeof(ra), cfa - 8))
-		return MW_ERR_READ_FAULT;
-	if (rbp_kind == MW_RBP_SAVED_AT_CFA) {
-		if (MW_READ_USER(&st->rbp, sizeof(st->rbp), cfa + (__s64)r->rbp_offset))
+	if (rbp_kind == MW_RBP_SAVED_AT_CFA && r->rbp_offset == -16) {
+		/* rbp pushed right below the return address (push rbp first, the usual prologue): one read */
+		__u64 pair[2];
+
+		if (MW_READ_USER(pair, sizeof(pair), cfa - 16))
 			return MW_ERR_READ_FAULT;
+		st->rbp = pair[0];
 		st->rbp_valid = 1;
-	} else if (rbp_kind == MW_RBP_LOST) {
+		ra = pair[1];
+	} else {
+		if (MW_READ_USER(&ra, sizeof(ra), cfa - 8))
+			return MW_ERR_READ_FAULT;
+		if (rbp_kind == MW_RBP_SAVED_AT_CFA) {
+			if (MW_READ_USER(&st->rbp, sizeof(st->rbp), cfa + (__s64)r->rbp_offset))
+				return MW_ERR_READ_FAULT;
+			st->rbp_valid = 1;
+		}
+	}
+	if (rbp_kind == MW_RBP_LOST) {
 		st->rbp_valid = 0;
 	}
 	st->rsp = cfa;

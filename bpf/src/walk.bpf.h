@@ -44,6 +44,18 @@ struct mw_walk_state {
 	__u8 rbp_valid;     /* 0 once a rule said rbp cannot be recovered */
 	__u8 return_addr;   /* rip is a return address (look up rip - 1) */
 	__u16 reserved;
+	/* the unwind_files value of the last frame's file (consecutive frames are mostly in one file):
+	 * saves a hash lookup per frame; ft_id 0 = none cached */
+	__u64 ft_id;
+	__u64 ft_base;
+	__u32 ft_first;
+	__u32 ft_count;
+	/* [map_lo, map_hi): the addresses the cached file's unwind table covers, all inside that one file's
+	 * mapping (the loader reserves a file's whole span), so a frame there needs no pid_maps lookup;
+	 * map_hi 0 = none. map_bias and map_flags are that mapping's. */
+	__u64 map_lo, map_hi, map_bias;
+	__u32 map_flags;
+	__u32 reserved2;
 };
 
 /* Lua walk state of the current sample (per CPU), carried across tail calls. */
