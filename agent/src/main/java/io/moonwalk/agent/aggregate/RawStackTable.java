@@ -33,6 +33,27 @@ public final class RawStackTable {
     private long totalSamples;
     private long droppedSamples;
 
+    /** Peak heap bytes per frame word at the cap: the pool and the copy that grows it live together. */
+    static final long PEAK_BYTES_PER_WORD = 16;
+    /**
+     * Peak heap bytes per distinct stack at the cap: eleven per-entry arrays (60 bytes) plus half of that while
+     * one grows, and the hash slots (up to four ints per entry, doubled while rehashing).
+     */
+    static final long PEAK_BYTES_PER_STACK = 128;
+
+    /**
+     * A table whose peak footprint stays within a quarter of {@code maxHeapBytes} (three quarters of that for
+     * frame words, one for the per-stack arrays), and never above {@code maxStacks}/{@code maxWords}: a busy
+     * window drops and counts samples instead of filling the heap (a 128 MiB heap gets 1.5 M words, 64 K
+     * stacks).
+     */
+    public static RawStackTable boundedByHeap(long maxHeapBytes, int maxStacks, int maxWords) {
+        long budget = Math.max(maxHeapBytes, 16L << 20) / 4;
+        long words = Math.min(maxWords, budget * 3 / 4 / PEAK_BYTES_PER_WORD);
+        long stacks = Math.min(maxStacks, budget / 4 / PEAK_BYTES_PER_STACK);
+        return new RawStackTable((int) stacks, (int) words);
+    }
+
     public RawStackTable(int maxStacks, int maxWords) {
         if (maxStacks < 1 || maxWords < 1) {
             throw new IllegalArgumentException("table bounds must be positive");
@@ -89,7 +110,7 @@ public final class RawStackTable {
     private void insert(int h, int pid, int image, int tid, long commLo, long commHi, long[] frameWords, int n,
                         int kernelFrameCount, long labelKey, long count) {
         if (size == pids.length) {
-            int cap = pids.length * 2;
+            int cap = (int) Math.min(maxStacks, pids.length * 2L);
             hashes = Arrays.copyOf(hashes, cap);
             pids = Arrays.copyOf(pids, cap);
             images = Arrays.copyOf(images, cap);
@@ -103,7 +124,7 @@ public final class RawStackTable {
             counts = Arrays.copyOf(counts, cap);
         }
         if (wordsUsed + n > words.length) {
-            words = Arrays.copyOf(words, Math.max(words.length * 2, wordsUsed + n));
+            words = Arrays.copyOf(words, (int) Math.min(maxWords, Math.max(words.length * 2L, wordsUsed + n)));
         }
         int e = size++;
         hashes[e] = h;
@@ -167,6 +188,14 @@ public final class RawStackTable {
         wordsUsed = 0;
         totalSamples = 0;
         droppedSamples = 0;
+    }
+
+    public int maxStacks() {
+        return maxStacks;
+    }
+
+    public int maxWords() {
+        return maxWords;
     }
 
     public int size() {

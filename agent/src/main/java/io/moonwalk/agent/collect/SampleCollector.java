@@ -27,14 +27,17 @@ import java.util.Set;
  * thread owns it.
  */
 public final class SampleCollector implements RecordHandler {
-    /** Distinct stacks and frame words a window may hold before samples are dropped (and counted). */
+    /**
+     * Distinct stacks and frame words a window may hold before samples are dropped (and counted), at most:
+     * the table's real bound also follows the heap ({@link #newWindowTable}).
+     */
     public static final int MAX_STACKS_PER_WINDOW = 1 << 20;
     public static final int MAX_WORDS_PER_WINDOW = 64 << 20;
     public static final int MAX_PROCESSES = 8192;
     /** How long a window's end waits for interpreter reads (Lua protos) still in flight. */
     static final long PREFETCH_WAIT_NANOS = 300_000_000L;
 
-    private final RawStackTable table = new RawStackTable(MAX_STACKS_PER_WINDOW, MAX_WORDS_PER_WINDOW);
+    private final RawStackTable table = newWindowTable();
     private final NativeSymbolizer nativeSymbolizer;
     private final ProcessRegistry processes;
     private final Set<Integer> targets;
@@ -71,6 +74,12 @@ public final class SampleCollector implements RecordHandler {
         this.mapSync = mapSync;
         this.nativeSymbolizer = new NativeSymbolizer();
         this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES);
+    }
+
+    /** The raw stack table of a window, bounded by this JVM's maximum heap ({@link RawStackTable#boundedByHeap}). */
+    static RawStackTable newWindowTable() {
+        return RawStackTable.boundedByHeap(Runtime.getRuntime().maxMemory(), MAX_STACKS_PER_WINDOW,
+                MAX_WORDS_PER_WINDOW);
     }
 
     @Override
