@@ -1,9 +1,5 @@
 package io.moonwalk.agent.bench;
 
-import static io.moonwalk.bpf.layout.RecordLayout.FRAME_LUA;
-import static io.moonwalk.bpf.layout.RecordLayout.FRAME_LUA_C;
-import static io.moonwalk.bpf.layout.RecordLayout.FRAME_LUA_JIT;
-
 import io.moonwalk.agent.bpf.ProgramRunTime;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.RunTimeStats;
@@ -13,6 +9,7 @@ import io.moonwalk.agent.collect.SampleCollector;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.Session;
 import io.moonwalk.agent.session.SessionOptions;
+import io.moonwalk.bpf.layout.RecordLayout;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -135,7 +132,8 @@ public final class IngestBenchmark {
             for (int i = view.kernelFrames(); i < view.frameWords(); i += 1 + SampleRecord.extraWords(view.frameWord(i))) {
                 int kind = SampleRecord.kind(view.frameWord(i));
                 userFrames++;
-                if (kind == FRAME_LUA || kind == FRAME_LUA_JIT || kind == FRAME_LUA_C) {
+                // neither native nor error: an interpreter walker's frame (the core names no interpreter)
+                if (kind != RecordLayout.FRAME_NATIVE && kind != RecordLayout.FRAME_ERROR) {
                     luaFrames++;
                 }
             }
