@@ -23,6 +23,13 @@ class UnwindTableCacheTest {
     @TempDir
     Path tmp;
 
+    /** Rows of the unwind table built for {@code file} (a table the cache under test would build too). */
+    private static int entriesOf(Path file, RuleDictionary dict) throws Exception {
+        try (ElfFile elf = ElfFile.open(file)) {
+            return FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table().entryCount();
+        }
+    }
+
     private static FileIdentity identityOf(Path file) throws Exception {
         try (ElfFile elf = ElfFile.open(file)) {
             return FileIdentity.of(elf, file);
@@ -77,15 +84,8 @@ class UnwindTableCacheTest {
     @Test
     void tablesThatDoNotFitAreRefusedAndCounted() throws Exception {
         RuleDictionary dict = new RuleDictionary();
-        int libcEntries;
-        try (ElfFile elf = ElfFile.open(Fixtures.LIBC)) {
-            libcEntries = FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table().entryCount();
-        }
-        int luajitEntries;
-        try (ElfFile elf = ElfFile.open(Fixtures.LIBLUAJIT)) {
-            luajitEntries = FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table()
-                    .entryCount();
-        }
+        int libcEntries = entriesOf(Fixtures.LIBC, dict);
+        int luajitEntries = entriesOf(Fixtures.LIBLUAJIT, dict);
         // Room for libc plus a little: luajit cannot fit beside it.
         UnwindTableCache cache = new UnwindTableCache(dict, libcEntries + luajitEntries / 2, DebugFileLocator.none(),
                 64);
@@ -240,15 +240,8 @@ class UnwindTableCacheTest {
     @Test
     void releasedTablesAreRetainedForReuseAndEvictedWhenTheirRangeIsNeeded() throws Exception {
         RuleDictionary dict = new RuleDictionary();
-        int libcEntries;
-        try (ElfFile elf = ElfFile.open(Fixtures.LIBC)) {
-            libcEntries = FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table().entryCount();
-        }
-        int luajitEntries;
-        try (ElfFile elf = ElfFile.open(Fixtures.LIBLUAJIT)) {
-            luajitEntries = FileUnwindInfo.build(elf, null, dict, DebugFileLocator.none(), true).table()
-                    .entryCount();
-        }
+        int libcEntries = entriesOf(Fixtures.LIBC, dict);
+        int luajitEntries = entriesOf(Fixtures.LIBLUAJIT, dict);
         // Room for libc plus a little: a retained libc must make way for luajit.
         UnwindTableCache cache = new UnwindTableCache(dict, libcEntries + luajitEntries / 2, DebugFileLocator.none(),
                 64, 4);
