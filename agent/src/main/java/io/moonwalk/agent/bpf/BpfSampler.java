@@ -1,22 +1,10 @@
 package io.moonwalk.agent.bpf;
 
-import io.moonwalk.agent.ffi.ErrnoCalls;
-import io.moonwalk.agent.ffi.PerfEventAttrBits;
-import io.moonwalk.agent.ffi.libbpf.bpf_object_open_opts;
-import io.moonwalk.agent.ffi.libbpf.bpf_prog_info;
-import io.moonwalk.agent.ffi.libbpf.libbpf_h;
-import io.moonwalk.agent.ffi.libbpf.perf_event_attr;
-import io.moonwalk.agent.ffi.libbpf.ring_buffer_sample_fn;
-import io.moonwalk.bpf.maps.Errno;
-import io.moonwalk.bpf.layout.RecordLayout;
-
-import io.moonwalk.containment.Faults;
-import io.moonwalk.containment.Stage;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
+import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_DEV;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_INO;
-import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_USER_STACKS;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_EXIT;
 import static io.moonwalk.bpf.layout.RecordLayout.EVENT_NEW_PID;
@@ -34,14 +22,21 @@ import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
+import io.moonwalk.agent.ffi.ErrnoCalls;
+import io.moonwalk.agent.ffi.libbpf.bpf_object_open_opts;
+import io.moonwalk.agent.ffi.libbpf.bpf_prog_info;
+import io.moonwalk.agent.ffi.libbpf.libbpf_h;
+import io.moonwalk.agent.ffi.libbpf.ring_buffer_sample_fn;
+import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.bpf.maps.BpfMaps;
-import io.moonwalk.agent.bpf.KernelBpfMaps;
+import io.moonwalk.bpf.maps.Errno;
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,14 +1,14 @@
 package io.moonwalk.agent.symbolize;
 
-import io.moonwalk.containment.Faults;
-import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.aggregate.RawStackTable;
-import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.agent.bpf.SampleRecord;
-import io.moonwalk.agent.collect.ProcessRegistry;
 import io.moonwalk.agent.collect.ProcessRegistry.TrackedProcess;
+import io.moonwalk.agent.collect.ProcessRegistry;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.bpf.layout.RecordLayout;
+import io.moonwalk.containment.Faults;
+import io.moonwalk.containment.Stage;
 import io.moonwalk.frame.CodeMapping;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.frame.FrameKind;
@@ -115,40 +115,38 @@ public final class StackSymbolizer {
     /** Names entry {@code e} (its words already in {@link #view}). */
     private Profile.Entry entry(RawStackTable table, int e, int pid, String thread, TrackedProcess proc,
             ProcessIdentity identity, int n) {
-        {
-            InterpreterProcess instance = instances.apply(pid);
-            NativeNames natives = a -> cSymbol(proc, a);
-            Frame[] leafFirst = new Frame[n];
-            int frames = 0;
-            for (int i = 0; i < n; i++) {
-                long w = words[i];
-                int extra = SampleRecord.extraWords(w);
-                int kind = SampleRecord.kind(w);
-                if (i + extra >= n) {
-                    leafFirst[frames++] = intern(Frame.error("[truncated frame]"));
-                    break;
-                }
-                Interpreter owner = byKind[kind & (FRAME_KINDS - 1)];
-                if (owner != null) {
-                    boolean afterNative = frames > 0 && leafFirst[frames - 1].kind() == FrameKind.NATIVE;
-                    Frame f = instance != null
-                            ? instance.frame(view, i, afterNative, natives)
-                            : owner.frameWithoutProcess(pid, view, i, afterNative, natives);
-                    if (f != null) {
-                        leafFirst[frames++] = intern(f);
-                    }
-                } else {
-                    leafFirst[frames++] = frame(pid, table.image(e), proc, w);
-                }
-                i += extra;
+        InterpreterProcess instance = instances.apply(pid);
+        NativeNames natives = a -> cSymbol(proc, a);
+        Frame[] leafFirst = new Frame[n];
+        int frames = 0;
+        for (int i = 0; i < n; i++) {
+            long w = words[i];
+            int extra = SampleRecord.extraWords(w);
+            int kind = SampleRecord.kind(w);
+            if (i + extra >= n) {
+                leafFirst[frames++] = intern(Frame.error("[truncated frame]"));
+                break;
             }
-            List<Frame> rootFirst = new ArrayList<>(frames);
-            for (int i = frames - 1; i >= 0; i--) {
-                rootFirst.add(leafFirst[i]);
+            Interpreter owner = byKind[kind & (FRAME_KINDS - 1)];
+            if (owner != null) {
+                boolean afterNative = frames > 0 && leafFirst[frames - 1].kind() == FrameKind.NATIVE;
+                Frame f = instance != null
+                        ? instance.frame(view, i, afterNative, natives)
+                        : owner.frameWithoutProcess(pid, view, i, afterNative, natives);
+                if (f != null) {
+                    leafFirst[frames++] = intern(f);
+                }
+            } else {
+                leafFirst[frames++] = frame(pid, table.image(e), proc, w);
             }
-            Map<String, String> sampleLabels = labels(pid, table.labelKey(e), instance, natives);
-            return new Profile.Entry(identity, thread, List.copyOf(rootFirst), sampleLabels, table.count(e));
+            i += extra;
         }
+        List<Frame> rootFirst = new ArrayList<>(frames);
+        for (int i = frames - 1; i >= 0; i--) {
+            rootFirst.add(leafFirst[i]);
+        }
+        Map<String, String> sampleLabels = labels(pid, table.labelKey(e), instance, natives);
+        return new Profile.Entry(identity, thread, List.copyOf(rootFirst), sampleLabels, table.count(e));
     }
 
     /** The labels of a stack's key: from the instance's interpreter, else the first interpreter that decodes it. */
