@@ -47,6 +47,9 @@ class ContainerSystemdIT {
             // a LuaJIT workload on that machine, then an explicit start (a no-op when postinst started it)
             c.copyIn(ROOT.resolve("testdata/lua/nested.lua"), "/opt/nested.lua");
             c.check(30, "sh", "-c", "nohup luajit /opt/nested.lua 900 >/dev/null 2>&1 &");
+            // and one that runs in the kernel (read_zero, copy to user): the Lua workload stays in user mode, so
+            // without it a quiet host may give the first windows no kernel-mode sample to name (a flake seen in CI)
+            c.check(30, "sh", "-c", "nohup timeout 300 dd if=/dev/zero of=/dev/null bs=1M >/dev/null 2>&1 &");
             c.check(60, "systemctl", "start", "moonwalk");
             assertThat(c.exec(30, "systemctl", "is-active", "moonwalk").out().strip()).isEqualTo("active");
             long luajitPid = Long.parseLong(c.check(30, "pgrep", "-o", "-x", "luajit").strip());
