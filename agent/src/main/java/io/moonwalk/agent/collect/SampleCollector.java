@@ -12,6 +12,7 @@ import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.symbolize.kernel.KernelSymbols;
 import io.moonwalk.symbolize.symbols.NativeSymbolizer;
 import io.moonwalk.unwinder.sync.MapSyncWorker;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -68,12 +69,18 @@ public final class SampleCollector implements RecordHandler {
      * @param mapSync      where the kernel's NEW_PID / UNKNOWN_PC requests and exits go (null: nowhere)
      */
     public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync) {
+        this(targets, hz, interpreters, mapSync, Path.of("/proc"));
+    }
+
+    /** @param procRoot where processes are read: /proc, or a core file's stand-in (coredump replay) */
+    public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync,
+            Path procRoot) {
         this.targets = Set.copyOf(targets);
         this.periodNanos = 1_000_000_000L / hz;
         this.interpreters = List.copyOf(interpreters);
         this.mapSync = mapSync;
-        this.nativeSymbolizer = new NativeSymbolizer();
-        this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES);
+        this.nativeSymbolizer = new NativeSymbolizer(NativeSymbolizer.DEFAULT_MAX_FILES, procRoot);
+        this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES, procRoot);
     }
 
     /** The raw stack table of a window, bounded by this JVM's maximum heap ({@link RawStackTable#boundedByHeap}). */

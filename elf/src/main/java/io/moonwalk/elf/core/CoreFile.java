@@ -143,25 +143,47 @@ public final class CoreFile implements AutoCloseable {
     }
 
     /**
-     * The process's mappings as {@code /proc/PID/maps} would have shown them: one per PT_LOAD, with the file and
-     * offset NT_FILE gives for its start, {@code [vdso]} at AT_SYSINFO_EHDR. Device and inode are not in a core:
-     * file mappings get inode 1 (so that they count as file-backed), the others 0.
+     * The process's mappings as {@code /proc/PID/maps} would have shown them: every NT_FILE mapping (with the
+     * permissions of the PT_LOAD at its address; a mapping the core left out entirely, as gcore does with unmodified
+     * code, takes them from the segment of the mapped file that {@code files} finds at that offset, else none), then
+     * every PT_LOAD no file backs ({@code [vdso]} at AT_SYSINFO_EHDR, {@code [vsyscall]} at its fixed address).
+     * Device and inode are not in a core: file mappings get inode 1 (file-backed), the others 0.
      */
-    public List<Mapping> mappings() {
-        List<Mapping> out = new ArrayList<>(loads.size());
+    public List<Mapping> mappings(MappedFileSource files) {
+        List<Mapping> out = new ArrayList<>(loads.size() + this.files.size());
+        for (MappedFile f : this.files) {
+            Segment s = loadAt(f.start());
+            String perms = s != null ? perms(s.flags()) : perms(FileSegmentFlags.of(files, f));
+            out.add(new Mapping(f.start(), f.end(), perms, f.offset(), 0, 0, 1, f.path()));
+        }
         long vdso = auxv(AT_SYSINFO_EHDR).orElse(-1);
         for (Segment s : loads) {
-            long end = s.vaddr() + s.memsz();
-            String perms = ((s.flags() & Segment.PF_R) != 0 ? "r" : "-") + ((s.flags() & Segment.PF_W) != 0 ? "w" : "-")
-                    + ((s.flags() & Segment.PF_X) != 0 ? "x" : "-") + "p";
-            MappedFile f = fileAt(s.vaddr());
-            if (f != null) {
-                out.add(new Mapping(s.vaddr(), end, perms, f.offset() + (s.vaddr() - f.start()), 0, 0, 1, f.path()));
-            } else {
-                out.add(new Mapping(s.vaddr(), end, perms, 0, 0, 0, 0, s.vaddr() == vdso ? "[vdso]" : ""));
+            if (fileAt(s.vaddr()) != null) {
+                continue;
+            }
+            String name = s.vaddr() == vdso ? "[vdso]" : s.vaddr() == VSYSCALL ? "[vsyscall]" : "";
+            out.add(new Mapping(s.vaddr(), s.vaddr() + s.memsz(), perms(s.flags()), 0, 0, 0, 0, name));
+        }
+        out.sort((a, b) -> Long.compareUnsigned(a.start(), b.start()));
+        return out;
+    }
+
+    /** x86_64's legacy vsyscall page. */
+    static final long VSYSCALL = 0xffffffffff600000L;
+
+    private static String perms(int flags) {
+        return ((flags & Segment.PF_R) != 0 ? "r" : "-") + ((flags & Segment.PF_W) != 0 ? "w" : "-")
+                + ((flags & Segment.PF_X) != 0 ? "x" : "-") + "p";
+    }
+
+    /** The PT_LOAD starting at {@code address}, or null. */
+    private Segment loadAt(long address) {
+        for (Segment s : loads) {
+            if (s.vaddr() == address) {
+                return s;
             }
         }
-        return out;
+        return null;
     }
 
     /** The NT_FILE mapping holding {@code address}, or null. */

@@ -31,11 +31,11 @@ class CoreFileTest {
             assertThat(c.threads().getFirst().signal()).isEqualTo(11);
             assertThat(c.files()).containsExactly(new MappedFile(0x400000, 0x402000, 0, "/usr/bin/workload"));
             assertThat(c.auxv(CoreFile.AT_SYSINFO_EHDR)).hasValue(0x7fff0000L);
-            assertThat(c.mappings()).extracting(Mapping::path, Mapping::perms)
+            assertThat(c.mappings(MappedFileSource.NONE)).extracting(Mapping::path, Mapping::perms)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("/usr/bin/workload", "r-xp"),
                             org.assertj.core.groups.Tuple.tuple("", "rw-p"),
                             org.assertj.core.groups.Tuple.tuple("[vdso]", "r-xp"));
-            assertThat(c.mappings().getFirst().isFileBacked()).isTrue();
+            assertThat(c.mappings(MappedFileSource.NONE).getFirst().isFileBacked()).isTrue();
         }
     }
 
@@ -110,7 +110,7 @@ class CoreFileTest {
 
     static void parseOrRefuse(byte[] b) {
         try (CoreFile c = CoreFile.of(ByteBuffer.wrap(b), "mutant")) {
-            c.mappings();
+            c.mappings(MappedFileSource.NONE);
             try (CoreMemory m = c.memory(MappedFileSource.NONE)) {
                 byte[] buf = new byte[64];
                 for (CoreThread t : c.threads()) {
