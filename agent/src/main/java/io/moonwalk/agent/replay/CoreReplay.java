@@ -10,6 +10,7 @@ import io.moonwalk.bpf.replay.TargetMemory;
 import io.moonwalk.elf.core.CoreFile;
 import io.moonwalk.elf.core.CoreMemory;
 import io.moonwalk.elf.core.CoreThread;
+import io.moonwalk.elf.core.CoreTrimmer;
 import io.moonwalk.elf.core.ModuleLocator;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.interpreter.ArrayWords;
@@ -64,6 +65,14 @@ public final class CoreReplay {
      *                  one the core recorded)
      */
     public static Result replay(Path corePath, Path modules, boolean liveFiles) throws IOException {
+        return replay(corePath, modules, liveFiles, null);
+    }
+
+    /**
+     * As {@link #replay(Path, Path, boolean)}; with {@code trimmedOut}, also writes there a copy of the core holding
+     * only the memory the replay read (testdata/replay/regenerate stores those).
+     */
+    public static Result replay(Path corePath, Path modules, boolean liveFiles, Path trimmedOut) throws IOException {
         try (CoreFile core = CoreFile.open(corePath);
                 ModuleLocator files = new ModuleLocator(core, modules, liveFiles);
                 CoreProcRoot proc = CoreProcRoot.write(core, files)) {
@@ -106,6 +115,9 @@ public final class CoreReplay {
                     }
                     Profile p = collector.endWindow(0, 0);
                     stacks.add(stackOf(threads.get(i).tid(), core.command(), p));
+                }
+                if (trimmedOut != null) {
+                    CoreTrimmer.write(core, core.touchedPages(), trimmedOut);
                 }
                 return new Result(pid, core.command(), List.copyOf(stacks), files.missing(), all);
             } finally {

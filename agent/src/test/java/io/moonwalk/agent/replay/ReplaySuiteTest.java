@@ -106,4 +106,21 @@ class ReplaySuiteTest {
         // the sound core's leaf frame is the interpreter's: the native frames below it are the same
         assertThat(ReplayTruth.checkNative(stack, gdb, Integer.MAX_VALUE)).isEmpty();
     }
+
+    /** The checks can fail: another case's stack, or one frame off, is reported frame by frame. */
+    @Test
+    void theTruthChecksReportAStackThatIsNotTheirs(@TempDir Path tmp) throws IOException {
+        List<Frame> pcall = replay("luajit-pcall", tmp).threads().getFirst().frames();
+        assertThat(ReplayTruth.checkLua(pcall, ReplayTruth.luaTruth(lines("luajit-interp", "traceback.txt"))))
+                .isNotEmpty();
+        List<Frame> plt = replay("native-plt", tmp).threads().getFirst().frames();
+        List<ReplayTruth.GdbFrame> gdb = new ArrayList<>(lines("native-plt", "gdb-frames.txt").stream()
+                .map(ReplayTruth.GdbFrame::parse).toList());
+        assertThat(ReplayTruth.checkNative(plt, gdb, Integer.MAX_VALUE)).isEmpty();
+        ReplayTruth.GdbFrame third = gdb.get(2);
+        gdb.set(2, new ReplayTruth.GdbFrame(false, third.pc() + 1, third.name()));
+        assertThat(ReplayTruth.checkNative(plt, gdb, Integer.MAX_VALUE)).hasSize(1);
+        gdb.remove(2);
+        assertThat(ReplayTruth.checkNative(plt, gdb, Integer.MAX_VALUE)).isNotEmpty();
+    }
 }

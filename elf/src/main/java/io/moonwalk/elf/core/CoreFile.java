@@ -52,6 +52,8 @@ public final class CoreFile implements AutoCloseable {
     private final List<CoreThread> threads = new ArrayList<>();
     private final List<MappedFile> files = new ArrayList<>();
     private final List<long[]> auxv = new ArrayList<>();
+    /** Pages (address >>> 12) read from the core's own bytes, by every {@link CoreMemory} of this core. */
+    private final java.util.Set<Long> touched = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private int pid;
     private String command = "";
     private String arguments = "";
@@ -194,6 +196,28 @@ public final class CoreFile implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** Pages read from the core's own memory bytes so far (page numbers: address >>> 12), for {@link CoreTrimmer}. */
+    public java.util.Set<Long> touchedPages() {
+        return java.util.Set.copyOf(touched);
+    }
+
+    void touched(long address, long length) {
+        for (long p = address >>> 12; p <= (address + length - 1) >>> 12; p++) {
+            touched.add(p);
+        }
+    }
+
+    /** The PT_NOTE segments' bytes, in file order (a trimmed copy keeps them as they are). */
+    List<ByteBuffer> noteBytes() throws ElfFormatException {
+        List<ByteBuffer> out = new ArrayList<>();
+        for (Segment s : elf.segments()) {
+            if (s.type() == Segment.PT_NOTE) {
+                out.add(elf.bytes(s.offset(), s.filesz(), "PT_NOTE"));
+            }
+        }
+        return out;
     }
 
     /** The core's own bytes {@code [offset, offset+length)} (memory of a PT_LOAD segment). */

@@ -16,8 +16,10 @@ import java.util.Optional;
 
 /**
  * The memory of a core's process, read the way {@code process_vm_readv} reads a live one: bytes a PT_LOAD segment
- * holds come from the core; bytes of a segment the core left out (filesz below memsz) come from the mapped file, when
- * NT_FILE names one and the {@link MappedFileSource} finds it; anything else is unmapped. The pid argument of
+ * holds come from the core; bytes the core left out (a segment's tail past filesz, or a file mapping with no segment
+ * at all, as gcore leaves unmodified code) come from the mapped file, when NT_FILE names one and the
+ * {@link MappedFileSource} finds it; anything else is unmapped. Pages served from the core are noted in
+ * {@link CoreFile#touchedPages()} (what a trimmed copy of the core must keep). The pid argument of
  * {@link #read} is ignored (a core is one process). Not thread-safe.
  */
 public final class CoreMemory implements MemoryReader, AutoCloseable {
@@ -78,7 +80,7 @@ public final class CoreMemory implements MemoryReader, AutoCloseable {
     private int readSome(long address, byte[] dst, int offset, int length) {
         Segment s = segmentOf(address);
         if (s == null) {
-            return 0;
+            return fromFile(address, dst, offset, length);
         }
         long inSeg = address - s.vaddr();
         long n = Math.min(length, s.memsz() - inSeg);
@@ -87,6 +89,7 @@ public final class CoreMemory implements MemoryReader, AutoCloseable {
             try {
                 ByteBuffer b = core.bytes(s.offset() + inSeg, n);
                 b.get(dst, offset, (int) n);
+                core.touched(address, n);
                 return (int) n;
             } catch (ElfFormatException e) {
                 return 0; // checked at open; a file truncated since is a fault, like a vanished page
@@ -101,6 +104,10 @@ public final class CoreMemory implements MemoryReader, AutoCloseable {
             return 0;
         }
         length = (int) Math.min(length, f.end() - address);
+        Segment next = segmentAfter(address);
+        if (next != null) {
+            length = (int) Math.min(length, next.vaddr() - address); // the core's own bytes take over there
+        }
         FileChannel ch = channel(f);
         if (ch == null) {
             return 0;
@@ -137,6 +144,16 @@ public final class CoreMemory implements MemoryReader, AutoCloseable {
         }
         open.put(f.path(), ch);
         return ch;
+    }
+
+    /** The first segment starting above {@code address}, or null. */
+    private Segment segmentAfter(long address) {
+        for (Segment s : loads) {
+            if (Long.compareUnsigned(s.vaddr(), address) > 0) {
+                return s;
+            }
+        }
+        return null;
     }
 
     private Segment segmentOf(long address) {
