@@ -6,6 +6,7 @@ import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
 import io.moonwalk.bpf.layout.RecordLayout;
+import io.moonwalk.elf.DebugFileLocator;
 import io.moonwalk.interpreter.ArrayWords;
 import io.moonwalk.interpreter.Interpreter;
 import io.moonwalk.interpreter.InterpreterProcess;
@@ -75,11 +76,17 @@ public final class SampleCollector implements RecordHandler {
     /** @param procRoot where processes are read: /proc, or a core file's stand-in (coredump replay) */
     public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync,
             Path procRoot) {
+        this(targets, hz, interpreters, mapSync, procRoot, DebugFileLocator.system());
+    }
+
+    /** @param debugFiles where stripped files' debug files are looked for (a replay: its module store's) */
+    public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync,
+            Path procRoot, DebugFileLocator debugFiles) {
         this.targets = Set.copyOf(targets);
         this.periodNanos = 1_000_000_000L / hz;
         this.interpreters = List.copyOf(interpreters);
         this.mapSync = mapSync;
-        this.nativeSymbolizer = new NativeSymbolizer(NativeSymbolizer.DEFAULT_MAX_FILES, procRoot);
+        this.nativeSymbolizer = new NativeSymbolizer(NativeSymbolizer.DEFAULT_MAX_FILES, procRoot, debugFiles);
         this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES, procRoot);
     }
 

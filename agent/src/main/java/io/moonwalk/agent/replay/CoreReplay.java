@@ -7,6 +7,7 @@ import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.bpf.maps.InMemoryBpfMaps;
 import io.moonwalk.bpf.replay.HostWalker;
 import io.moonwalk.bpf.replay.TargetMemory;
+import io.moonwalk.elf.DebugFileLocator;
 import io.moonwalk.elf.core.CoreFile;
 import io.moonwalk.elf.core.CoreMemory;
 import io.moonwalk.elf.core.CoreThread;
@@ -95,14 +96,19 @@ public final class CoreReplay {
                 for (InterpreterPlugin plugin : InterpreterPlugin.installed()) {
                     interpreters.add(plugin.start(context));
                 }
-                ProcessMapSync sync = new ProcessMapSync(maps, new UnwindTableCache(new RuleDictionary()), failures,
-                        proc.root(), MappingHooks.of(interpreters));
+                DebugFileLocator debugFiles = files.debugFiles();
+                UnwindTableCache tables = new UnwindTableCache(new RuleDictionary(),
+                        UnwindTableCache.KERNEL_ENTRY_CAPACITY, debugFiles, UnwindTableCache.DEFAULT_NEGATIVE_CAPACITY,
+                        UnwindTableCache.DEFAULT_RETAINED_TABLES);
+                ProcessMapSync sync = new ProcessMapSync(maps, tables, failures, proc.root(),
+                        MappingHooks.of(interpreters));
                 sync.sync(pid);
                 HostWalker walker = HostWalker.over(maps);
                 TargetMemory target = targetMemory((CoreMemory) memory.get());
                 List<CoreThread> threads = core.threads();
                 List<List<byte[]>> records = settle(walker, target, core, interpreters);
-                SampleCollector collector = new SampleCollector(Set.of(pid), 1, interpreters, null, proc.root());
+                SampleCollector collector = new SampleCollector(Set.of(pid), 1, interpreters, null, proc.root(),
+                        debugFiles);
                 List<ThreadStack> stacks = new ArrayList<>();
                 List<byte[]> all = new ArrayList<>();
                 SampleRecord view = new SampleRecord();

@@ -20,10 +20,13 @@ final class ReplayTruth {
             return new GdbFrame(p[0].equals("inline"), Long.parseUnsignedLong(p[1].substring(2), 16), p[2]);
         }
 
-        /** A frame of the LuaJIT interpreter (the DynASM blob's symbols), which the walker replaces by Lua frames. */
+        /**
+         * A frame of the LuaJIT interpreter (the DynASM blob's symbols), which the walker replaces by Lua frames.
+         * lj_vm_ffi_call follows the blob and has its own unwind info: an ordinary native frame.
+         */
         boolean interpreter() {
-            return name.startsWith("lj_BC_") || name.startsWith("lj_vm_") || name.startsWith("lj_ff_")
-                    || name.startsWith("lj_cont_");
+            return (name.startsWith("lj_BC_") || name.startsWith("lj_vm_") || name.startsWith("lj_ff_")
+                    || name.startsWith("lj_cont_")) && !name.equals("lj_vm_ffi_call");
         }
     }
 
@@ -36,6 +39,8 @@ final class ReplayTruth {
     private static final Pattern QUOTED = Pattern.compile("^(?:function|local|upvalue|field|method|global) '(.+)'$");
     /** GCC's clone suffixes (symtab names) that gdb's DWARF names do not carry. */
     private static final Pattern CLONE = Pattern.compile("(\\.(isra|constprop|part|cold|lto_priv)\\.\\d+)+$");
+    /** glibc's hidden internal aliases (DWARF names) of exported functions: __GI___qsort_r is qsort_r. */
+    private static final Pattern GLIBC_ALIAS = Pattern.compile("^(__GI_)?_*");
 
     private ReplayTruth() {
     }
@@ -91,8 +96,10 @@ final class ReplayTruth {
         for (int i = 0; i < lua.size(); i++) {
             Frame f = lua.get(i);
             LuaFrame t = truth.get(i);
+            // a traceback names a C function by its call site; an FFI call (ffi.C.qsort(...)) runs the cdata's __call
+            // built-in, which is what the frame names
             boolean name = t.name.equals(f.function()) || f.function().endsWith("." + t.name)
-                    || f.function().endsWith(":" + t.name);
+                    || f.function().endsWith(":" + t.name) || (t.file.isEmpty() && f.function().equals("cdata.__call"));
             boolean place = t.file.isEmpty() ? f.file().isEmpty() : t.file.equals(f.file()) && t.line == f.line();
             if (!name || !place) {
                 bad.add("Lua frame " + i + ": replayed " + f.label() + ", traceback " + t);
@@ -144,8 +151,8 @@ final class ReplayTruth {
     }
 
     static boolean sameFunction(String replayed, String gdb) {
-        String a = CLONE.matcher(replayed).replaceAll("");
-        String b = CLONE.matcher(gdb).replaceAll("");
+        String a = GLIBC_ALIAS.matcher(CLONE.matcher(replayed).replaceAll("")).replaceFirst("");
+        String b = GLIBC_ALIAS.matcher(CLONE.matcher(gdb).replaceAll("")).replaceFirst("");
         return a.equals(b) || b.equals(a + "_impl");
     }
 }

@@ -1,5 +1,6 @@
 package io.moonwalk.elf.core;
 
+import io.moonwalk.elf.DebugFileLocator;
 import io.moonwalk.elf.ElfFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,6 +66,62 @@ public final class ModuleLocator implements MappedFileSource, AutoCloseable {
         });
     }
 
+    /**
+     * Where the debug files of stripped mapped files are found: the store's {@code DIR/<build id>.debug[.gz]} (unpacked
+     * into the {@code .build-id} layout), and {@code /usr/lib/debug} when live files are allowed. A replay from the
+     * store alone so names what it names with the store alone.
+     */
+    public synchronized DebugFileLocator debugFiles() {
+        java.util.List<Path> roots = new java.util.ArrayList<>();
+        if (store != null) {
+            Path root = null;
+            for (MappedFile m : core.files()) {
+                Optional<String> id = m.offset() == 0 ? buildId(m.path()) : Optional.empty();
+                if (id.isEmpty() || id.get().length() < 3) {
+                    continue;
+                }
+                Path plain = store.resolve(id.get() + ".debug");
+                Path gz = store.resolve(id.get() + ".debug.gz");
+                if (!Files.isRegularFile(plain) && !Files.isRegularFile(gz)) {
+                    continue;
+                }
+                Path at = unpackedDir().resolve(".build-id").resolve(id.get().substring(0, 2))
+                        .resolve(id.get().substring(2) + ".debug");
+                if (!Files.exists(at)) {
+                    try {
+                        Files.createDirectories(at.getParent());
+                        if (Files.isRegularFile(plain)) {
+                            Files.copy(plain, at);
+                        } else {
+                            Files.move(unpack(gz, id.get() + ".debug"), at);
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot unpack debug file " + gz + ": " + e.getMessage(), e);
+                    }
+                }
+                root = unpackedDir();
+            }
+            if (root != null) {
+                roots.add(root);
+            }
+        }
+        if (liveFiles) {
+            roots.add(Path.of("/usr/lib/debug"));
+        }
+        return new DebugFileLocator(roots);
+    }
+
+    private Path unpackedDir() {
+        try {
+            if (unpacked == null) {
+                unpacked = Files.createTempDirectory("moonwalk-modules");
+            }
+            return unpacked;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for unpacked modules: " + e.getMessage(), e);
+        }
+    }
+
     /** Files that could not be found, each with why (in the order they were asked for). */
     public synchronized Map<String, String> missing() {
         return Map.copyOf(missing);
@@ -113,10 +170,7 @@ public final class ModuleLocator implements MappedFileSource, AutoCloseable {
 
     private Path unpack(Path gz, String id) {
         try {
-            if (unpacked == null) {
-                unpacked = Files.createTempDirectory("moonwalk-modules");
-            }
-            Path out = unpacked.resolve(id);
+            Path out = unpackedDir().resolve(id);
             try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
                 Files.copy(new BoundedInput(in, MAX_MODULE_BYTES, gz), out, StandardCopyOption.REPLACE_EXISTING);
             }

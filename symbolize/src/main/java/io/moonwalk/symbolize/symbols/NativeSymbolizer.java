@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import io.moonwalk.elf.DebugFileLocator;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.elf.HtlHash;
 import io.moonwalk.process.Mapping;
@@ -48,6 +49,8 @@ public final class NativeSymbolizer {
     private final int maxEntries;
     /** Where {@code PID/maps} and {@code PID/map_files} are read: /proc, or a core file's stand-in (replay). */
     private final Path procRoot;
+    /** Where stripped files' debug files are found: /usr/lib/debug, or a replay's module store. */
+    private final DebugFileLocator debugFiles;
     private final Map<Object, FileSymbols> cache;
     private long hits;
     private long misses;
@@ -68,7 +71,13 @@ public final class NativeSymbolizer {
 
     /** @param procRoot where {@code PID/maps} and {@code PID/map_files} are read (a core's stand-in for /proc) */
     public NativeSymbolizer(int maxFiles, Path procRoot) {
+        this(maxFiles, procRoot, DebugFileLocator.system());
+    }
+
+    /** @param debugFiles where stripped files' debug files are looked for (a replay: its module store's) */
+    public NativeSymbolizer(int maxFiles, Path procRoot, DebugFileLocator debugFiles) {
         this.procRoot = procRoot;
+        this.debugFiles = debugFiles;
         if (maxFiles < 1) {
             throw new IllegalArgumentException("maxFiles must be at least 1, got " + maxFiles);
         }
@@ -146,7 +155,7 @@ public final class NativeSymbolizer {
                     }
                 }
             }
-            FileSymbols fs = FileSymbols.load(elf, buildId, HtlHash.of(p));
+            FileSymbols fs = FileSymbols.load(elf, buildId, HtlHash.of(p), debugFiles);
             synchronized (this) {
                 cache.put(key, fs);
                 if (buildId != null) {
