@@ -53,7 +53,11 @@ class ReplaySuiteTest {
     @MethodSource("cases")
     void replaysToItsGolden(String name, @TempDir Path tmp) throws IOException {
         CoreReplay.Result r = replay(name, tmp);
-        assertThat(r.missingFiles()).as("files the store lacks").isEmpty();
+        // the store holds the files the stack needs (frames, the LuaJIT binary), not every file the process mapped
+        List<String> missing = r.missingFiles().keySet().stream().map(p -> Path.of(p).getFileName().toString())
+                .toList();
+        assertThat(r.threads()).allSatisfy(t -> assertThat(t.frames()).noneMatch(
+                f -> !f.mapping().isNone() && missing.contains(f.mapping().fileName())));
         List<String> got = StackFormat.TEXT.render(r).lines().toList();
         List<String> golden = lines(name, "golden.txt");
         assertThat(golden).as("golden of " + name).isNotEmpty();
