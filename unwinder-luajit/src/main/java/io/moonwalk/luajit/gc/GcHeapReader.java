@@ -10,7 +10,7 @@ import io.moonwalk.process.ReadStatus;
  * Reads {@code g->gc} (total, threshold, state) of a VM from outside the process: one read of 18 or 26 bytes.
  * {@code GCState} is the first field after the string-table head in every LuaJIT 2.1 {@code global_State} (g+0x10
  * in both GC modes, before and after the 2020 string-table rework); its sizes follow the GC mode ({@code GCSize}
- * is 64-bit with GC64, 32-bit without). GcHeapOffsetsTest checks these against {@code offsetof} on each fixture
+ * is 64-bit with GC64, 32-bit without). DiagnosticOffsetsTest checks these against {@code offsetof} on each fixture
  * build. The values are checked before use, so a wrong g gives an error, never a figure.
  *
  * <p>Not thread-safe (one scratch buffer).
@@ -33,12 +33,12 @@ public final class GcHeapReader {
     }
 
     /** {@code offsetof(global_State, gc.threshold)} in this GC mode. */
-    int thresholdOffset() {
+    public int thresholdOffset() {
         return GC + sizeBytes;
     }
 
     /** {@code offsetof(global_State, gc.state)} in this GC mode. */
-    int stateOffset() {
+    public int stateOffset() {
         return GC + 2 * sizeBytes + 1;
     }
 

@@ -12,6 +12,7 @@ import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.NativeNames;
 import io.moonwalk.luajit.detect.LuajitBinary;
+import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.naming.LuaFrameSymbolizer;
 import io.moonwalk.luajit.naming.ProtoPrefetcher;
@@ -207,13 +208,18 @@ final class LuajitInterpreter implements Interpreter {
                 Map.of(), cache.misses()));
         m.add(Measurement.gauge("moonwalk.lua.proto.cache.entries", "protos cached", Map.of(), cache.entries()));
         List<JitHealth> health = jit.health();
-        m.addAll(healthSeries.measurements(health));
-        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health),
+        List<GcHeap> heaps = jit.heaps();
+        m.addAll(healthSeries.measurements(health, heaps));
+        m.add(Measurement.counter("moonwalk.luajit.gc.read.failures",
+                "GC heap reads of a VM that failed although its JIT state read fine", Map.of(),
+                jit.heapReadFailures()));
+        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, heaps),
                 List.of(files.fill(), jit.fill()));
     }
 
     /** The lines {@code record} prints about LuaJIT. */
-    private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health) {
+    private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health,
+            List<GcHeap> heaps) {
         List<String> out = new ArrayList<>();
         if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
             out.add(String.format("lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
@@ -233,6 +239,13 @@ final class LuajitInterpreter implements Interpreter {
             out.add(String.format("luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d"
                     + " areas, flushes %d", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
+            for (GcHeap heap : heaps) {
+                if (heap.pid() == h.pid() && heap.g() == h.g()) {
+                    out.add(String.format("luajit vm pid %d %s: gc heap %d KB, next step at %d KB, phase %s",
+                            h.pid(), vmLabels.name(h.pid(), h.g()), heap.bytes() >> 10, heap.threshold() >> 10,
+                            heap.stateName()));
+                }
+            }
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }
         routes.forEach((pid, r) -> out.add(String.format("luajit routes pid %d: %d pid_maps entries for %d mcode areas",

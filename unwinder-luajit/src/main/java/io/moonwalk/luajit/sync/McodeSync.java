@@ -7,6 +7,8 @@ import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.bpf.maps.BpfMap;
 import io.moonwalk.unwinder.sync.FailureLog;
 import io.moonwalk.bpf.maps.MapFill;
+import io.moonwalk.luajit.gc.GcHeap;
+import io.moonwalk.luajit.gc.GcHeapReader;
 import io.moonwalk.luajit.jit.FlushDetector;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.jit.JitReadException;
@@ -50,6 +52,8 @@ public final class McodeSync implements AutoCloseable {
         final long g;
         final FlushDetector detector = new FlushDetector();
         JitSnapshot last;
+        /** g->gc at the last read, null until read once */
+        GcHeap heap;
         int failures;
         long flushedAt;
         /** found from a register, not yet read successfully: dropped silently at its first failed read */
@@ -80,6 +84,7 @@ public final class McodeSync implements AutoCloseable {
     private final Map<Integer, Proc> procs = new HashMap<>();
     private final Set<Integer> pendingRemovals = new HashSet<>();
     private final Map<LuajitLayout, JitStateReader> readers = new HashMap<>();
+    private final Map<LuajitLayout, GcHeapReader> heapReaders = new HashMap<>();
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
     private final Thread thread;
     private final Heartbeats.Beat beat;
@@ -94,6 +99,7 @@ public final class McodeSync implements AutoCloseable {
     private long readFailures;
     private long lastFlushNanos;
     private long rejectedCandidates;
+    private long heapReadFailures;
 
     public McodeSync(BpfMap pidMaps, LuajitFiles files, MemoryReader memory, FailureLog failures) {
         this.pidMaps = pidMaps;
@@ -246,6 +252,7 @@ public final class McodeSync implements AutoCloseable {
             return; // the map sync has not established the binary yet: the next poll tries again
         }
         JitStateReader reader = readers.computeIfAbsent(layout, l -> new JitStateReader(memory, l));
+        GcHeapReader heapReader = heapReaders.computeIfAbsent(layout, l -> new GcHeapReader(memory, l));
         boolean changed = false;
         List<Long> dead = new ArrayList<>();
         for (Vm vm : vms) {
@@ -277,9 +284,19 @@ public final class McodeSync implements AutoCloseable {
             }
             vm.failures = 0;
             vm.candidate = false;
+            GcHeap heap = null;
+            try {
+                heap = heapReader.read(pid, vm.g);
+            } catch (JitReadException e) {
+                // the JIT state just read as this VM's: a heap that does not is torn or freed; the next poll retries
+                synchronized (this) {
+                    heapReadFailures++;
+                }
+            }
             FlushDetector.Change c = vm.detector.observe(s);
             synchronized (this) {
                 vm.last = s;
+                vm.heap = heap;
                 if (c.flushed()) {
                     vm.flushedAt = System.nanoTime();
                     lastFlushNanos = vm.flushedAt;
@@ -379,6 +396,24 @@ public final class McodeSync implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The GC heap of every VM whose last read gave one. */
+    public synchronized List<GcHeap> heaps() {
+        List<GcHeap> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            for (Vm vm : p.vms.values()) {
+                if (vm.heap != null) {
+                    out.add(vm.heap);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** GC heap reads that failed after the VM's JIT state read fine. */
+    public synchronized long heapReadFailures() {
+        return heapReadFailures;
     }
 
     /** {@code pid_maps} entries installed for {@code pid}'s mcode areas. */

@@ -1,0 +1,63 @@
+-- Trace aborts with known reasons and sites, for moonwalk's abort figures; run it under `luajit -jv` and
+-- compare with what jit.v prints. Three kinds, each in its own function:
+--   nyi_ffunc: a loop calling ffi.typeof with a string (NYI: unsupported variant of FastFunc)
+--   closures:  a loop creating a closure (NYI: bytecode 51, FNEW), aborted until blacklisted
+--   unroll:    a loop around 20 short inner loops (leaving loop in root trace at each inner loop until they are
+--              blacklisted, loop unroll limit reached and inner loop in root trace at the outer one)
+-- Then it prints THREAD <lua_State> and READY and waits for a line on stdin (the aborts stay as they are).
+local ffi = require("ffi")
+
+local function nyi_ffunc(n)
+  local s = 0
+  for i = 1, n do
+    s = s + ffi.sizeof(ffi.typeof("int"))
+  end
+  return s
+end
+
+local function closures(n)
+  local s = 0
+  for i = 1, n do
+    local f = function() return i end
+    s = s + f()
+  end
+  return s
+end
+
+local function unroll(n)
+  local s = 0
+  for i = 1, n do
+    for j = 1, 2 do s = s + j * 0 end
+    for j = 1, 2 do s = s + j * 1 end
+    for j = 1, 2 do s = s + j * 2 end
+    for j = 1, 2 do s = s + j * 3 end
+    for j = 1, 2 do s = s + j * 4 end
+    for j = 1, 2 do s = s + j * 5 end
+    for j = 1, 2 do s = s + j * 6 end
+    for j = 1, 2 do s = s + j * 7 end
+    for j = 1, 2 do s = s + j * 8 end
+    for j = 1, 2 do s = s + j * 9 end
+    for j = 1, 2 do s = s + j * 10 end
+    for j = 1, 2 do s = s + j * 11 end
+    for j = 1, 2 do s = s + j * 12 end
+    for j = 1, 2 do s = s + j * 13 end
+    for j = 1, 2 do s = s + j * 14 end
+    for j = 1, 2 do s = s + j * 15 end
+    for j = 1, 2 do s = s + j * 16 end
+    for j = 1, 2 do s = s + j * 17 end
+    for j = 1, 2 do s = s + j * 18 end
+    for j = 1, 2 do s = s + j * 19 end
+  end
+  return s
+end
+
+local rounds = tonumber(arg and arg[1]) or 300
+for _ = 1, rounds do
+  nyi_ffunc(100)
+  closures(100)
+  unroll(100)
+end
+local anchor = coroutine.create(function() end)
+io.write("THREAD ", (tostring(anchor):match("0x%x+")), "\nREADY\n")
+io.flush()
+io.read()

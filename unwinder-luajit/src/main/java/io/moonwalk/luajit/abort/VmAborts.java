@@ -1,0 +1,87 @@
+package io.moonwalk.luajit.abort;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One VM's trace aborts: the counts by reason ({@link AbortTally}) and by site, with each site named once when it
+ * first aborts. Bounded: at most {@link #MAX_SITES} sites; a new site beyond that replaces the one with the fewest
+ * aborts (counted in {@link #evictedSites()}). Not thread-safe; the sync thread owns it and publishes copies.
+ */
+public final class VmAborts {
+    public static final int MAX_SITES = 256;
+
+    private static final class Site {
+        final String name;
+        String reason;
+        long count;
+        boolean blacklisted;
+
+        Site(String name) {
+            this.name = name;
+        }
+    }
+
+    private final AbortTally tally = new AbortTally();
+    private final Map<Long, Site> sites = new HashMap<>();
+    private long evicted;
+
+    /** Counts the aborts {@code cache} shows since the previous call; new sites are named with {@code namer}. */
+    public void observe(PenaltyCache cache, SiteNamer namer) {
+        for (AbortTally.Aborts a : tally.observe(cache)) {
+            Site s = sites.get(a.pc());
+            if (s == null) {
+                if (sites.size() >= MAX_SITES) {
+                    Long smallest = null;
+                    long min = Long.MAX_VALUE;
+                    for (Map.Entry<Long, Site> e : sites.entrySet()) {
+                        if (e.getValue().count < min) {
+                            min = e.getValue().count;
+                            smallest = e.getKey();
+                        }
+                    }
+                    sites.remove(smallest);
+                    evicted++;
+                }
+                s = new Site(namer.name(cache.pid(), a.pc()));
+                sites.put(a.pc(), s);
+            }
+            s.reason = TraceErrors.label(a.reason());
+            s.blacklisted = a.blacklisted();
+            s.count += a.count();
+        }
+    }
+
+    public long total() {
+        return tally.total();
+    }
+
+    /** Aborts by reason label, only reasons that occurred. */
+    public Map<String, Long> byReason() {
+        Map<String, Long> out = new HashMap<>();
+        for (int r = 0; r <= TraceErrors.count(); r++) {
+            long n = tally.count(r);
+            if (n > 0) {
+                out.merge(TraceErrors.label(r), n, Long::sum);
+            }
+        }
+        return out;
+    }
+
+    /** The {@code n} sites with the most aborts, most first (ties by name). */
+    public List<AbortSite> top(int n) {
+        List<AbortSite> all = new ArrayList<>();
+        for (Site s : sites.values()) {
+            all.add(new AbortSite(s.name, s.reason, s.count, s.blacklisted));
+        }
+        all.sort(Comparator.comparingLong(AbortSite::count).reversed().thenComparing(AbortSite::site));
+        return List.copyOf(all.subList(0, Math.min(n, all.size())));
+    }
+
+    public long evictedSites() {
+        return evicted;
+    }
+}
