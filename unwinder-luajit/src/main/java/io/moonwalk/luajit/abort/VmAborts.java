@@ -29,9 +29,13 @@ public final class VmAborts {
     private final Map<Long, Site> sites = new HashMap<>();
     private long evicted;
 
-    /** Counts the aborts {@code cache} shows since the previous call; new sites are named with {@code namer}. */
-    public void observe(PenaltyCache cache, SiteNamer namer) {
-        for (AbortTally.Aborts a : tally.observe(cache)) {
+    /**
+     * Counts the aborts {@code cache} shows since the previous call; new sites are named with {@code namer}.
+     * Returns those aborts.
+     */
+    public List<AbortTally.Aborts> observe(PenaltyCache cache, SiteNamer namer) {
+        List<AbortTally.Aborts> fresh = tally.observe(cache);
+        for (AbortTally.Aborts a : fresh) {
             Site s = sites.get(a.pc());
             if (s == null) {
                 if (sites.size() >= MAX_SITES) {
@@ -53,6 +57,7 @@ public final class VmAborts {
             s.blacklisted = a.blacklisted();
             s.count += a.count();
         }
+        return fresh;
     }
 
     public long total() {
@@ -79,6 +84,25 @@ public final class VmAborts {
         }
         all.sort(Comparator.comparingLong(AbortSite::count).reversed().thenComparing(AbortSite::site));
         return List.copyOf(all.subList(0, Math.min(n, all.size())));
+    }
+
+    /** An immutable copy for other threads. */
+    public Summary summary(int pid, long g, int topSites) {
+        return new Summary(pid, g, total(), byReason(), top(topSites));
+    }
+
+    /**
+     * One VM's aborts at one moment.
+     *
+     * @param total    aborts counted since the VM was first read
+     * @param byReason aborts by reason label (only reasons that occurred)
+     * @param top      the sites with the most aborts, most first
+     */
+    public record Summary(int pid, long g, long total, Map<String, Long> byReason, List<AbortSite> top) {
+        public Summary {
+            byReason = Map.copyOf(byReason);
+            top = List.copyOf(top);
+        }
     }
 
     public long evictedSites() {

@@ -1,6 +1,7 @@
 package io.moonwalk.luajit.plugin;
 
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
+import io.moonwalk.luajit.abort.VmAborts;
 import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.sync.VmLabels;
@@ -37,14 +38,22 @@ final class JitHealthSeries {
 
     /** The series of {@code health} (every live VM), plus the unexported-VM gauge. */
     synchronized List<Measurement> measurements(List<JitHealth> health) {
-        return measurements(health, List.of());
+        return measurements(health, List.of(), List.of());
     }
 
-    /** The series of {@code health} and of the GC heaps of the same VMs, plus the unexported-VM gauge. */
-    synchronized List<Measurement> measurements(List<JitHealth> health, List<GcHeap> heaps) {
+    /**
+     * The series of {@code health} and of the GC heaps and trace aborts of the same VMs, plus the unexported-VM
+     * gauge.
+     */
+    synchronized List<Measurement> measurements(List<JitHealth> health, List<GcHeap> heaps,
+            List<VmAborts.Summary> aborts) {
         Map<Vm, GcHeap> heapOf = new HashMap<>();
         for (GcHeap h : heaps) {
             heapOf.put(new Vm(h.pid(), h.g()), h);
+        }
+        Map<Vm, VmAborts.Summary> abortsOf = new HashMap<>();
+        for (VmAborts.Summary a : aborts) {
+            abortsOf.put(new Vm(a.pid(), a.g()), a);
         }
         List<JitHealth> sorted = new ArrayList<>(health);
         sorted.sort(Comparator.comparingInt(JitHealth::pid).thenComparingLong(JitHealth::g));
@@ -77,6 +86,11 @@ final class JitHealthSeries {
             out.add(gauge("moonwalk.luajit.jit.enabled", "1 while the VM's JIT is on", tags, h, x -> x.jitOn() ? 1 : 0));
             out.add(Measurement.counter("moonwalk.luajit.flushes",
                     "JIT flushes detected in the VM since the agent began tracking it", tags, h.flushes()));
+            VmAborts.Summary ab = abortsOf.get(vm);
+            if (ab != null) {
+                out.add(Measurement.counter("moonwalk.luajit.vm.trace.aborts",
+                        "root-trace aborts of the VM counted from its penalty cache", tags, ab.total()));
+            }
             GcHeap heap = heapOf.get(vm);
             if (heap != null) {
                 out.add(Measurement.gauge("moonwalk.luajit.gc.bytes",

@@ -12,6 +12,9 @@ import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.NativeNames;
 import io.moonwalk.luajit.detect.LuajitBinary;
+import io.moonwalk.luajit.abort.AbortSite;
+import io.moonwalk.luajit.abort.TraceErrors;
+import io.moonwalk.luajit.abort.VmAborts;
 import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.naming.LuaFrameSymbolizer;
@@ -209,17 +212,29 @@ final class LuajitInterpreter implements Interpreter {
         m.add(Measurement.gauge("moonwalk.lua.proto.cache.entries", "protos cached", Map.of(), cache.entries()));
         List<JitHealth> health = jit.health();
         List<GcHeap> heaps = jit.heaps();
-        m.addAll(healthSeries.measurements(health, heaps));
+        List<VmAborts.Summary> aborts = jit.aborts();
+        m.addAll(healthSeries.measurements(health, heaps, aborts));
+        for (int r = 0; r <= TraceErrors.count(); r++) {
+            long n = jit.abortsByReason(r);
+            if (n > 0) { // the label set is bounded by the reason table; a reason appears at its first abort
+                m.add(Measurement.counter("moonwalk.luajit.trace.aborts",
+                        "root-trace aborts of all LuaJIT VMs, by reason as LuaJIT spells it", Map.of("reason",
+                                TraceErrors.label(r)), n));
+            }
+        }
+        m.add(Measurement.counter("moonwalk.luajit.penalty.read.failures",
+                "penalty-cache reads of a VM that failed although its JIT state read fine", Map.of(),
+                jit.penaltyReadFailures()));
         m.add(Measurement.counter("moonwalk.luajit.gc.read.failures",
                 "GC heap reads of a VM that failed although its JIT state read fine", Map.of(),
                 jit.heapReadFailures()));
-        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, heaps),
+        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, heaps, aborts),
                 List.of(files.fill(), jit.fill()));
     }
 
     /** The lines {@code record} prints about LuaJIT. */
     private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health,
-            List<GcHeap> heaps) {
+            List<GcHeap> heaps, List<VmAborts.Summary> aborts) {
         List<String> out = new ArrayList<>();
         if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
             out.add(String.format("lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
@@ -246,11 +261,34 @@ final class LuajitInterpreter implements Interpreter {
                             heap.stateName()));
                 }
             }
+            for (VmAborts.Summary a : aborts) {
+                if (a.pid() == h.pid() && a.g() == h.g() && a.total() > 0) {
+                    out.add(abortLine(vmLabels.name(h.pid(), h.g()), a));
+                }
+            }
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }
         routes.forEach((pid, r) -> out.add(String.format("luajit routes pid %d: %d pid_maps entries for %d mcode areas",
                 pid, r[0], r[1])));
         return out;
+    }
+
+    /** "trace aborts N (reason n, ...); top sites: site (reason) xN, ..." for one VM. */
+    private static String abortLine(String vm, VmAborts.Summary a) {
+        StringBuilder sb = new StringBuilder(String.format("luajit vm pid %d %s: trace aborts %d (", a.pid(), vm,
+                a.total()));
+        List<Map.Entry<String, Long>> reasons = new ArrayList<>(a.byReason().entrySet());
+        reasons.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+        for (int i = 0; i < reasons.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(reasons.get(i).getKey()).append(' ').append(reasons.get(i).getValue());
+        }
+        sb.append("); top sites:");
+        for (int i = 0; i < a.top().size(); i++) {
+            AbortSite s = a.top().get(i);
+            sb.append(i == 0 ? " " : ", ").append(s.site()).append(" (").append(s.reason()).append(") x")
+                    .append(s.count()).append(s.blacklisted() ? " blacklisted" : "");
+        }
+        return sb.toString();
     }
 
     @Override

@@ -7,6 +7,11 @@ import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.bpf.maps.BpfMap;
 import io.moonwalk.unwinder.sync.FailureLog;
 import io.moonwalk.bpf.maps.MapFill;
+import io.moonwalk.luajit.abort.AbortTally;
+import io.moonwalk.luajit.abort.PenaltyReader;
+import io.moonwalk.luajit.abort.SiteNamer;
+import io.moonwalk.luajit.abort.TraceErrors;
+import io.moonwalk.luajit.abort.VmAborts;
 import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.gc.GcHeapReader;
 import io.moonwalk.luajit.jit.FlushDetector;
@@ -44,6 +49,8 @@ public final class McodeSync implements AutoCloseable {
     public static final int MAX_VMS = 1024;
     public static final int MAX_VMS_PER_PROCESS = 64;
     static final long POLL_NANOS = 1_000_000_000L;
+    /** Abort sites kept in each VM's published summary. */
+    public static final int TOP_ABORT_SITES = 5;
     static final long UNKNOWN_PC_NANOS = 200_000_000L;
     /** Consecutive failed reads after which a VM is dropped (a freed g, a VM closed with lua_close). */
     static final int MAX_READ_FAILURES = 3;
@@ -54,6 +61,10 @@ public final class McodeSync implements AutoCloseable {
         JitSnapshot last;
         /** g->gc at the last read, null until read once */
         GcHeap heap;
+        /** sync thread only */
+        final VmAborts aborts = new VmAborts();
+        /** published copy of {@link #aborts}, null until the penalty cache was read once */
+        VmAborts.Summary abortSummary;
         int failures;
         long flushedAt;
         /** found from a register, not yet read successfully: dropped silently at its first failed read */
@@ -85,6 +96,11 @@ public final class McodeSync implements AutoCloseable {
     private final Set<Integer> pendingRemovals = new HashSet<>();
     private final Map<LuajitLayout, JitStateReader> readers = new HashMap<>();
     private final Map<LuajitLayout, GcHeapReader> heapReaders = new HashMap<>();
+    private final Map<LuajitLayout, PenaltyReader> penaltyReaders = new HashMap<>();
+    private final Map<LuajitLayout, SiteNamer> siteNamers = new HashMap<>();
+    /** Aborts by reason over every VM ever tracked: monotonic, unlike a sum over the live VMs. */
+    private final long[] abortsByReason = new long[TraceErrors.count() + 1];
+    private long penaltyReadFailures;
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
     private final Thread thread;
     private final Heartbeats.Beat beat;
@@ -253,6 +269,8 @@ public final class McodeSync implements AutoCloseable {
         }
         JitStateReader reader = readers.computeIfAbsent(layout, l -> new JitStateReader(memory, l));
         GcHeapReader heapReader = heapReaders.computeIfAbsent(layout, l -> new GcHeapReader(memory, l));
+        PenaltyReader penaltyReader = penaltyReaders.computeIfAbsent(layout, l -> new PenaltyReader(memory, l));
+        SiteNamer siteNamer = siteNamers.computeIfAbsent(layout, l -> new SiteNamer(memory, l));
         boolean changed = false;
         List<Long> dead = new ArrayList<>();
         for (Vm vm : vms) {
@@ -293,10 +311,24 @@ public final class McodeSync implements AutoCloseable {
                     heapReadFailures++;
                 }
             }
+            List<AbortTally.Aborts> fresh = null;
+            try {
+                fresh = vm.aborts.observe(penaltyReader.read(pid, vm.g), siteNamer);
+            } catch (JitReadException e) {
+                synchronized (this) {
+                    penaltyReadFailures++;
+                }
+            }
             FlushDetector.Change c = vm.detector.observe(s);
             synchronized (this) {
                 vm.last = s;
                 vm.heap = heap;
+                if (fresh != null) {
+                    for (AbortTally.Aborts a : fresh) {
+                        abortsByReason[Math.min(Math.max(a.reason(), 0), TraceErrors.count())] += a.count();
+                    }
+                    vm.abortSummary = vm.aborts.summary(pid, vm.g, TOP_ABORT_SITES);
+                }
                 if (c.flushed()) {
                     vm.flushedAt = System.nanoTime();
                     lastFlushNanos = vm.flushedAt;
@@ -409,6 +441,29 @@ public final class McodeSync implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Trace aborts of every VM whose penalty cache was read. */
+    public synchronized List<VmAborts.Summary> aborts() {
+        List<VmAborts.Summary> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            for (Vm vm : p.vms.values()) {
+                if (vm.abortSummary != null) {
+                    out.add(vm.abortSummary);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Trace aborts counted for reason label index {@code reason} ({@link TraceErrors}; count() = other). */
+    public synchronized long abortsByReason(int reason) {
+        return abortsByReason[reason];
+    }
+
+    /** Penalty-cache reads that failed after the VM's JIT state read fine. */
+    public synchronized long penaltyReadFailures() {
+        return penaltyReadFailures;
     }
 
     /** GC heap reads that failed after the VM's JIT state read fine. */
