@@ -16,6 +16,7 @@ import io.moonwalk.luajit.abort.AbortSite;
 import io.moonwalk.luajit.abort.TraceErrors;
 import io.moonwalk.luajit.abort.VmAborts;
 import io.moonwalk.luajit.gc.GcHeap;
+import io.moonwalk.luajit.lowmem.LowHeadroom;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.naming.LuaFrameSymbolizer;
 import io.moonwalk.luajit.naming.ProtoPrefetcher;
@@ -222,19 +223,44 @@ final class LuajitInterpreter implements Interpreter {
                                 TraceErrors.label(r)), n));
             }
         }
+        List<LowHeadroom> headrooms = jit.headrooms();
+        int shown = 0;
+        for (LowHeadroom h : headrooms) {
+            if (shown++ == JitHealthSeries.MAX_VMS) {
+                break; // the same bound as the per-VM series: one process per VM at most
+            }
+            Map<String, String> pid = Map.of("pid", Integer.toString(h.pid()));
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.free.bytes",
+                    "free bytes of the low range a non-GC64 LuaJIT process allocates its GC heap from", pid,
+                    h.freeBytes()));
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.largest.gap.bytes",
+                    "largest free gap in that low range", pid, h.largestGap()));
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.range.bytes", "size of that low range", pid,
+                    h.rangeBytes()));
+            String usedHelp = "bytes of that low range held, by occupant";
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
+                    Map.of("pid", Integer.toString(h.pid()), "owner", "brk"), h.brkBytes()));
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
+                    Map.of("pid", Integer.toString(h.pid()), "owner", "anonymous"), h.anonBytes()));
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
+                    Map.of("pid", Integer.toString(h.pid()), "owner", "file"), h.fileBytes()));
+            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
+                    Map.of("pid", Integer.toString(h.pid()), "owner", "other"), h.otherBytes()));
+        }
         m.add(Measurement.counter("moonwalk.luajit.penalty.read.failures",
                 "penalty-cache reads of a VM that failed although its JIT state read fine", Map.of(),
                 jit.penaltyReadFailures()));
         m.add(Measurement.counter("moonwalk.luajit.gc.read.failures",
                 "GC heap reads of a VM that failed although its JIT state read fine", Map.of(),
                 jit.heapReadFailures()));
-        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, heaps, aborts),
+        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, heaps, aborts,
+                headrooms),
                 List.of(files.fill(), jit.fill()));
     }
 
     /** The lines {@code record} prints about LuaJIT. */
     private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health,
-            List<GcHeap> heaps, List<VmAborts.Summary> aborts) {
+            List<GcHeap> heaps, List<VmAborts.Summary> aborts, List<LowHeadroom> headrooms) {
         List<String> out = new ArrayList<>();
         if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
             out.add(String.format("lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
@@ -267,6 +293,12 @@ final class LuajitInterpreter implements Interpreter {
                 }
             }
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
+        }
+        for (LowHeadroom lh : headrooms) {
+            out.add(lh.low() ? McodeSync.lowWarning(lh) : String.format("luajit pid %d low memory (non-GC64, below"
+                    + " 0x%x): %d MiB free, largest gap %d MiB; brk heap %d MiB, anonymous/LuaJIT %d MiB, files %d MiB",
+                    lh.pid(), lh.rangeEnd(), lh.freeBytes() >> 20, lh.largestGap() >> 20, lh.brkBytes() >> 20,
+                    lh.anonBytes() >> 20, lh.fileBytes() >> 20));
         }
         routes.forEach((pid, r) -> out.add(String.format("luajit routes pid %d: %d pid_maps entries for %d mcode areas",
                 pid, r[0], r[1])));

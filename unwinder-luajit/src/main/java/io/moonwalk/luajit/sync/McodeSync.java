@@ -13,6 +13,8 @@ import io.moonwalk.luajit.abort.SiteNamer;
 import io.moonwalk.luajit.abort.TraceErrors;
 import io.moonwalk.luajit.abort.VmAborts;
 import io.moonwalk.luajit.gc.GcHeap;
+import io.moonwalk.luajit.lowmem.LowHeadroom;
+import io.moonwalk.luajit.lowmem.LowHeadroomScanner;
 import io.moonwalk.luajit.gc.GcHeapReader;
 import io.moonwalk.luajit.jit.FlushDetector;
 import io.moonwalk.luajit.jit.JitHealth;
@@ -24,6 +26,7 @@ import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.MemoryReader;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -82,6 +85,8 @@ public final class McodeSync implements AutoCloseable {
         long fileId;
         long lastUnknownPc;
         boolean resync;
+        /** non-GC64 only: the low range at the last poll */
+        LowHeadroom headroom;
 
         Proc(int pid) {
             this.pid = pid;
@@ -101,6 +106,8 @@ public final class McodeSync implements AutoCloseable {
     /** Aborts by reason over every VM ever tracked: monotonic, unlike a sum over the live VMs. */
     private final long[] abortsByReason = new long[TraceErrors.count() + 1];
     private long penaltyReadFailures;
+    private static final System.Logger LOG = System.getLogger(McodeSync.class.getName());
+    private final LowHeadroomScanner headroomScanner = new LowHeadroomScanner();
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
     private final Thread thread;
     private final Heartbeats.Beat beat;
@@ -337,10 +344,24 @@ public final class McodeSync implements AutoCloseable {
             }
             changed |= c.resyncAreas() || c.flushed();
         }
+        LowHeadroom headroom = null;
+        if (!layout.gc64()) {
+            try {
+                headroom = headroomScanner.scan(pid);
+            } catch (IOException e) {
+                // the process is exiting: its removal follows
+            }
+        }
         synchronized (this) {
             Proc p = procs.get(pid);
             if (p == null) {
                 return;
+            }
+            if (headroom != null) {
+                if (headroom.low() && (p.headroom == null || !p.headroom.low())) {
+                    LOG.log(System.Logger.Level.WARNING, lowWarning(headroom));
+                }
+                p.headroom = headroom;
             }
             for (long g : dead) {
                 Vm gone = p.vms.remove(g);
@@ -438,6 +459,27 @@ public final class McodeSync implements AutoCloseable {
                 if (vm.heap != null) {
                     out.add(vm.heap);
                 }
+            }
+        }
+        return out;
+    }
+
+    /** The warning {@code record} prints and the agent logs when a process's low range runs short. */
+    public static String lowWarning(LowHeadroom h) {
+        long mib = 1 << 20;
+        return String.format("luajit pid %d: WARNING only %d MiB of the %d MiB below 0x%x that non-GC64 LuaJIT"
+                + " allocates from are free (largest gap %d MiB; brk heap %d MiB, anonymous/LuaJIT %d MiB, files %d"
+                + " MiB): LuaJIT fails with \"not enough memory\" when no gap fits its next arena", h.pid(),
+                h.freeBytes() / mib, h.rangeBytes() / mib, h.rangeEnd(), h.largestGap() / mib, h.brkBytes() / mib,
+                h.anonBytes() / mib, h.fileBytes() / mib);
+    }
+
+    /** Low-range headroom of every non-GC64 LuaJIT process, at its last poll. */
+    public synchronized List<LowHeadroom> headrooms() {
+        List<LowHeadroom> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            if (p.headroom != null) {
+                out.add(p.headroom);
             }
         }
         return out;
