@@ -4,7 +4,8 @@
 --   closures:  a loop creating a closure (NYI: bytecode 51, FNEW), aborted until blacklisted
 --   unroll:    a loop around 20 short inner loops (leaving loop in root trace at each inner loop until they are
 --              blacklisted, loop unroll limit reached and inner loop in root trace at the outer one)
--- Then it prints THREAD <lua_State> and READY and waits for a line on stdin (the aborts stay as they are).
+-- Then it prints THREAD <lua_State>, COUNT <collectgarbage("count") KB> and READY and waits for a line on stdin
+-- (the aborts and the heap stay as they are).
 local ffi = require("ffi")
 
 local function nyi_ffunc(n)
@@ -58,6 +59,12 @@ for _ = 1, rounds do
   unroll(100)
 end
 local anchor = coroutine.create(function() end)
-io.write("THREAD ", (tostring(anchor):match("0x%x+")), "\nREADY\n")
+-- reading stdin grows the VM's temporary buffer (counted in the heap): grow it before the figure is taken
+local _ = #string.rep(" ", 16384)
+-- a full collection first: an incremental step run by the allocations of the printout would otherwise free
+-- garbage after the figure is taken; after a full cycle the next step is far above this heap
+collectgarbage()
+local kb = collectgarbage("count")
+io.write("THREAD ", (tostring(anchor):match("0x%x+")), "\nCOUNT ", string.format("%.3f", kb), "\nREADY\n")
 io.flush()
 io.read()
