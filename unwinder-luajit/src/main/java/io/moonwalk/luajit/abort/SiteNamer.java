@@ -14,12 +14,17 @@ import io.moonwalk.process.ReadStatus;
  * only the instruction's address; its proto is found by walking back from it to the proto header that precedes
  * every proto's bytecode (a GC object of type proto whose bytecode covers the address), then read and validated
  * by {@link ProtoReader} — a candidate that does not validate is skipped, so a stray byte never names a site.
- * Bounded: at most {@link #MAX_BYTECODES} instructions back ({@code [unknown site]} beyond). Not thread-safe.
+ * Bounded: at most {@link #MAX_BYTECODES} instructions back and {@link #MAX_CANDIDATES} headers read in full
+ * ({@code [unknown site]} beyond). Not thread-safe.
  */
 public final class SiteNamer {
     /** Longest distance walked back from a site to its proto's header, in instructions. */
     static final int MAX_BYTECODES = 1 << 16;
     private static final int BLOCK = 4096;
+    /** Candidate headers read in full per site at most: each costs a few reads. */
+    static final int MAX_CANDIDATES = 64;
+    /** LuaJIT's limit on instructions per function (LJ_MAX_BCINS). */
+    private static final long MAX_SIZEBC = 1 << 26;
     public static final String UNKNOWN = "[unknown site]";
 
     private final MemoryReader memory;
@@ -37,6 +42,7 @@ public final class SiteNamer {
     public String name(int pid, long pc) {
         // candidate headers: pt = pc - ptSize - 4k for k = 0, 1, ...; the header's gct byte says "proto"
         long lowest = pc - l.ptSize() - 4L * MAX_BYTECODES;
+        int candidates = 0;
         for (long end = pc - l.ptSize() + 16; end > lowest && end > BLOCK; end -= BLOCK - 16) {
             long start = end - BLOCK;
             if (memory.read(pid, start, block, 0, BLOCK) != ReadStatus.OK) {
@@ -48,9 +54,17 @@ public final class SiteNamer {
                 if (off >= BLOCK || pt > pc - l.ptSize() || (block[off] & 0xff) != LuajitLayout.GCT_PROTO) {
                     continue;
                 }
+                // the header's sizebc must cover pc: checked in the block, before any further read
+                long index = (pc - (pt + l.ptSize())) / 4;
+                long sizebc = u32(block, (int) (pt - start) + l.ptSizebc());
+                if (sizebc <= index || sizebc > MAX_SIZEBC) {
+                    continue;
+                }
+                if (++candidates > MAX_CANDIDATES) {
+                    return UNKNOWN;
+                }
                 ProtoResult r = protos.read(pid, pt);
                 if (r instanceof ProtoInfo p) {
-                    long index = (pc - (pt + l.ptSize())) / 4;
                     if (index < p.sizebc()) {
                         return ChunkNames.display(p.chunkname()) + ":" + p.line((int) index);
                     }
@@ -58,5 +72,9 @@ public final class SiteNamer {
             }
         }
         return UNKNOWN;
+    }
+
+    private static long u32(byte[] b, int off) {
+        return (b[off] & 0xffL) | (b[off + 1] & 0xffL) << 8 | (b[off + 2] & 0xffL) << 16 | (b[off + 3] & 0xffL) << 24;
     }
 }
