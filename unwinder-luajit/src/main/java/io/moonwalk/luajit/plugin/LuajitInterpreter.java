@@ -282,7 +282,7 @@ final class LuajitInterpreter implements Interpreter {
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
             for (GcHeap heap : heaps) {
                 if (heap.pid() == h.pid() && heap.g() == h.g()) {
-                    out.add(String.format("luajit vm pid %d %s: gc heap %d KB, next step at %d KB, phase %s",
+                    out.add(String.format("luajit gc pid %d %s: heap %d KB, next step at %d KB, phase %s",
                             h.pid(), vmLabels.name(h.pid(), h.g()), heap.bytes() >> 10, heap.threshold() >> 10,
                             heap.stateName()));
                 }
@@ -305,9 +305,9 @@ final class LuajitInterpreter implements Interpreter {
         return out;
     }
 
-    /** "trace aborts N (reason n, ...); top sites: site (reason) xN, ..." for one VM. */
+    /** "luajit trace aborts pid P vmN: N (reason n, ...); top sites: site (reason) xN, ..." for one VM. */
     private static String abortLine(String vm, VmAborts.Summary a) {
-        StringBuilder sb = new StringBuilder(String.format("luajit vm pid %d %s: trace aborts %d (", a.pid(), vm,
+        StringBuilder sb = new StringBuilder(String.format("luajit trace aborts pid %d %s: %d (", a.pid(), vm,
                 a.total()));
         List<Map.Entry<String, Long>> reasons = new ArrayList<>(a.byReason().entrySet());
         reasons.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
