@@ -4,6 +4,8 @@
 --   closures:  a loop creating a closure (NYI: bytecode 51, FNEW), aborted until blacklisted
 --   unroll:    a loop around 20 short inner loops (leaving loop in root trace at each inner loop until they are
 --              blacklisted, loop unroll limit reached and inner loop in root trace at the outer one)
+-- Usage: luajit -jv trace_aborts.lua [rounds (300)] [spin seconds (0)]: after the rounds, an optional compilable
+-- loop keeps the VM busy (for a sampling profiler) without further aborts.
 -- Then it prints THREAD <lua_State>, COUNT <collectgarbage("count") KB> and READY and waits for a line on stdin
 -- (the aborts and the heap stay as they are).
 local ffi = require("ffi")
@@ -57,6 +59,11 @@ for _ = 1, rounds do
   nyi_ffunc(100)
   closures(100)
   unroll(100)
+end
+local spin = tonumber(arg and arg[2]) or 0
+local t0, acc = os.clock(), 0
+while os.clock() - t0 < spin do
+  for i = 1, 100000 do acc = acc + i % 3 end
 end
 local anchor = coroutine.create(function() end)
 -- reading stdin grows the VM's temporary buffer (counted in the heap): grow it before the figure is taken

@@ -75,6 +75,40 @@ class LuajitDiagnosticsIT {
         }
     }
 
+    @Test
+    void recordPrintsEachVmsGcHeapAndTraceAbortsWithTheirTopSites() throws Exception {
+        assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
+        Path jv = Files.createTempFile("moonwalk-jv", ".txt");
+        // 3000 rounds of aborts (well under a second), then a compilable loop that keeps it sampled without
+        // further aborts through the recording
+        Process lj = new ProcessBuilder("luajit", "-jv", Moonwalk.ROOT.resolve("testdata/lua/trace_aborts.lua")
+                .toString(), "3000", "20").redirectError(jv.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            Moonwalk.Result r = Moonwalk.run(java.time.Duration.ofSeconds(60), "record", "--pid",
+                    String.valueOf(lj.pid()), "--duration", "4s", "--output",
+                    Files.createTempFile("moonwalk-diag", ".folded").toString());
+            long truthAborts = Files.readAllLines(jv).stream().filter(l -> ROOT_ABORT.matcher(l).matches()).count();
+            String gc = r.stderr().lines().filter(l -> l.startsWith("  luajit gc pid " + lj.pid() + " vm"))
+                    .findFirst().orElse(null);
+            String aborts = r.stderr().lines().filter(l -> l.startsWith("  luajit trace aborts pid " + lj.pid()
+                    + " vm")).findFirst().orElse(null);
+            System.out.printf("record summary:%n%s%n%s%njit.v root aborts: %d%n", gc, aborts, truthAborts);
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(gc).as("GC heap line in %s", r.stderr()).matches(
+                    "  luajit gc pid \\d+ vm\\d+: heap [1-9]\\d* KB, next step at \\d+ KB, phase [a-z]+");
+            Matcher m = Pattern.compile("  luajit trace aborts pid \\d+ vm\\d+: (\\d+) \\(.*\\); top sites: (.*)")
+                    .matcher(aborts == null ? "" : aborts);
+            assertThat(m.matches()).as("trace abort line in %s", r.stderr()).isTrue();
+            assertThat(Long.parseLong(m.group(1))).as("aborts in the record summary vs jit.v").isEqualTo(truthAborts);
+            assertThat(m.group(2).split(", ")).hasSize(5).allSatisfy(site -> assertThat(site)
+                    .matches(".*/trace_aborts\\.lua:\\d+ \\([^)]+\\) x\\d+( blacklisted)?"));
+        } finally {
+            lj.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            Files.deleteIfExists(jv);
+        }
+    }
+
     /** The value of the series {@code name{...}} whose labels contain {@code label}, -1 if absent. */
     private static double value(String metrics, String name, String label) {
         Pattern p = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);

@@ -12,11 +12,6 @@ import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.NativeNames;
 import io.moonwalk.luajit.detect.LuajitBinary;
-import io.moonwalk.luajit.abort.AbortSite;
-import io.moonwalk.luajit.abort.TraceErrors;
-import io.moonwalk.luajit.abort.VmAborts;
-import io.moonwalk.luajit.gc.GcHeap;
-import io.moonwalk.luajit.lowmem.LowHeadroom;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.naming.LuaFrameSymbolizer;
 import io.moonwalk.luajit.naming.ProtoPrefetcher;
@@ -212,55 +207,16 @@ final class LuajitInterpreter implements Interpreter {
                 Map.of(), cache.misses()));
         m.add(Measurement.gauge("moonwalk.lua.proto.cache.entries", "protos cached", Map.of(), cache.entries()));
         List<JitHealth> health = jit.health();
-        List<GcHeap> heaps = jit.heaps();
-        List<VmAborts.Summary> aborts = jit.aborts();
-        m.addAll(healthSeries.measurements(health, heaps, aborts));
-        for (int r = 0; r <= TraceErrors.count(); r++) {
-            long n = jit.abortsByReason(r);
-            if (n > 0) { // the label set is bounded by the reason table; a reason appears at its first abort
-                m.add(Measurement.counter("moonwalk.luajit.trace.aborts",
-                        "root-trace aborts of all LuaJIT VMs, by reason as LuaJIT spells it", Map.of("reason",
-                                TraceErrors.label(r)), n));
-            }
-        }
-        List<LowHeadroom> headrooms = jit.headrooms();
-        int shown = 0;
-        for (LowHeadroom h : headrooms) {
-            if (shown++ == JitHealthSeries.MAX_VMS) {
-                break; // the same bound as the per-VM series: one process per VM at most
-            }
-            Map<String, String> pid = Map.of("pid", Integer.toString(h.pid()));
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.free.bytes",
-                    "free bytes of the low range a non-GC64 LuaJIT process allocates its GC heap from", pid,
-                    h.freeBytes()));
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.largest.gap.bytes",
-                    "largest free gap in that low range", pid, h.largestGap()));
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.range.bytes", "size of that low range", pid,
-                    h.rangeBytes()));
-            String usedHelp = "bytes of that low range held, by occupant";
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
-                    Map.of("pid", Integer.toString(h.pid()), "owner", "brk"), h.brkBytes()));
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
-                    Map.of("pid", Integer.toString(h.pid()), "owner", "anonymous"), h.anonBytes()));
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
-                    Map.of("pid", Integer.toString(h.pid()), "owner", "file"), h.fileBytes()));
-            m.add(Measurement.gauge("moonwalk.luajit.lowmem.used.bytes", usedHelp,
-                    Map.of("pid", Integer.toString(h.pid()), "owner", "other"), h.otherBytes()));
-        }
-        m.add(Measurement.counter("moonwalk.luajit.penalty.read.failures",
-                "penalty-cache reads of a VM that failed although its JIT state read fine", Map.of(),
-                jit.penaltyReadFailures()));
-        m.add(Measurement.counter("moonwalk.luajit.gc.read.failures",
-                "GC heap reads of a VM that failed although its JIT state read fine", Map.of(),
-                jit.heapReadFailures()));
-        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, heaps, aborts,
-                headrooms),
+        VmDiagnostics diag = VmDiagnostics.of(jit);
+        m.addAll(healthSeries.measurements(health, diag.heaps(), diag.aborts()));
+        m.addAll(diag.hostMeasurements());
+        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, diag),
                 List.of(files.fill(), jit.fill()));
     }
 
     /** The lines {@code record} prints about LuaJIT. */
     private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health,
-            List<GcHeap> heaps, List<VmAborts.Summary> aborts, List<LowHeadroom> headrooms) {
+            VmDiagnostics diag) {
         List<String> out = new ArrayList<>();
         if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
             out.add(String.format("lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
@@ -280,47 +236,13 @@ final class LuajitInterpreter implements Interpreter {
             out.add(String.format("luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d"
                     + " areas, flushes %d", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
-            for (GcHeap heap : heaps) {
-                if (heap.pid() == h.pid() && heap.g() == h.g()) {
-                    out.add(String.format("luajit gc pid %d %s: heap %d KB, next step at %d KB, phase %s",
-                            h.pid(), vmLabels.name(h.pid(), h.g()), heap.bytes() >> 10, heap.threshold() >> 10,
-                            heap.stateName()));
-                }
-            }
-            for (VmAborts.Summary a : aborts) {
-                if (a.pid() == h.pid() && a.g() == h.g() && a.total() > 0) {
-                    out.add(abortLine(vmLabels.name(h.pid(), h.g()), a));
-                }
-            }
+            out.addAll(diag.vmLines(h.pid(), h.g(), vmLabels));
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }
-        for (LowHeadroom lh : headrooms) {
-            out.add(lh.low() ? McodeSync.lowWarning(lh) : String.format("luajit pid %d low memory (non-GC64, below"
-                    + " 0x%x): %d MiB free, largest gap %d MiB; brk heap %d MiB, anonymous/LuaJIT %d MiB, files %d MiB",
-                    lh.pid(), lh.rangeEnd(), lh.freeBytes() >> 20, lh.largestGap() >> 20, lh.brkBytes() >> 20,
-                    lh.anonBytes() >> 20, lh.fileBytes() >> 20));
-        }
+        out.addAll(diag.processLines());
         routes.forEach((pid, r) -> out.add(String.format("luajit routes pid %d: %d pid_maps entries for %d mcode areas",
                 pid, r[0], r[1])));
         return out;
-    }
-
-    /** "luajit trace aborts pid P vmN: N (reason n, ...); top sites: site (reason) xN, ..." for one VM. */
-    private static String abortLine(String vm, VmAborts.Summary a) {
-        StringBuilder sb = new StringBuilder(String.format("luajit trace aborts pid %d %s: %d (", a.pid(), vm,
-                a.total()));
-        List<Map.Entry<String, Long>> reasons = new ArrayList<>(a.byReason().entrySet());
-        reasons.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
-        for (int i = 0; i < reasons.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append(reasons.get(i).getKey()).append(' ').append(reasons.get(i).getValue());
-        }
-        sb.append("); top sites:");
-        for (int i = 0; i < a.top().size(); i++) {
-            AbortSite s = a.top().get(i);
-            sb.append(i == 0 ? " " : ", ").append(s.site()).append(" (").append(s.reason()).append(") x")
-                    .append(s.count()).append(s.blacklisted() ? " blacklisted" : "");
-        }
-        return sb.toString();
     }
 
     @Override
