@@ -55,6 +55,15 @@ public final class PenaltyReader {
     }
 
     public PenaltyCache read(int pid, long g) throws JitReadException {
+        return read(pid, g, null);
+    }
+
+    /**
+     * Like {@link #read(int, long)}, with the VM's previous read: a slot that was blacklisted then and still holds
+     * the same site and value is blacklisted still (LuaJIT never updates a blacklisted site's slot), so its
+     * instruction is not read again.
+     */
+    public PenaltyCache read(int pid, long g, PenaltyCache previous) throws JitReadException {
         ReadStatus s = memory.read(pid, g + penalty, buf, 0, buf.length);
         switch (s) {
             case OK -> {
@@ -84,7 +93,9 @@ public final class PenaltyReader {
                         + ", reason " + reason + "}");
             }
             // a next abort could only blacklist when doubling passes PENALTY_MAX: only then is the instruction read
-            boolean blacklisted = 2 * val + 15 > PenaltySlot.MAX && isBlacklisted(pid, pc);
+            PenaltySlot before = previous == null ? null : previous.slots().get(i);
+            boolean known = before != null && before.blacklisted() && before.pc() == pc && before.val() == val;
+            boolean blacklisted = known || (2 * val + 15 > PenaltySlot.MAX && isBlacklisted(pid, pc));
             slots.add(new PenaltySlot(pc, val, reason, blacklisted));
         }
         return new PenaltyCache(pid, g, slots, next);

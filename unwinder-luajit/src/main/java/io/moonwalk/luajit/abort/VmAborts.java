@@ -28,6 +28,12 @@ public final class VmAborts {
     private final AbortTally tally = new AbortTally();
     private final Map<Long, Site> sites = new HashMap<>();
     private long evicted;
+    private PenaltyCache last;
+
+    /** The cache passed to the last {@link #observe}, null before the first. */
+    public PenaltyCache last() {
+        return last;
+    }
 
     /**
      * Counts the aborts {@code cache} shows since the previous call; new sites are named with {@code namer}.
@@ -35,6 +41,7 @@ public final class VmAborts {
      */
     public List<AbortTally.Aborts> observe(PenaltyCache cache, SiteNamer namer) {
         List<AbortTally.Aborts> fresh = tally.observe(cache);
+        last = cache;
         for (AbortTally.Aborts a : fresh) {
             Site s = sites.get(a.pc());
             if (s == null) {

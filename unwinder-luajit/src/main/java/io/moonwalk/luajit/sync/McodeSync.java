@@ -320,7 +320,7 @@ public final class McodeSync implements AutoCloseable {
             }
             List<AbortTally.Aborts> fresh = null;
             try {
-                fresh = vm.aborts.observe(penaltyReader.read(pid, vm.g), siteNamer);
+                fresh = vm.aborts.observe(penaltyReader.read(pid, vm.g, vm.aborts.last()), siteNamer);
             } catch (JitReadException e) {
                 synchronized (this) {
                     penaltyReadFailures++;
