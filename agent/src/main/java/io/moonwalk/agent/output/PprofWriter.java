@@ -147,7 +147,7 @@ public final class PprofWriter implements ProfileWriter {
                 String name = frame.hasFunction() ? frame.function() : "[unknown]";
                 String systemName = switch (frame.kind()) {
                     case KERNEL -> name + "_[k]";
-                    case INTERPRETED -> frame.jit() ? name + "_[j]" : name;
+                    case INTERPRETED -> frame.inlined() ? name + "_[i]" : frame.jit() ? name + "_[j]" : name;
                     default -> name;
                 };
                 long functionId = function(new FunctionKey(name, systemName, frame.file(), frame.startLine()));

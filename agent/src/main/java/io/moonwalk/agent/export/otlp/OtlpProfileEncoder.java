@@ -73,6 +73,8 @@ public final class OtlpProfileEncoder {
     static final String FRAME_TYPE = "profile.frame.type";
     /** {@code <runtime>.compiled = true} marks an interpreted frame run inside compiled code. */
     static final String COMPILED_SUFFIX = ".compiled";
+    /** Location attribute {@code luajit.inlined}: a compiled frame the compiler inlined into its caller's code. */
+    static final String INLINED_SUFFIX = ".inlined";
     static final String SERVICE_NAME = "service.name";
     static final String BUILD_ID = "process.executable.build_id.gnu";
     /** The profiles spec recommends this one on every mapping: it exists for stripped files too. */
@@ -201,6 +203,10 @@ public final class OtlpProfileEncoder {
         }
         if (f.jit()) {
             l.addAttributeIndices(dict.attribute(f.runtime() + COMPILED_SUFFIX,
+                    AnyValue.newBuilder().setBoolValue(true).build()));
+        }
+        if (f.inlined()) {
+            l.addAttributeIndices(dict.attribute(f.runtime() + INLINED_SUFFIX,
                     AnyValue.newBuilder().setBoolValue(true).build()));
         }
         return l.build();
