@@ -199,4 +199,46 @@ class LuajitJitWalkIT {
             lj.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
     }
+
+    /**
+     * Issue 13 item 3: a LuaJIT process recorded from its first instruction (held at a FIFO until the recording
+     * runs, then exec'd: same pid). Its first mcode area is filled top-down within milliseconds and routed only at
+     * the next JIT sync; samples in it before then (the leaf, or the return address of a helper the trace
+     * called) must still come back as trace frames, never as {@code [unwind error: no mapping]}.
+     */
+    @Test
+    void freshProcessHasNoUnmappedFramesInItsFirstMcodeArea() throws Exception {
+        Path fifo = Moonwalk.WORK.resolve("fresh-go");
+        Files.deleteIfExists(fifo);
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Path script = Moonwalk.ROOT.resolve("testdata/lua/inline3.lua");
+        Process lj = new ProcessBuilder("bash", "-c", "read x < " + fifo + "; exec luajit " + script + " 3")
+                .redirectErrorStream(true).redirectOutput(Moonwalk.WORK.resolve("fresh-lua.log").toFile()).start();
+        Path folded = Files.createTempFile(Moonwalk.WORK, "fresh", ".folded");
+        Path err = Files.createTempFile(Moonwalk.WORK, "fresh", ".err");
+        Process rec = Moonwalk.command(List.of("record", "--pid", String.valueOf(lj.pid()), "--hz", "999",
+                "--duration", "2s", "--output", folded.toString())).redirectError(err.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            for (int i = 0; i < 200 && !Files.readString(err).contains("recording"); i++) {
+                Thread.sleep(50);
+            }
+            assertThat(Files.readString(err)).as("record started").contains("recording");
+            Thread.sleep(200);
+            Files.writeString(fifo, "go\n");
+            assertThat(rec.waitFor(60, TimeUnit.SECONDS)).as("record ends").isTrue();
+            String summary = Files.readString(err);
+            assertThat(rec.exitValue()).as(summary).isZero();
+            Folded raw = Folded.read(folded).ofProcess("luajit");
+            long unmapped = raw.countMatching(l -> l.joined().contains("[unwind error: no mapping]"));
+            long inTraces = raw.countMatching(LuajitJitWalkIT::hasJitFrame);
+            System.out.printf("fresh luajit: %d samples from its first instruction, %d in traces, %d with a no-mapping"
+                    + " frame%n%s", raw.total(), inTraces, unmapped, summary);
+            assertThat(inTraces).as("samples inside traces").isGreaterThan(50);
+            assertThat(unmapped).as("samples ending in [unwind error: no mapping]").isZero();
+        } finally {
+            rec.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            lj.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
 }
