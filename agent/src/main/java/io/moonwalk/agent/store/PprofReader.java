@@ -140,8 +140,8 @@ public final class PprofReader {
         }
         int lineNumber = (int) Math.max(0, Math.min(Integer.MAX_VALUE, line.getLine()));
         int startLine = (int) Math.max(0, Math.min(Integer.MAX_VALUE, f.getStartLine()));
-        Frame f = Frame.interpreted("", name, file, lineNumber, startLine, jit || inlined);
-        return inlined ? f.asInlined() : f;
+        Frame lua = Frame.interpreted("", name, file, lineNumber, startLine, jit || inlined);
+        return inlined ? lua.asInlined() : lua;
     }
 
     private static String string(List<String> strings, long index, String where) {
