@@ -171,7 +171,11 @@ final class FlameGraphData {
                 .append(",\"durationNanos\":").append(p.durationNanos())
                 .append(",\"periodNanos\":").append(p.periodNanos())
                 .append(",\"totalSamples\":").append(total)
-                .append(",\"kinds\":[");
+                .append(",\"sampleType\":");
+        ScriptSafeJson.appendString(sb, p.sampleType().type());
+        sb.append(",\"sampleUnit\":");
+        ScriptSafeJson.appendString(sb, p.sampleType().unit());
+        sb.append(",\"kinds\":[");
         for (int i = 0; i < KINDS.length; i++) {
             sb.append(i == 0 ? "" : ",");
             ScriptSafeJson.appendString(sb, KINDS[i]);

@@ -132,10 +132,11 @@ public final class OtlpProfileEncoder {
 
     public ExportProfilesServiceRequest encode(Profile profile) {
         DictionaryBuilder dict = new DictionaryBuilder();
-        ValueType sampleType = ValueType.newBuilder()
-                .setTypeStrindex(dict.string("samples")).setUnitStrindex(dict.string("count")).build();
+        ValueType sampleType = ValueType.newBuilder().setTypeStrindex(dict.string(profile.sampleType().type()))
+                .setUnitStrindex(dict.string(profile.sampleType().unit())).build();
         ValueType periodType = ValueType.newBuilder()
                 .setTypeStrindex(dict.string("cpu")).setUnitStrindex(dict.string("nanoseconds")).build();
+        boolean periodic = profile.sampleType().periodic();
 
         // Per process, samples keyed by their OTLP identity (stack, attribute set) so equal entries merge.
         Map<ProcessIdentity, Map<SampleKey, long[]>> byProcess = new LinkedHashMap<>();
@@ -158,10 +159,11 @@ public final class OtlpProfileEncoder {
             io.opentelemetry.proto.profiles.v1development.Profile.Builder p =
                     io.opentelemetry.proto.profiles.v1development.Profile.newBuilder()
                             .setSampleType(sampleType)
-                            .setPeriodType(periodType)
-                            .setPeriod(profile.periodNanos())
                             .setTimeUnixNano(profile.startEpochNanos())
                             .setDurationNano(profile.durationNanos());
+            if (periodic) {
+                p.setPeriodType(periodType).setPeriod(profile.periodNanos());
+            }
             for (var s : proc.getValue().entrySet()) {
                 Sample.Builder sample = Sample.newBuilder().setStackIndex(s.getKey().stack()).addValues(s.getValue()[0]);
                 for (int a : s.getKey().attributes()) {
