@@ -121,7 +121,9 @@ class LuajitJitWalkIT {
                     + "(mid|outer) \\(.*"));
             System.out.printf("%s inline3: %d samples, outer;mid;leaf %d; moonwalk %s lines %s; jit.p %s lines %s%n",
                     name, p.total(), nested, ours, ourLines, theirs, theirLines);
-            assertThat(p.total()).isGreaterThan(1000);
+            // enough samples for 10-point shares; jit.p at 1 ms in the same process and a shared 2-core machine
+            // leave the recorder 800-3000 of the 3000 it asks for
+            assertThat(p.total()).isGreaterThan(500);
             assertThat(100.0 * nested / p.total()).as("samples with outer_[j];mid_[i];leaf_[i], %%").isGreaterThan(15.0);
             assertThat(wrongOrder).as("samples with an inlined frame above its callee").isZero();
             // the 5-point bound on function shares is the shares.lua test's; here the non-GC64 build's mid runs
