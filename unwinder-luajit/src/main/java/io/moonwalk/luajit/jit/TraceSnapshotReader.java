@@ -43,12 +43,12 @@ public final class TraceSnapshotReader {
     static final int REF_BIAS = 0x8000;
     static final int SNAP_FRAME = 0x010000;
     static final int SNAP_CONT = 0x020000;
-    private static final int IR_OPCODE = 5;
+    static final int IR_OPCODE = 5;
     /** GCtrace field distances before {@code startpt}. */
-    private static final int IR_BEFORE_STARTPT = 0x20;
-    private static final int NSNAPMAP_BEFORE_STARTPT = 0x14;
-    private static final int SNAP_BEFORE_STARTPT = 0x10;
-    private static final int SNAPMAP_BEFORE_STARTPT = 0x8;
+    static final int IR_BEFORE_STARTPT = 0x20;
+    static final int NSNAPMAP_BEFORE_STARTPT = 0x14;
+    static final int SNAP_BEFORE_STARTPT = 0x10;
+    static final int SNAPMAP_BEFORE_STARTPT = 0x8;
     /** More map entries for one snapshot than 255 slots plus frame links of 255 frames are not LuaJIT's. */
     private static final int MAX_MAP_ENTRIES = 1024;
     /** Deepest inlining followed (LuaJIT's own limit, maxrecord / loop unrolling, is far below this). */
