@@ -24,7 +24,7 @@ import java.util.TreeMap;
 final class FlameGraphData {
     static final int VERSION = 1;
     /** Kind names in the page's order; index = frame kind in the JSON. */
-    static final String[] KINDS = {"process", "kernel", "native", "lua", "lua_jit", "error"};
+    static final String[] KINDS = {"process", "kernel", "native", "lua", "lua_jit", "error", "lua_inlined"};
 
     private final Map<String, Integer> strings = new HashMap<>();
     private final StringBuilder stringJson = new StringBuilder();
@@ -111,7 +111,7 @@ final class FlameGraphData {
         return switch (f.kind()) {
             case KERNEL -> 1;
             case NATIVE -> 2;
-            case INTERPRETED -> f.jit() ? 4 : 3;
+            case INTERPRETED -> f.inlined() ? 6 : f.jit() ? 4 : 3;
             case ERROR -> 5;
         };
     }
@@ -171,7 +171,11 @@ final class FlameGraphData {
                 .append(",\"durationNanos\":").append(p.durationNanos())
                 .append(",\"periodNanos\":").append(p.periodNanos())
                 .append(",\"totalSamples\":").append(total)
-                .append(",\"kinds\":[");
+                .append(",\"sampleType\":");
+        ScriptSafeJson.appendString(sb, p.sampleType().type());
+        sb.append(",\"sampleUnit\":");
+        ScriptSafeJson.appendString(sb, p.sampleType().unit());
+        sb.append(",\"kinds\":[");
         for (int i = 0; i < KINDS.length; i++) {
             sb.append(i == 0 ? "" : ",");
             ScriptSafeJson.appendString(sb, KINDS[i]);
