@@ -32,7 +32,7 @@ final class IndexPage {
         for (WindowSummary w : windows) {
             w.processes().forEach((pid, ps) -> procs.merge(pid, new Proc(ps.command(), ps.samples()),
                     (a, b) -> new Proc(b.command(), a.samples() + b.samples())));
-            vmStates.addAll(w.vmStates());
+            vmStates.addAll(w.vmStates().keySet());
         }
         StringBuilder h = new StringBuilder(16_384);
         h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>moonwalk agent</title>")
