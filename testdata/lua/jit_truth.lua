@@ -52,6 +52,11 @@ function M.thread()
 end
 
 function M.dump()
+  -- A trace can be dead before the GC frees it: recording a recursive function flushes a root trace that only
+  -- returns (lj_record.c, "Flush trace that only returns") with no "flush" event, and the side traces of a
+  -- flushed root go with it. Until a GC step sweeps it, jit.util still lists it; the dump's own allocations
+  -- may then free it a moment later. A full collection first makes the dump name only traces that stay.
+  collectgarbage("collect")
   M.emit("THREAD", M.thread())
   local n = 0
   for tr = 1, 65535 do

@@ -13,8 +13,9 @@ final class TruthCheck {
 
     static void matches(String what, JitSnapshot s, LuaRun.Truth truth) throws Exception {
         assertThat(s.rejectedTraces()).as("%s: rejected trace slots", what).isZero();
-        // the VM keeps running (and may compile more traces) between printing its truth and our read; without a
-        // flush no trace dies, so every trace LuaJIT named must be there, exactly as it said
+        // the VM keeps running (and may compile more traces) between printing its truth and our read; the dump
+        // collects garbage first (dead traces of recursion recording are freed then), so every trace LuaJIT
+        // named stays until a flush and must be there, exactly as it said
         assertThat(new TreeSet<>(s.traces().stream().map(TraceInfo::traceno).toList()))
                 .as("%s: live trace numbers", what).containsAll(new TreeSet<>(truth.traces().keySet()));
         for (TraceInfo t : s.traces()) {
