@@ -47,6 +47,7 @@ public final class ProfileStore {
     private final Clock clock;
     private final NavigableMap<Long, WindowSummary> windows = new TreeMap<>();
     private final StoreIndex index;
+    private final Map<String, String> vmNames = new HashMap<>();
     private long totalBytes;
     private long longestMillis;
     private long evictedWindows;
@@ -140,7 +141,12 @@ public final class ProfileStore {
      * to make room before anything is written: the directory never exceeds the size bound, not even
      * for a moment. A window larger than the whole bound is not kept (counted as evicted).
      */
-    public synchronized WindowSummary write(Profile p) throws IOException {
+    public WindowSummary write(Profile p) throws IOException {
+        return write(p, List.of());
+    }
+
+    /** As {@link #write(Profile)}, keeping {@code vms} (VM health at the window's end) in the window's summary. */
+    public synchronized WindowSummary write(Profile p, List<WindowSummary.VmHealth> vms) throws IOException {
         long start = p.startEpochNanos() / 1_000_000;
         long duration = Math.max(1, p.durationNanos() / 1_000_000);
         while (windows.containsKey(start)) {
@@ -159,7 +165,7 @@ public final class ProfileStore {
             throw e instanceof IOException io ? io : new IOException(e);
         }
         long bytes = pprofBytes.size() + foldedBytes.size();
-        WindowSummary s = WindowSummary.of(p, bytes).at(start, duration, bytes);
+        WindowSummary s = WindowSummary.of(p, bytes).at(start, duration, bytes).withVms(interned(vms));
         long charge = charged(s);
         if (charge > maxBytes) {
             evictedWindows++;
@@ -188,6 +194,22 @@ public final class ProfileStore {
         }
         enforceBounds();
         return s;
+    }
+
+    /**
+     * The VM names shared across windows: a day of windows names the same few VMs 17,280 times. The
+     * table is bounded (cleared when full; only sharing is lost).
+     */
+    private List<WindowSummary.VmHealth> interned(List<WindowSummary.VmHealth> vms) {
+        List<WindowSummary.VmHealth> out = new ArrayList<>(vms.size());
+        for (WindowSummary.VmHealth v : vms) {
+            if (vmNames.size() >= 4096) {
+                vmNames.clear();
+            }
+            out.add(new WindowSummary.VmHealth(vmNames.computeIfAbsent(v.vm(), k -> k), v.traces(), v.mcodeBytes(),
+                    v.maxMcodeBytes(), v.flushes()));
+        }
+        return out;
     }
 
     private void makeRoom(long bytes) {

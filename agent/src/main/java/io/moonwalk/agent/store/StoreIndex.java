@@ -5,14 +5,15 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URLDecoder;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collection;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -27,8 +28,9 @@ import java.util.function.Consumer;
  * {@value #CHARGE} times its line so the directory stays within its size bound.
  *
  * <p>Line format (tab-separated, version in the first line {@value #HEADER}):
- * {@code start  duration  samples  bytes  pid:samples:command,...  state:samples,...}, where
- * command and state are URL-encoded. The index is a cache of the windows, never the truth: a line
+ * {@code start  duration  samples  bytes  pid:samples:command,...  state:samples,...
+ * vm:traces:mcode:maxmcode:flushes,...}, where command, state and vm are %-escaped (the last field
+ * may be absent). The index is a cache of the windows, never the truth: a line
  * that does not parse is skipped (counted), and a window file without a line is read once and
  * indexed.
  */
@@ -123,23 +125,67 @@ final class StoreIndex {
         boolean first = true;
         for (var p : s.processes().entrySet()) {
             sb.append(first ? "" : ",").append(p.getKey()).append(':').append(p.getValue().samples()).append(':')
-                    .append(URLEncoder.encode(p.getValue().command(), StandardCharsets.UTF_8));
+                    .append(escape(p.getValue().command()));
             first = false;
         }
         sb.append('\t');
         first = true;
         for (var v : s.vmStates().entrySet()) {
-            sb.append(first ? "" : ",").append(URLEncoder.encode(v.getKey(), StandardCharsets.UTF_8)).append(':')
+            sb.append(first ? "" : ",").append(escape(v.getKey())).append(':')
                     .append(v.getValue());
             first = false;
         }
+        if (!s.vms().isEmpty()) {
+            sb.append('\t');
+            first = true;
+            for (WindowSummary.VmHealth v : s.vms()) {
+                sb.append(first ? "" : ",").append(escape(v.vm()));
+                for (float x : new float[] {v.traces(), v.mcodeBytes(), v.maxMcodeBytes(), v.flushes()}) {
+                    sb.append(':');
+                    if (x == Math.rint(x)) {
+                        sb.append((long) x);
+                    } else {
+                        sb.append(x);
+                    }
+                }
+                first = false;
+            }
+        }
         return sb.toString();
+    }
+
+    /**
+     * %-escapes what would break a line's structure (separators, line breaks, %, + and space, which
+     * the URL decoder reads as a space) and nothing else, so common names are written as they are.
+     */
+    static String escape(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean special = c < 0x20 || c == 0x7f || c == '%' || c == ',' || c == '=' || c == ':' || c == '+' || c == ' ';
+            if (special && sb == null) {
+                sb = new StringBuilder(s.length() + 8).append(s, 0, i);
+            }
+            if (sb != null) {
+                if (special) {
+                    sb.append('%').append(Character.forDigit(c >> 4 & 0xf, 16)).append(Character.forDigit(c & 0xf, 16));
+                } else {
+                    sb.append(c);
+                }
+            }
+        }
+        return sb == null ? s : sb.toString();
+    }
+
+    /** URL-decodes, skipping the decoder for the common text that has nothing encoded. */
+    private static String decode(String s) {
+        return s.indexOf('%') < 0 && s.indexOf('+') < 0 ? s : URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
     /** The summary on {@code line}, or null when it is not a well-formed index line. */
     WindowSummary parse(String line) {
         String[] f = line.split("\t", -1);
-        if (f.length != 6) {
+        if (f.length != 6 && f.length != 7) {
             return null;
         }
         try {
@@ -161,7 +207,7 @@ final class StoreIndex {
                     if (parts.length != 3) {
                         return null;
                     }
-                    String command = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
+                    String command = decode(parts[2]);
                     procs.put(Integer.parseInt(parts[0]), new WindowSummary.ProcessSamples(
                             interned.computeIfAbsent(command, c -> c), Long.parseLong(parts[1])));
                 }
@@ -177,11 +223,32 @@ final class StoreIndex {
                     if (colon <= 0) {
                         return null;
                     }
-                    String state = URLDecoder.decode(v.substring(0, colon), StandardCharsets.UTF_8);
+                    String state = decode(v.substring(0, colon));
                     states.put(interned.computeIfAbsent(state, c -> c), Long.parseLong(v.substring(colon + 1)));
                 }
             }
-            return new WindowSummary(start, duration, samples, procs, states, bytes);
+            List<WindowSummary.VmHealth> vms = new ArrayList<>();
+            if (f.length == 7 && !f[6].isEmpty()) {
+                String[] vs = f[6].split(",");
+                if (vs.length > WindowSummary.MAX_VMS) {
+                    return null;
+                }
+                for (String v : vs) {
+                    String[] x = v.split(":", -1);
+                    if (x.length != 5 || x[0].isEmpty()) {
+                        return null;
+                    }
+                    float[] n = new float[4];
+                    for (int i = 0; i < 4; i++) {
+                        n[i] = Float.parseFloat(x[i + 1]);
+                        if (!Float.isFinite(n[i])) {
+                            return null;
+                        }
+                    }
+                    vms.add(new WindowSummary.VmHealth(interned.computeIfAbsent(decode(x[0]), c -> c), n[0], n[1], n[2], n[3]));
+                }
+            }
+            return new WindowSummary(start, duration, samples, procs, states, bytes, vms);
         } catch (IllegalArgumentException e) { // NumberFormatException, bad %-escape
             return null;
         }

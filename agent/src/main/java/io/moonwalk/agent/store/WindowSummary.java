@@ -23,14 +23,29 @@ import java.util.TreeMap;
  * @param processes      pid to (command, samples) of the busiest processes
  * @param vmStates       samples per value of the {@value #VM_STATE} label
  * @param bytes          bytes of the window's files on disk
+ * @param vms            interpreter VMs' JIT health at the window's end (at most {@value #MAX_VMS} VMs)
  */
 public record WindowSummary(long startMillis, long durationMillis, long samples, Map<Integer, ProcessSamples> processes,
-                            Map<String, Long> vmStates, long bytes) {
+                            Map<String, Long> vmStates, long bytes, List<VmHealth> vms) {
     /** The sample label carrying the LuaJIT VM state (filled by the LuaJIT unwinder). */
     public static final String VM_STATE = "luajit.vm_state";
     /** Processes named per window; a 500-process host keeps its 24 h index in a few MiB. */
     public static final int MAX_PROCESSES = 16;
     public static final int MAX_VM_STATES = 16;
+    /** VMs whose JIT health a window keeps: 24 h of windows hold at most 138,240 (about 5 MiB). */
+    public static final int MAX_VMS = 8;
+
+    /**
+     * One interpreter VM's JIT health when the window was stored (floats: these are chart values).
+     *
+     * @param vm            {@code pid/vm} ({@code 300/vm1})
+     * @param traces        live JIT traces
+     * @param mcodeBytes    bytes of machine-code areas
+     * @param maxMcodeBytes the VM's limit on them
+     * @param flushes       flushes seen since the agent began tracking the VM (a counter)
+     */
+    public record VmHealth(String vm, float traces, float mcodeBytes, float maxMcodeBytes, float flushes) {
+    }
 
     /** A process's name and sample count within a window. */
     public record ProcessSamples(String command, long samples) {
@@ -39,6 +54,12 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
     public WindowSummary {
         processes = Collections.unmodifiableMap(new TreeMap<>(processes));
         vmStates = Collections.unmodifiableMap(new TreeMap<>(vmStates));
+        vms = List.copyOf(vms.size() > MAX_VMS ? vms.subList(0, MAX_VMS) : vms);
+    }
+
+    public WindowSummary(long startMillis, long durationMillis, long samples, Map<Integer, ProcessSamples> processes,
+                         Map<String, Long> vmStates, long bytes) {
+        this(startMillis, durationMillis, samples, processes, vmStates, bytes, List.of());
     }
 
     public long endMillis() {
@@ -55,7 +76,11 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
     }
 
     WindowSummary at(long start, long duration, long fileBytes) {
-        return new WindowSummary(start, duration, samples, processes, vmStates, fileBytes);
+        return new WindowSummary(start, duration, samples, processes, vmStates, fileBytes, vms);
+    }
+
+    WindowSummary withVms(List<VmHealth> g) {
+        return new WindowSummary(startMillis, durationMillis, samples, processes, vmStates, bytes, g);
     }
 
     static WindowSummary of(Profile p, long bytes) {

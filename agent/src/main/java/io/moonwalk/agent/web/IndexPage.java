@@ -5,6 +5,7 @@ import io.moonwalk.agent.store.WindowSummary;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,18 +25,33 @@ final class IndexPage {
     private IndexPage() {
     }
 
-    private record Proc(String command, long samples) {
+    /** A process's command and samples summed over the store (mutable: 17,280 windows add to it). */
+    private static final class Proc {
+        String command;
+        long samples;
+
+        String command() {
+            return command;
+        }
+
+        long samples() {
+            return samples;
+        }
     }
 
     static String render(ProfileStore store, long nowMillis) {
         List<WindowSummary> windows = store.windows();
-        Map<Integer, Proc> procs = new TreeMap<>();
+        Map<Integer, Proc> all = new HashMap<>();
         TreeSet<String> vmStates = new TreeSet<>();
         for (WindowSummary w : windows) {
-            w.processes().forEach((pid, ps) -> procs.merge(pid, new Proc(ps.command(), ps.samples()),
-                    (a, b) -> new Proc(b.command(), a.samples() + b.samples())));
+            for (var e : w.processes().entrySet()) {
+                Proc p = all.computeIfAbsent(e.getKey(), k -> new Proc());
+                p.command = e.getValue().command();
+                p.samples += e.getValue().samples();
+            }
             vmStates.addAll(w.vmStates().keySet());
         }
+        Map<Integer, Proc> procs = new TreeMap<>(all);
         StringBuilder h = new StringBuilder(16_384);
         h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>moonwalk agent</title>")
                 .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
@@ -69,7 +85,7 @@ final class IndexPage {
         }
         h.append("</select></label><button type=\"submit\">Flame graph of the last "
                 + ViewQuery.DEFAULT_SPAN_MINUTES + " minutes</button></form>");
-        h.append("<script type=\"application/json\" id=\"timeline-data\">").append(TimelineData.json(windows, 0))
+        h.append("<script type=\"application/json\" id=\"timeline-data\">").append(TimelineData.json(windows, 0, false))
                 .append("</script><script>(function () {\n")
                 .append("var T = JSON.parse(document.getElementById('timeline-data').textContent);\n")
                 .append("moonwalkTimeline(document.getElementById('timeline'), T, null, function (from, to) {\n")

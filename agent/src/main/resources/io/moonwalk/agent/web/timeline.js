@@ -24,7 +24,7 @@ window.moonwalkTimeline = function (el, T, sel, onSelect) {
     series: series,
     axes: [{}, { label: 'samples/s', size: 56 }],
     legend: { live: true },
-    cursor: { drag: { x: true, y: false, setScale: false } },
+    cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'moonwalk' } },
     hooks: {
       drawClear: [function (u) {
         if (sel) {
@@ -43,4 +43,45 @@ window.moonwalkTimeline = function (el, T, sel, onSelect) {
   el.setAttribute('data-points', String(T.t.length));
   window.addEventListener('resize', function () { plot.setSize({ width: Math.max(el.clientWidth, 300), height: 170 }); });
   return plot;
+};
+
+// JIT health per interpreter VM on the timeline's buckets, one chart per meter, cursors synced with the
+// timeline: live traces, mcode bytes against the VM's limit (dashed), flushes per bucket.
+window.moonwalkJitCharts = function (el, T) {
+  'use strict';
+  if (!T.jit || !T.jit.length) { return; }
+  var colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+  var charts = [
+    { title: 'JIT traces', unit: 'traces', lines: function (vm, c) { return [[vm.vm + ' traces', vm.traces, c, null]]; } },
+    { title: 'mcode (dashed: maxmcode)', unit: 'KiB', lines: function (vm, c) {
+      var k = function (a) { return a.map(function (x) { return x == null ? null : x / 1024; }); };
+      return [[vm.vm + ' mcode', k(vm.mcode_bytes), c, null], [vm.vm + ' limit', k(vm.max_mcode_bytes), c, [6, 4]]];
+    } },
+    { title: 'JIT flushes per bucket', unit: 'flushes', lines: function (vm, c) { return [[vm.vm + ' flushes', vm.flushes, c, null]]; } }
+  ];
+  charts.forEach(function (ch, ci) {
+    var box = document.createElement('div');
+    box.className = 'jit-chart';
+    box.setAttribute('data-chart', String(ci));
+    el.appendChild(box);
+    var data = [T.t], series = [{}];
+    T.jit.forEach(function (vm, vi) {
+      ch.lines(vm, colors[vi % colors.length]).forEach(function (l) {
+        data.push(l[1]);
+        series.push({ label: l[0], stroke: l[2], width: 1.2, dash: l[3] || undefined });
+      });
+    });
+    var plot = new uPlot({
+      title: ch.title,
+      width: Math.max(el.clientWidth || 0, 300),
+      height: 130,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
+      scales: { x: { time: true } },
+      series: series,
+      axes: [{}, { label: ch.unit, size: 56 }],
+      cursor: { drag: { x: false, y: false }, sync: { key: 'moonwalk' } }
+    }, data, box);
+    window.addEventListener('resize', function () { plot.setSize({ width: Math.max(el.clientWidth, 300), height: 130 }); });
+  });
+  el.setAttribute('data-vms', String(T.jit.length));
 };

@@ -63,7 +63,12 @@ public final class StoreHarness {
         Random rnd = new Random(7);
         List<WindowSummary> distinct = new ArrayList<>();
         for (int i = 0; i < DISTINCT; i++) {
-            distinct.add(writer.write(busyWindow(first + i * WINDOW_MS, rnd)));
+            List<WindowSummary.VmHealth> health = new ArrayList<>();
+            for (int vm = 0; vm < WindowSummary.MAX_VMS; vm++) { // as many VMs as the store keeps
+                health.add(new WindowSummary.VmHealth((1000 + vm) + "/vm1", 100 + rnd.nextInt(900),
+                        65536f * (1 + rnd.nextInt(8)), 524288, i / 4));
+            }
+            distinct.add(writer.write(busyWindow(first + i * WINDOW_MS, rnd), health));
         }
         long bytes = 0;
         for (WindowSummary w : distinct) {

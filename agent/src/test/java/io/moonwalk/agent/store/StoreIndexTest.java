@@ -17,13 +17,19 @@ class StoreIndexTest {
         ProfileStoreTest.ManualClock clock = new ProfileStoreTest.ManualClock(1_000_000L);
         ProfileStore s = new ProfileStore(dir, 1 << 30, Duration.ofHours(1), clock);
         for (int i = 0; i < windows; i++) {
-            s.write(ProfileStoreTest.window(1_000_000L + i * 1000L, 2 + i));
+            s.write(ProfileStoreTest.window(1_000_000L + i * 1000L, 2 + i),
+                    List.of(new WindowSummary.VmHealth("202/vm1", 40 + i, 65536, 524288, 0),
+                            new WindowSummary.VmHealth("202/vm 2,=:%+\t", 3, 0.5f * i, 1e9f, i)));
         }
         return s;
     }
 
     private static ProfileStore reopen(Path dir) throws Exception {
         return new ProfileStore(dir, 1 << 30, Duration.ofHours(1), new ProfileStoreTest.ManualClock(1_010_000L));
+    }
+
+    private static List<WindowSummary> withoutVms(List<WindowSummary> ws) {
+        return ws.stream().map(w -> w.withVms(List.of())).toList();
     }
 
     @Test
@@ -43,7 +49,9 @@ class StoreIndexTest {
         ProfileStore s = filled(dir, 3);
         List<WindowSummary> before = s.windows();
         Files.delete(dir.resolve(StoreIndex.FILE));
-        assertThat(reopen(dir).windows()).isEqualTo(before);
+        // everything but the VM health comes back from the window files (health lives only in the index)
+        assertThat(reopen(dir).windows()).isEqualTo(withoutVms(before));
+        before = withoutVms(before);
         assertThat(Files.readAllLines(dir.resolve(StoreIndex.FILE))).hasSize(1 + 3);
         // now indexed: a broken window file no longer matters
         Files.write(s.file(before.get(0).startMillis(), before.get(0).durationMillis(), ProfileStore.PPROF), new byte[0]);
@@ -61,12 +69,14 @@ class StoreIndexTest {
                 "x".repeat(StoreIndex.MAX_LINE + 10), "1\t2\t3", "99\t1\t1\t1\t7:1:%zz\t", "\t\t\t\t\t",
                 "5\t1000\t1\t1\t" + "1:1:a,".repeat(40) + "\t"), StandardCharsets.UTF_8);
         ProfileStore again = reopen(dir);
-        assertThat(again.windows()).isEqualTo(before);
+        assertThat(again.windows().getFirst()).isEqualTo(before.getFirst().withVms(List.of())); // read from its file
+        assertThat(again.windows().subList(1, 3)).isEqualTo(before.subList(1, 3));
+        before = again.windows();
         // rewritten clean: header and one line per window
         assertThat(Files.readAllLines(index)).hasSize(1 + 3).first().isEqualTo(StoreIndex.HEADER);
         // a header of another version: every window is read back
         Files.writeString(index, "moonwalk-store-index\t99\n", StandardOpenOption.TRUNCATE_EXISTING);
-        assertThat(reopen(dir).windows()).isEqualTo(before);
+        assertThat(reopen(dir).windows()).isEqualTo(withoutVms(before));
     }
 
     @Test
