@@ -11,6 +11,7 @@ import io.moonwalk.agent.store.StoreHarness;
 import io.moonwalk.agent.store.WindowSummary;
 import io.moonwalk.frame.CodeMapping;
 import io.moonwalk.frame.Frame;
+import io.moonwalk.testfixtures.DevTools;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;

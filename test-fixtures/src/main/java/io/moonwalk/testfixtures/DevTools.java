@@ -1,6 +1,5 @@
-package io.moonwalk.agent.web;
+package io.moonwalk.testfixtures;
 
-import io.moonwalk.agent.output.HeadlessChromium;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -28,7 +27,8 @@ import java.util.stream.Stream;
  * Debian's headless Chromium driven over the DevTools protocol (JDK WebSocket, loopback only), so a
  * test can use a page as a person does: load, drag, click, and read what the page shows.
  */
-final class DevTools implements AutoCloseable {
+public final class DevTools implements AutoCloseable {
+    public static final String CHROMIUM = "/usr/bin/chromium";
     private static final Pattern LISTENING = Pattern.compile("DevTools listening on (ws://127\\.0\\.0\\.1:(\\d+)/\\S+)");
     private static final Pattern PAGE_WS = Pattern.compile("\"type\"\\s*:\\s*\"page\"[^}]*?\"webSocketDebuggerUrl\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern ID = Pattern.compile("^\\{\"id\":(\\d+),");
@@ -39,9 +39,9 @@ final class DevTools implements AutoCloseable {
     private final Map<Integer, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
     private int nextId = 1;
 
-    DevTools() throws Exception {
+    public DevTools() throws Exception {
         profileDir = Files.createTempDirectory("moonwalk-cdp-");
-        chromium = new ProcessBuilder(HeadlessChromium.BINARY, "--headless", "--no-sandbox", "--disable-gpu",
+        chromium = new ProcessBuilder(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--hide-scrollbars", "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0", "--user-data-dir=" + profileDir, "--window-size=1400,900",
@@ -91,7 +91,7 @@ final class DevTools implements AutoCloseable {
     }
 
     /** Sends a command; returns the raw JSON answer. */
-    synchronized String send(String method, String paramsJson) throws Exception {
+    public synchronized String send(String method, String paramsJson) throws Exception {
         int id = nextId++;
         CompletableFuture<String> f = new CompletableFuture<>();
         pending.put(id, f);
@@ -104,7 +104,7 @@ final class DevTools implements AutoCloseable {
     }
 
     /** Evaluates a JS expression whose value is a string (or is turned into one by String()). */
-    String eval(String expression) throws Exception {
+    public String eval(String expression) throws Exception {
         String answer = send("Runtime.evaluate", "{\"expression\":" + quote("String(" + expression + ")")
                 + ",\"returnByValue\":true}");
         if (answer.contains("\"exceptionDetails\"")) {
@@ -118,19 +118,19 @@ final class DevTools implements AutoCloseable {
     }
 
     /** Navigates and waits until the document has loaded and the page says it rendered. */
-    void open(String url) throws Exception {
+    public void open(String url) throws Exception {
         markPage();
         send("Page.navigate", "{\"url\":" + quote(url) + "}");
         awaitRendered();
     }
 
     /** Marks the current document, so {@link #awaitRendered()} waits for the next one. */
-    void markPage() throws Exception {
+    public void markPage() throws Exception {
         eval("window.__moonwalkOld = 1");
     }
 
     /** Waits until a new document (see {@link #markPage()}) has loaded and says it rendered. */
-    void awaitRendered() throws Exception {
+    public void awaitRendered() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         String state = "";
         while (System.nanoTime() < deadline) {
@@ -148,7 +148,7 @@ final class DevTools implements AutoCloseable {
     }
 
     /** A mouse drag from (x0, y) to (x1, y) in CSS pixels of the viewport. */
-    void drag(double x0, double x1, double y) throws Exception {
+    public void drag(double x0, double x1, double y) throws Exception {
         mouse("mouseMoved", x0, y, "none");
         mouse("mousePressed", x0, y, "left");
         for (int i = 1; i <= 10; i++) {
@@ -157,7 +157,7 @@ final class DevTools implements AutoCloseable {
         mouse("mouseReleased", x1, y, "left");
     }
 
-    void click(double x, double y) throws Exception {
+    public void click(double x, double y) throws Exception {
         mouse("mousePressed", x, y, "left");
         mouse("mouseReleased", x, y, "left");
     }
@@ -167,7 +167,7 @@ final class DevTools implements AutoCloseable {
                 + "\",\"buttons\":" + (button.equals("left") && !type.equals("mouseReleased") ? 1 : 0) + ",\"clickCount\":1}");
     }
 
-    void screenshot(Path png) throws Exception {
+    public void screenshot(Path png) throws Exception {
         String answer = send("Page.captureScreenshot", "{\"format\":\"png\",\"captureBeyondViewport\":true}");
         Matcher m = Pattern.compile("\"data\":\"([A-Za-z0-9+/=]+)\"").matcher(answer);
         if (!m.find()) {
@@ -177,7 +177,7 @@ final class DevTools implements AutoCloseable {
         Files.write(png, Base64.getDecoder().decode(m.group(1)));
     }
 
-    static String quote(String s) {
+    public static String quote(String s) {
         StringBuilder sb = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             if (c == '"' || c == '\\') {
