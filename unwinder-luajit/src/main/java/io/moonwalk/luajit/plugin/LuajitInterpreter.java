@@ -207,13 +207,16 @@ final class LuajitInterpreter implements Interpreter {
                 Map.of(), cache.misses()));
         m.add(Measurement.gauge("moonwalk.lua.proto.cache.entries", "protos cached", Map.of(), cache.entries()));
         List<JitHealth> health = jit.health();
-        m.addAll(healthSeries.measurements(health));
-        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health),
+        VmDiagnostics diag = VmDiagnostics.of(jit);
+        m.addAll(healthSeries.measurements(health, diag.heaps(), diag.aborts()));
+        m.addAll(diag.hostMeasurements());
+        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, diag),
                 List.of(files.fill(), jit.fill()));
     }
 
     /** The lines {@code record} prints about LuaJIT. */
-    private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health) {
+    private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health,
+            VmDiagnostics diag) {
         List<String> out = new ArrayList<>();
         if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
             out.add(String.format("lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
@@ -233,8 +236,10 @@ final class LuajitInterpreter implements Interpreter {
             out.add(String.format("luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d"
                     + " areas, flushes %d", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
+            out.addAll(diag.vmLines(h.pid(), h.g(), vmLabels));
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }
+        out.addAll(diag.processLines());
         routes.forEach((pid, r) -> out.add(String.format("luajit routes pid %d: %d pid_maps entries for %d mcode areas",
                 pid, r[0], r[1])));
         return out;
