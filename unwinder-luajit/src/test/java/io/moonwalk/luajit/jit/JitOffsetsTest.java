@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -49,21 +46,7 @@ class JitOffsetsTest {
     @CsvSource({"openresty-gc64,OPENRESTY_GC64,", "openresty-nogc64,OPENRESTY_32,-DLUAJIT_DISABLE_GC64",
             "upstream-gc64,UPSTREAM_GC64,", "upstream-nogc64,UPSTREAM_32,-DLUAJIT_DISABLE_GC64"})
     void derivedOffsetsEqualOffsetof(String build, String layoutName, String define) throws Exception {
-        Path src = JitTargets.fixtureRoot().resolve("build").resolve(build).resolve("src");
-        Path dir = Files.createTempDirectory("moonwalk-jitprobe");
-        Path c = dir.resolve("probe.c");
-        Files.writeString(c, PROBE);
-        Path exe = dir.resolve("probe");
-        if (define == null) {
-            JitTargets.run(120, "gcc", "-I" + src, c.toString(), "-o", exe.toString());
-        } else {
-            JitTargets.run(120, "gcc", define, "-I" + src, c.toString(), "-o", exe.toString());
-        }
-        Map<String, Long> truth = new HashMap<>();
-        for (String line : JitTargets.run(30, exe.toString()).split("\n")) {
-            String[] t = line.trim().split(" ");
-            truth.put(t[0], Long.parseLong(t[1]));
-        }
+        Map<String, Long> truth = JitTargets.compiledFacts(build, define, PROBE);
         LuajitLayout l = (LuajitLayout) KnownLayouts.class.getField(layoutName).get(null);
         JitOffsets o = JitOffsets.of(l);
         assertThat((long) o.flags()).isEqualTo(truth.get("flags"));
