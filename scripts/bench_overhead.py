@@ -9,7 +9,9 @@ samples per second, and wrk's throughput as a ratio to the no-profiler round of 
 
 Modes: none (wrk only), agent-19 / agent-99 (`moonwalk agent --hz N`, local store), perf-g
 (`perf record -F 99 -g -a`), perf-dwarf (`perf record -F 99 --call-graph dwarf -a`), idle-19 (the agent
-at 19 Hz with no load). Each agent round is a fresh agent: started, warmed up for --warmup seconds
+at 19 Hz with no load), procsN-HZ (the agent at HZ Hz on the whole host under the same load, with N extra
+small processes started for the round: every 10th a LuaJIT VM with compiled traces, the others sleep, cat,
+tail and sh, all blocked; the memory bound with many processes). Each agent round is a fresh agent: started, warmed up for --warmup seconds
 under the same load, then measured for --round seconds. Ends with one `moonwalk record` of the workload
 checking that worker samples in Lua reach ngx_http_lua_run_thread -> the Lua handler.
 
@@ -166,12 +168,43 @@ def metric(port, name):
     return total
 
 
-def run_agent(args, workload, hz, load, work, jvm_defaults=False):
+class ManyProcs:
+    """N small blocked processes for one round (LuaJIT every 10th, after compiling a few traces), killed after."""
+    LUA = "local s = 0 for i = 1, 300000 do s = s + i % 7 end for i = 1, 300000 do s = s + i % 5 end io.read()"
+
+    def __init__(self, n):
+        self.procs = []
+        kinds = [["sleep", "3600"], ["cat"], ["tail", "-f", "/dev/null"], ["sh", "-c", "read x"]]
+        try:
+            for i in range(n):
+                cmd = ["luajit", "-e", self.LUA] if i % 10 == 0 else kinds[i % len(kinds)]
+                self.procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                   stderr=subprocess.DEVNULL))
+        except Exception:
+            self.close()
+            raise
+        time.sleep(2)  # the LuaJIT ones compile their loops, then all block
+        alive = sum(p.poll() is None for p in self.procs)
+        if alive != n:
+            self.close()
+            raise SystemExit(f"procs mode: only {alive} of {n} extra processes are alive")
+
+    def close(self):
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+            if p.stdin:
+                p.stdin.close()
+
+
+def run_agent(args, workload, hz, load, work, jvm_defaults=False, extra_procs=0):
     port = free_port()
     store = tempfile.mkdtemp(dir=work, prefix="store-")
     cmd = [os.path.join(ROOT, "moonwalk"), "agent", "--hz", str(hz), "--store-dir", store,
            "--listen", f"127.0.0.1:{port}"]
-    if args.scope == "nginx":
+    many = ManyProcs(extra_procs) if extra_procs else None
+    if args.scope == "nginx" and not many:
         cmd += ["--pid", ",".join(map(str, workload.pids()))]
     env = dict(os.environ, MOONWALK_NO_BUILD="1")
     if jvm_defaults:
@@ -207,6 +240,8 @@ def run_agent(args, workload, hz, load, work, jvm_defaults=False):
             proc.kill()
             proc.wait()
         shutil.rmtree(store, ignore_errors=True)
+        if many:
+            many.close()
 
 
 def run_perf(args, workload, dwarf, work):
@@ -282,9 +317,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--round", type=int, default=30, help="measured seconds per mode per round")
     ap.add_argument("--warmup", type=int, default=40, help="seconds an agent runs under load before it is measured")
-    ap.add_argument("--modes", default="none,agent-19,agent-99,perf-g,perf-dwarf,idle-19,agent-19-jvmdefaults",
+    ap.add_argument("--modes", default="none,agent-19,agent-99,perf-g,perf-dwarf,idle-19,agent-19-jvmdefaults,procs500-19",
                     help="comma-separated: none, agent-HZ, agent-HZ-jvmdefaults (JVM defaults instead of "
-                         "deploy/jvm.options), idle-HZ (no load), perf-g, perf-dwarf")
+                         "deploy/jvm.options), idle-HZ (no load), procsN-HZ (whole host, N extra processes), perf-g, "
+                         "perf-dwarf")
     ap.add_argument("--scope", choices=["host", "nginx"], default="host",
                     help="agent samples the whole host, or only nginx (--pid; for a shared machine)")
     ap.add_argument("--record", type=int, default=20, help="seconds of the fidelity `moonwalk record` (0: skip)")
@@ -312,6 +348,9 @@ def main():
                     res = run_agent(args, workload, int(hz), True, work, jvm_defaults=variant == "jvmdefaults")
                 elif m.startswith("idle-"):
                     res = run_agent(args, workload, int(m[5:]), False, work)
+                elif m.startswith("procs"):
+                    n, _, hz = m[5:].partition("-")
+                    res = run_agent(args, workload, int(hz), True, work, extra_procs=int(n))
                 elif m == "perf-g":
                     res = run_perf(args, workload, False, work)
                 elif m == "perf-dwarf":

@@ -37,7 +37,9 @@ enum mw_event_type {
  * GCproto of the function whose frame the trace runs in (g->jit_base); extra word 1 = bytecode index
  * (low 32 bits, the trace's start pc when the trace started in this function, else MW_LUA_PC_UNKNOWN) |
  * trace number << 32 (0: vmstate named no trace holding the PC) | 1 << 48 for a side trace; word 2 =
- * the proto's fingerprint; word 3 = the trace's start GCproto (0 unknown); word 4 = its fingerprint.
+ * the proto's fingerprint; word 3 = the trace's start GCproto (0 unknown); word 4 = its fingerprint; word 5 =
+ * the GCtrace (0: none matched); word 6 = the PC inside the trace's mcode (for a return address, the byte
+ * before it): the agent maps (trace, PC) to the snapshot covering it and so to the frames inlined above.
  * The positions and widths are enum mw_frame_bits; io.moonwalk.bpf.layout.RecordLayout mirrors them.
  */
 enum mw_frame_kind {
@@ -62,6 +64,7 @@ enum mw_frame_bits {
 	MW_LUA_JIT_SIDE_BIT = 48,      /* LUA_JIT word 1: a side trace */
 	MW_LUA_C_FFID_SHIFT = 48,      /* LUA_C word 1: the function's ffid, above the C entry point */
 	MW_LUA_C_FFID_BITS = 8,
+	MW_LUA_JIT_EXTRA_WORDS = 6,    /* LUA_JIT: extra words after the first */
 };
 
 #define MW_FRAME_PAYLOAD_MASK ((1ULL << MW_FRAME_PAYLOAD_BITS) - 1)

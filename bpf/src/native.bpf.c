@@ -73,8 +73,13 @@ int mw_walk(struct bpf_perf_event_data *ctx)
 	if (!s || !st)
 		return 0;
 	r = mw_walk_frames(st, s->frames);
-	/* a leaf PC in no mapping may be trace code of a LuaJIT VM the agent has not routed yet */
-	if (r == MW_ERR_NO_MAPPING && st->user_frames == 1 && !st->return_addr &&
+	/*
+	 * a PC in no mapping may be trace code of a LuaJIT VM the agent has not routed yet (a fresh mcode area is
+	 * filled top-down and routed at the next sync, up to a second later): the leaf, or the return address of a
+	 * C function the trace called (lj_vm_modi, a runtime helper), which keeps the trace's r14 (callee-saved;
+	 * a helper that reused it gives a g that does not validate)
+	 */
+	if (r == MW_ERR_NO_MAPPING && st->user_frames <= 2 && (st->user_frames == 1) != st->return_addr &&
 	    mw_luajit_hook_unrouted_leaf(st->pid, mw_find_mapping(st->pid, 0)) == MW_STEP_LUAJIT)
 		r = MW_STEP_LUAJIT;
 	if (r == MW_STEP_CONTINUE) {

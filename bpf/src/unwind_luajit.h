@@ -426,19 +426,27 @@ MW_INLINE int mw_lua_emit(struct mw_walk_state *st, struct mw_lua_walk *lw, __u6
 			idx = (lw->jit_startpc - bc) >> 2;
 		w1 = idx | (__u64)(jl & ((1U << MW_LUA_JIT_TRACENO_BITS) - 1)) << MW_LUA_JIT_TRACENO_SHIFT |
 		     ((jl & MW_LJ_JIT_SIDE) ? MW_LUA_JIT_SIDE : 0);
-		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_JIT, 4, pt), 5);
+		r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA_JIT, MW_LUA_JIT_EXTRA_WORDS, pt),
+			       MW_LUA_JIT_EXTRA_WORDS + 1);
 		if (r)
 			return r;
-		r = mw_lua_put(st, frames, w1, 4);
+		r = mw_lua_put(st, frames, w1, 6);
 		if (r)
 			return r;
-		r = mw_lua_put(st, frames, mw_proto_fingerprint(lj, lw->hdr, pt), 3);
+		r = mw_lua_put(st, frames, mw_proto_fingerprint(lj, lw->hdr, pt), 5);
 		if (r)
 			return r;
-		r = mw_lua_put(st, frames, lw->jit_startpt, 2);
+		r = mw_lua_put(st, frames, lw->jit_startpt, 4);
 		if (r)
 			return r;
-		return mw_lua_put(st, frames, lw->jit_start_fp, 1);
+		r = mw_lua_put(st, frames, lw->jit_start_fp, 3);
+		if (r)
+			return r;
+		/* the trace and the PC in its mcode: the agent finds the snapshot covering it (inlined frames) */
+		r = mw_lua_put(st, frames, lw->jit_trace & MW_FRAME_ADDR_MASK, 2);
+		if (r)
+			return r;
+		return mw_lua_put(st, frames, lw->jit_pc & MW_FRAME_ADDR_MASK, 1);
 	}
 	r = mw_lua_put(st, frames, mw_lua_word(MW_FRAME_LUA, 2, pt), 3);
 	if (r)
@@ -588,7 +596,7 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 {
 	const struct mw_luajit_file *lj = &lw->lj;
 	__u64 g = lw->jit_g, pc = st->return_addr ? st->rip - 1 : st->rip;
-	__u64 L, cf = 0, cframe, cfa, cfa_vm, base, tarr, T;
+	__u64 L, cf = 0, cframe, cfa, cfa_vm, base, tarr, T = 0;
 	__u64 mcode = 0, startpt = 0, startpc = 0;
 	__u32 sizetrace = 0, szmcode = 0, traceno = 0, jl = 0;
 	__u16 spadjust = 0, root = 0;
@@ -652,6 +660,8 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 	lw->cframe = cfa - lj->interp_cfa;
 	lw->jit_startpt = startpt;
 	lw->jit_startpc = startpc;
+	lw->jit_trace = matched ? T : 0;
+	lw->jit_pc = pc;
 	lw->jit_start_fp = 0;
 	if (startpt && lj->pt_size <= MW_LJ_HDR_BYTES && lj->pt_size >= 16 &&
 	    !MW_READ_USER(lw->hdr, MW_LJ_HDR_BYTES, startpt))

@@ -75,6 +75,8 @@ struct mw_lua_walk {
 	__u64 jit_startpt;  /* GCproto the matched trace started in, 0 unknown */
 	__u64 jit_start_fp; /* its fingerprint */
 	__u64 jit_startpc;  /* BCIns * the trace starts at */
+	__u64 jit_trace;    /* the matched GCtrace, 0 none */
+	__u64 jit_pc;       /* the PC in its mcode (the byte before a return address) */
 	__u32 jit_leaf;     /* the next emitted Lua frame is the trace's frame: traceno | side << 16 | 1 << 31 */
 	__u32 jit_boot;     /* jit_g came from r14 of an unrouted leaf: accept only a matching trace */
 	struct mw_luajit_file lj;

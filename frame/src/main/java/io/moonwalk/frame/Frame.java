@@ -20,10 +20,12 @@ import java.util.Objects;
  *                  error frames. Native frames other than the leaf carry the return address
  * @param mapping   the mapped file {@code address} lies in, or {@link CodeMapping#NONE}
  * @param jit       an interpreted frame running inside code the runtime compiled (a LuaJIT trace)
+ * @param inlined   a compiled frame the compiler inlined into its caller's code: the runtime never built it,
+ *                  it was recovered from the compiler's own records (LuaJIT trace snapshots); implies {@code jit}
  * @param runtime   the runtime of an interpreted frame ({@code luajit}); empty for other kinds
  */
 public record Frame(FrameKind kind, String function, String file, int line, int startLine, long address,
-                    CodeMapping mapping, boolean jit, String runtime) {
+                    CodeMapping mapping, boolean jit, boolean inlined, String runtime) {
     /** The frame's position in its source is not known (e.g. the bytecode index was not sampled). */
     public static final int LINE_UNKNOWN = 0;
     /** The code carries no line information (Lua bytecode stripped of debug info). */
@@ -41,33 +43,41 @@ public record Frame(FrameKind kind, String function, String file, int line, int 
         if (jit && kind != FrameKind.INTERPRETED) {
             throw new IllegalArgumentException("only interpreted frames run in compiled code, not " + kind);
         }
+        if (inlined && !jit) {
+            throw new IllegalArgumentException("only frames in compiled code are inlined");
+        }
     }
 
     /** A kernel frame; {@code symbol} empty when kallsyms has no symbol for the address. */
     public static Frame kernel(String symbol, long address, CodeMapping mapping) {
-        return new Frame(FrameKind.KERNEL, symbol, "", LINE_UNKNOWN, 0, address, mapping, false, "");
+        return new Frame(FrameKind.KERNEL, symbol, "", LINE_UNKNOWN, 0, address, mapping, false, false, "");
     }
 
     /** A native frame; {@code symbol} empty when unresolved (stripped file, between functions, unknown file). */
     public static Frame nativeCode(String symbol, long address, CodeMapping mapping) {
-        return new Frame(FrameKind.NATIVE, symbol, "", LINE_UNKNOWN, 0, address, mapping, false, "");
+        return new Frame(FrameKind.NATIVE, symbol, "", LINE_UNKNOWN, 0, address, mapping, false, false, "");
     }
 
     /** A frame of an interpreted function; {@code file} empty for built-ins. */
     public static Frame interpreted(String runtime, String function, String file, int line, int startLine,
                                     boolean jit) {
-        return new Frame(FrameKind.INTERPRETED, function, file, line, startLine, 0, CodeMapping.NONE, jit, runtime);
+        return new Frame(FrameKind.INTERPRETED, function, file, line, startLine, 0, CodeMapping.NONE, jit, false, runtime);
     }
 
     /** An explicit marker, e.g. {@code [unwind error: depth limit]}. */
     public static Frame error(String marker) {
-        return new Frame(FrameKind.ERROR, marker, "", LINE_UNKNOWN, 0, 0, CodeMapping.NONE, false, "");
+        return new Frame(FrameKind.ERROR, marker, "", LINE_UNKNOWN, 0, 0, CodeMapping.NONE, false, false, "");
     }
 
     /** The same frame, run by the interpreter ({@code false}) or inside compiled code ({@code true}). */
     public Frame withJit(boolean compiled) {
         return compiled == jit ? this : new Frame(kind, function, file, line, startLine, address, mapping, compiled,
-                runtime);
+                inlined && compiled, runtime);
+    }
+
+    /** The same frame in compiled code, inlined into its caller's code by the compiler. */
+    public Frame asInlined() {
+        return inlined ? this : new Frame(kind, function, file, line, startLine, address, mapping, true, true, runtime);
     }
 
     /** Whether the function is known by name (false: only an address is known). */
@@ -104,13 +114,13 @@ public record Frame(FrameKind kind, String function, String file, int line, int 
     }
 
     /**
-     * The label of folded stacks and flame graphs: {@link #displayName()} with {@code _[k]} for kernel frames and
-     * {@code _[j]} for interpreted frames in compiled code.
+     * The label of folded stacks and flame graphs: {@link #displayName()} with {@code _[k]} for kernel frames,
+     * {@code _[j]} for interpreted frames in compiled code and {@code _[i]} for those inlined there.
      */
     public String label() {
         return switch (kind) {
             case KERNEL -> displayName() + "_[k]";
-            case INTERPRETED -> jit ? displayName() + "_[j]" : displayName();
+            case INTERPRETED -> inlined ? displayName() + "_[i]" : jit ? displayName() + "_[j]" : displayName();
             default -> displayName();
         };
     }

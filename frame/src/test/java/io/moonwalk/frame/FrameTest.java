@@ -36,10 +36,23 @@ class FrameTest {
 
     @Test
     void onlyInterpretedFramesRunCompiled() {
-        assertThatThrownBy(() -> new Frame(FrameKind.NATIVE, "f", "", 0, 0, 1, CodeMapping.NONE, true, ""))
+        assertThatThrownBy(() -> new Frame(FrameKind.NATIVE, "f", "", 0, 0, 1, CodeMapping.NONE, true, false, ""))
                 .isInstanceOf(IllegalArgumentException.class);
         Frame f = Frame.interpreted("luajit", "f", "a.lua", 3, 1, false);
         assertThat(f.withJit(true).jit()).isTrue();
         assertThat(f.withJit(true).withJit(false)).isEqualTo(f);
+    }
+
+    @Test
+    void inlinedFramesAreCompiledAndLabelledApart() {
+        assertThatThrownBy(() -> new Frame(FrameKind.INTERPRETED, "f", "a.lua", 0, 0, 0, CodeMapping.NONE, false, true,
+                "luajit")).isInstanceOf(IllegalArgumentException.class);
+        Frame f = Frame.interpreted("luajit", "c", "a.lua", 7, 5, false);
+        Frame in = f.asInlined();
+        assertThat(in.jit()).isTrue();
+        assertThat(in.inlined()).isTrue();
+        assertThat(in.label()).isEqualTo("c (a.lua:7)_[i]");
+        assertThat(f.withJit(true).label()).isEqualTo("c (a.lua:7)_[j]");
+        assertThat(in.withJit(false).inlined()).as("leaving compiled code drops the inlined mark").isFalse();
     }
 }

@@ -68,7 +68,8 @@ class LuajitMultiVmIT {
                 samplesOf.merge(vm, e.count(), Long::sum);
             }
             System.out.printf("multivm: %d Lua samples; per VM label: samples %s, files %s%n%s", lua, samplesOf,
-                    filesOf, r.stderr().lines().filter(l -> l.contains("luajit vm") || l.contains("luajit routes"))
+                    filesOf, r.stderr().lines().filter(l -> l.contains("luajit vm") || l.contains("luajit routes")
+                            || l.contains("luajit gc"))
                             .map(l -> l + "\n").reduce("", String::concat));
             assertThat(filesOf).as("one label per VM").hasSize(FILES.size());
             for (Set<String> files : filesOf.values()) {
@@ -80,6 +81,11 @@ class LuajitMultiVmIT {
             }
             assertThat(r.stderr().lines().filter(l -> l.startsWith("  luajit vm pid " + host.pid())).count())
                     .as("record's summary has a health line per VM").isEqualTo(FILES.size());
+            List<String> gcLines = r.stderr().lines().filter(l -> l.startsWith("  luajit gc pid " + host.pid() + " vm"))
+                    .toList();
+            assertThat(gcLines).as("record's summary has a GC heap line per VM").hasSize(FILES.size());
+            assertThat(gcLines).allSatisfy(l -> assertThat(l).matches(
+                    "  luajit gc pid \\d+ vm\\d+: heap [1-9]\\d* KB, next step at \\d+ KB, phase [a-z]+"));
         } finally {
             host.getOutputStream().write("quit\n".getBytes(StandardCharsets.UTF_8));
             host.getOutputStream().close();

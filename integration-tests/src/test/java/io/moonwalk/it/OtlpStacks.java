@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * Decodes received requests the way a receiver would, through the dictionary only: per process the
- * stacks as folded text (root first, kernel frames {@code _[k]}, compiled Lua {@code _[j]}, as
+ * stacks as folded text (root first, kernel frames {@code _[k]}, compiled Lua {@code _[j]}, inlined {@code _[i]}, as
  * {@code record} labels them) with their counts.
  */
 final class OtlpStacks {
@@ -93,7 +93,7 @@ final class OtlpStacks {
 
     /**
      * The frame a location describes, from its own fields (function, file, start line, line, address, mapping,
-     * frame type, {@code luajit.compiled}): what a backend sees.
+     * frame type, {@code luajit.compiled}, {@code luajit.inlined}): what a backend sees.
      */
     static Frame frame(ProfilesDictionary d, Location l) {
         CodeMapping mapping = CodeMapping.NONE;
@@ -121,17 +121,24 @@ final class OtlpStacks {
             line = (int) l.getLines(0).getLine();
         }
         boolean compiled = false;
+        boolean inlined = false;
         for (int a : l.getAttributeIndicesList()) {
             KeyValueAndUnit kv = d.getAttributeTable(a);
             if (d.getStringTable(kv.getKeyStrindex()).equals("luajit.compiled")) {
                 compiled = kv.getValue().getBoolValue();
+            } else if (d.getStringTable(kv.getKeyStrindex()).equals("luajit.inlined")) {
+                inlined = kv.getValue().getBoolValue();
             }
         }
+        boolean inlinedLua = inlined;
         return switch (frameType(d, l)) {
             case "kernel" -> Frame.kernel(name, l.getAddress(), mapping);
             case "native" -> Frame.nativeCode(name, l.getAddress(), mapping);
             case "abort-marker" -> Frame.error(name);
-            default -> Frame.interpreted(frameType(d, l), name, file, line, startLine, compiled);
+            default -> {
+                Frame lua = Frame.interpreted(frameType(d, l), name, file, line, startLine, compiled || inlinedLua);
+                yield inlinedLua ? lua.asInlined() : lua;
+            }
         };
     }
 

@@ -1,6 +1,7 @@
 package io.moonwalk.interpreter;
 
 import io.moonwalk.frame.Frame;
+import java.util.List;
 
 /** One process running the interpreter (the per-process instance of the plugin shape). */
 public interface InterpreterProcess {
@@ -17,4 +18,14 @@ public interface InterpreterProcess {
      * just leafward of it, {@code afterNative}). Window end.
      */
     Frame frame(FrameWords stack, int i, boolean afterNative, NativeNames natives);
+
+    /**
+     * The frames of the frame whose first word is {@code stack.word(i)}, leaf first: usually {@link #frame} alone,
+     * more when compiled code holds calls the compiler inlined (their frames exist only in its records), none when
+     * the frame is shown elsewhere. The list is not modified by the caller. Window end.
+     */
+    default List<Frame> frames(FrameWords stack, int i, boolean afterNative, NativeNames natives) {
+        Frame f = frame(stack, i, afterNative, natives);
+        return f == null ? List.of() : List.of(f);
+    }
 }

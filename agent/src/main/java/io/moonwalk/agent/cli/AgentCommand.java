@@ -25,6 +25,7 @@ import io.moonwalk.agent.metrics.MetricsPushSettings;
 import io.moonwalk.agent.metrics.MicrometerMetricProducer;
 import io.moonwalk.agent.metrics.OtlpMetricsExporter;
 import io.moonwalk.agent.metrics.SdkMetricExporters;
+import io.moonwalk.agent.session.SessionStats;
 import io.moonwalk.agent.store.ProfileStore;
 import io.moonwalk.agent.web.AgentHttpServer;
 import io.moonwalk.interpreter.InterpreterPlugin;
@@ -42,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -223,6 +225,7 @@ public final class AgentCommand implements Callable<Integer> {
         long startEpochNanos = System.currentTimeMillis() * 1_000_000L;
         AgentMetrics metrics = new AgentMetrics();
         List<WindowSink> sinks = new ArrayList<>();
+        AtomicReference<Agent> agentRef = new AtomicReference<>();
         ProfileStore store = null;
         if (storing) {
             try {
@@ -230,7 +233,11 @@ public final class AgentCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new UsageProblem("cannot use --store-dir " + storeDir + ": " + e.getMessage());
             }
-            sinks.add(new StoreSink(store));
+            // the agent is built below; the sink asks it for the VMs' health at each window
+            sinks.add(new StoreSink(store, () -> {
+                Agent a = agentRef.get();
+                return a == null ? SessionStats.NONE : a.stats();
+            }));
             metrics.bindStore(store);
         }
         if (otlpConfig != null) {
@@ -249,6 +256,7 @@ public final class AgentCommand implements Callable<Integer> {
                 new ProcessSelector(new LinkedHashSet<>(exes), new LinkedHashSet<>(containers), cgroups),
                 interval, jitter, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, shutdownTimeout);
         Agent agent = new Agent(options, worker);
+        agentRef.set(agent);
         metrics.bindAgent(agent);
         Readiness readiness = new Readiness(agent);
         OtlpMetricsExporter metricsPush = null;

@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The continuous profiling loop: open a {@link Session}, drain it every {@value #DRAIN_MILLIS} ms, cut a window
+ * The continuous profiling loop: open a {@link Session}, drain it every {@value #DRAIN_MILLIS} ms ({@value #IDLE_DRAIN_MILLIS} ms after a drain that found nothing), cut a window
  * every interval (with jitter): the {@link WindowNamer} names it on its own thread and hands it to the
  * {@link WindowWorker}, until {@link #requestStop()}. On stop the BPF
  * programs are detached first, then the last window is delivered within the shutdown bound.
@@ -20,6 +20,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Agent {
     static final long DRAIN_MILLIS = 200;
+    /**
+     * After a drain that found nothing, the next one waits this long: an idle host (or idle targets) wakes the
+     * drain thread once a second instead of five times, and the first busy second after idling fits the ring
+     * buffer many times over. Below {@code Readiness.MAX_DRAIN_AGE_NANOS}.
+     */
+    static final long IDLE_DRAIN_MILLIS = 1000;
 
     private final AgentOptions options;
     private final WindowWorker worker;
@@ -73,10 +79,12 @@ public final class Agent {
             onAttached.run();
             WindowNamer namer = new WindowNamer(s, worker, (d, n) -> windowListener.windowClosed(d, n));
             long windowEnd = System.nanoTime() + options.nextWindowNanos(ThreadLocalRandom.current().nextDouble());
+            int drained = 1;
             try {
                 while (!stopping) {
                     long now = System.nanoTime();
-                    long wait = Math.min(TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS), Math.max(0, windowEnd - now));
+                    long interval = TimeUnit.MILLISECONDS.toNanos(drained == 0 ? IDLE_DRAIN_MILLIS : DRAIN_MILLIS);
+                    long wait = Math.min(interval, Math.max(0, windowEnd - now));
                     try {
                         if (stop.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
                             break;
@@ -85,7 +93,7 @@ public final class Agent {
                         Thread.currentThread().interrupt();
                         break;
                     }
-                    s.drain();
+                    drained = s.drain();
                     now = System.nanoTime();
                     if (now >= windowEnd) {
                         namer.cut(); // named on the namer's thread: this one goes back to draining

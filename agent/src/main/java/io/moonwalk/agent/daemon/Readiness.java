@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * (receiver down, disk full) is not a reason to restart and only fails {@code /readyz}.
  */
 public final class Readiness {
-    /** The drain runs every 200 ms; this much silence means the loop is stuck. */
+    /** The drain runs every 200 ms (every second while nothing arrives); this much silence means the loop is stuck. */
     static final long MAX_DRAIN_AGE_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Workers beat at least every second; this much silence makes the agent unready. */
     static final long READY_QUIET_NANOS = TimeUnit.SECONDS.toNanos(10);

@@ -1,16 +1,27 @@
 package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.session.SessionStats;
 import io.moonwalk.agent.store.ProfileStore;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.function.Supplier;
 
-/** Windows go to the rolling {@link ProfileStore} on local disk. */
+/**
+ * Windows go to the rolling {@link ProfileStore} on local disk, each with the interpreter VMs'
+ * health at the time it is written ({@link VmGauges}) for the web view's JIT health charts.
+ */
 public final class StoreSink implements WindowSink {
     private final ProfileStore store;
+    private final Supplier<SessionStats> stats;
 
     public StoreSink(ProfileStore store) {
+        this(store, () -> SessionStats.NONE);
+    }
+
+    public StoreSink(ProfileStore store, Supplier<SessionStats> stats) {
         this.store = store;
+        this.stats = stats;
     }
 
     @Override
@@ -20,7 +31,7 @@ public final class StoreSink implements WindowSink {
 
     @Override
     public void accept(Profile window) throws IOException {
-        store.write(window);
+        store.write(window, VmGauges.of(stats.get().interpreters()));
     }
 
     @Override

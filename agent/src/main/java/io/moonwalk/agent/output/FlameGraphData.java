@@ -16,15 +16,18 @@ import java.util.TreeMap;
  * only node totals lets the page filter by label and recompute totals without the raw stacks.
  *
  * <p>Shape: {@code {version, tool, startEpochNanos, durationNanos, periodNanos, totalSamples,
- * kinds[], strings[], frames:{name[], kind[], module[]}, nodes:{parent[], frame[]},
- * labelSets:[[key, value, ...]], entries:{node[], labels[], count[]}}}; names and modules are
- * indexes into {@code strings}, kinds into {@code kinds}. Node 0 is the root "all" (frame -1); its
- * children are the processes.
+ * kinds[], strings[], frames:{name[], kind[], module[], group[]}, nodes:{parent[], frame[]},
+ * labelSets:[[key, value, ...]], entries:{node[], labels[], count[], side[]}}}; names, modules and
+ * groups are indexes into {@code strings}, kinds into {@code kinds}. Node 0 is the root "all"
+ * (frame -1); its children are the processes. A process frame's {@code group} names what the page
+ * merges it with by default (its executable's base name, or its command, plus its container); other
+ * frames have -1. {@code side} is present only in a diff: 0 for the comparison's entries, 1 for the
+ * baseline's.
  */
 final class FlameGraphData {
     static final int VERSION = 1;
     /** Kind names in the page's order; index = frame kind in the JSON. */
-    static final String[] KINDS = {"process", "kernel", "native", "lua", "lua_jit", "error"};
+    static final String[] KINDS = {"process", "kernel", "native", "lua", "lua_jit", "error", "lua_inlined"};
 
     private final Map<String, Integer> strings = new HashMap<>();
     private final StringBuilder stringJson = new StringBuilder();
@@ -34,6 +37,9 @@ final class FlameGraphData {
     private final IntList frameName = new IntList();
     private final IntList frameKind = new IntList();
     private final IntList frameModule = new IntList();
+    private final IntList frameGroup = new IntList();
+    private final IntList entrySide = new IntList();
+    private int side;
     /** (parent << 32 | frame) -> node. */
     private final Map<Long, Integer> children = new HashMap<>();
     private final IntList nodeParent = new IntList();
@@ -54,11 +60,22 @@ final class FlameGraphData {
 
     /** The page data for {@code profile} as script-safe JSON. */
     static String toJson(Profile profile) {
+        return toJson(profile, null);
+    }
+
+    /** As {@link #toJson(Profile)}, plus the baseline's entries (side 1) when {@code baseline} is not null. */
+    static String toJson(Profile profile, Profile baseline) {
         FlameGraphData d = new FlameGraphData();
         for (Profile.Entry e : profile.entries()) {
             d.add(e);
         }
-        return d.json(profile);
+        if (baseline != null) {
+            d.side = 1;
+            for (Profile.Entry e : baseline.entries()) {
+                d.add(e);
+            }
+        }
+        return d.json(profile, baseline != null);
     }
 
     private void add(Profile.Entry e) {
@@ -72,6 +89,11 @@ final class FlameGraphData {
         String command = e.process().command().isEmpty() ? "[unknown]" : e.process().command();
         String container = e.process().containerId().isEmpty() ? "" : ", container " + e.process().shortContainerId();
         int node = child(0, frame(0, command + " (pid " + e.process().pid() + container + ")", e.process().executable()));
+        if (frameGroup.get(nodeFrame.get(node)) < 0) {
+            String exe = e.process().executable();
+            String base = exe.isEmpty() ? command : exe.substring(exe.lastIndexOf('/') + 1);
+            frameGroup.set(nodeFrame.get(node), string(base + (container.isEmpty() ? "" : " (" + container.substring(2) + ")")));
+        }
         for (Frame f : e.frames()) {
             Integer id = frameIds.get(f);
             if (id == null) {
@@ -101,6 +123,7 @@ final class FlameGraphData {
         int index = entryNode.size();
         entryNode.add(node);
         entryLabels.add(set);
+        entrySide.add(side);
         if (index == entryCount.length) {
             entryCount = Arrays.copyOf(entryCount, index * 2);
         }
@@ -111,7 +134,7 @@ final class FlameGraphData {
         return switch (f.kind()) {
             case KERNEL -> 1;
             case NATIVE -> 2;
-            case INTERPRETED -> f.jit() ? 4 : 3;
+            case INTERPRETED -> f.inlined() ? 6 : f.jit() ? 4 : 3;
             case ERROR -> 5;
         };
     }
@@ -130,6 +153,7 @@ final class FlameGraphData {
             frameName.add(string(label));
             frameKind.add(kind);
             frameModule.add(string(module));
+            frameGroup.add(-1);
         }
         return id;
     }
@@ -159,10 +183,12 @@ final class FlameGraphData {
         return id;
     }
 
-    private String json(Profile p) {
+    private String json(Profile p, boolean diff) {
         long total = 0;
         for (int i = 0; i < entryNode.size(); i++) {
-            total = Math.addExact(total, entryCount[i]);
+            if (entrySide.get(i) == 0) { // a diff's total is the comparison's
+                total = Math.addExact(total, entryCount[i]);
+            }
         }
         StringBuilder sb = new StringBuilder(stringJson.length() + 16 * nodeParent.size() + 24 * entryNode.size() + 1024);
         sb.append("{\"version\":").append(VERSION)
@@ -171,7 +197,11 @@ final class FlameGraphData {
                 .append(",\"durationNanos\":").append(p.durationNanos())
                 .append(",\"periodNanos\":").append(p.periodNanos())
                 .append(",\"totalSamples\":").append(total)
-                .append(",\"kinds\":[");
+                .append(",\"sampleType\":");
+        ScriptSafeJson.appendString(sb, p.sampleType().type());
+        sb.append(",\"sampleUnit\":");
+        ScriptSafeJson.appendString(sb, p.sampleType().unit());
+        sb.append(",\"kinds\":[");
         for (int i = 0; i < KINDS.length; i++) {
             sb.append(i == 0 ? "" : ",");
             ScriptSafeJson.appendString(sb, KINDS[i]);
@@ -182,6 +212,8 @@ final class FlameGraphData {
         frameKind.appendJson(sb);
         sb.append(",\"module\":");
         frameModule.appendJson(sb);
+        sb.append(",\"group\":");
+        frameGroup.appendJson(sb);
         sb.append("},\n\"nodes\":{\"parent\":");
         nodeParent.appendJson(sb);
         sb.append(",\"frame\":");
@@ -194,7 +226,12 @@ final class FlameGraphData {
         for (int i = 0; i < entryNode.size(); i++) {
             sb.append(i == 0 ? "" : ",").append(entryCount[i]);
         }
-        sb.append("]}}");
+        sb.append(']');
+        if (diff) {
+            sb.append(",\"side\":");
+            entrySide.appendJson(sb);
+        }
+        sb.append("}}");
         return sb.toString();
     }
 
@@ -212,6 +249,14 @@ final class FlameGraphData {
 
         int size() {
             return size;
+        }
+
+        int get(int i) {
+            return values[i];
+        }
+
+        void set(int i, int v) {
+            values[i] = v;
         }
 
         void appendJson(StringBuilder sb) {

@@ -2,6 +2,7 @@ package io.moonwalk.agent.output;
 
 import com.google.perftools.profiles.ProfileProto;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.profile.SampleType;
 import io.moonwalk.frame.CodeMapping;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.frame.FrameKind;
@@ -72,10 +73,15 @@ public final class PprofWriter implements ProfileWriter {
         }
 
         ProfileProto.Profile build(Profile profile) {
-            out.addSampleType(valueType("samples", "count"));
-            out.addSampleType(valueType("cpu", "nanoseconds"));
-            out.setPeriodType(valueType("cpu", "nanoseconds"));
-            out.setPeriod(profile.periodNanos());
+            SampleType type = profile.sampleType();
+            boolean periodic = type.periodic();
+            out.addSampleType(valueType(type.type(), type.unit()));
+            if (periodic) {
+                // sampled CPU time also as nanoseconds (count x period), as perf and Go's profiles give it
+                out.addSampleType(valueType("cpu", "nanoseconds"));
+                out.setPeriodType(valueType("cpu", "nanoseconds"));
+                out.setPeriod(profile.periodNanos());
+            }
             out.setTimeNanos(profile.startEpochNanos());
             out.setDurationNanos(profile.durationNanos());
             out.addComment(string("moonwalk"));
@@ -96,7 +102,9 @@ public final class PprofWriter implements ProfileWriter {
                     s.addLocationId(location(frames.get(i)));
                 }
                 s.addValue(e.count());
-                s.addValue(Math.multiplyExact(e.count(), period));
+                if (periodic) {
+                    s.addValue(Math.multiplyExact(e.count(), period));
+                }
                 s.addLabel(ProfileProto.Label.newBuilder().setKey(pidKey).setNum(e.process().pid()));
                 s.addLabel(strLabel(processKey, e.process().command()));
                 s.addLabel(strLabel(threadKey, e.threadName()));
@@ -147,7 +155,7 @@ public final class PprofWriter implements ProfileWriter {
                 String name = frame.hasFunction() ? frame.function() : "[unknown]";
                 String systemName = switch (frame.kind()) {
                     case KERNEL -> name + "_[k]";
-                    case INTERPRETED -> frame.jit() ? name + "_[j]" : name;
+                    case INTERPRETED -> frame.inlined() ? name + "_[i]" : frame.jit() ? name + "_[j]" : name;
                     default -> name;
                 };
                 long functionId = function(new FunctionKey(name, systemName, frame.file(), frame.startLine()));

@@ -6,13 +6,13 @@ package io.moonwalk.agent.output;
  * an escape, so no frame name can close the script element ({@code </script>}), open a comment
  * ({@code <!--}) or end the JSON string, whatever bytes the symbolizer read from a target.
  */
-final class ScriptSafeJson {
+public final class ScriptSafeJson {
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private ScriptSafeJson() {
     }
 
-    static void appendString(StringBuilder sb, String s) {
+    public static void appendString(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -20,7 +20,7 @@ import java.util.zip.GZIPInputStream;
  * Reads a stored window back from the pprof file {@link io.moonwalk.agent.output.PprofWriter}
  * wrote, recovering the model: process ({@code pid}, {@code process} labels), thread, labels and
  * frames from their fields (function, file, start line, line, address, mapping). The kind comes from
- * where the writer put it: kernel and JIT frames by their {@code _[k]}/{@code _[j]} system names (the
+ * where the writer put it: kernel, JIT and inlined frames by their {@code _[k]}/{@code _[j]}/{@code _[i]} system names (the
  * name plus the suffix, compared, not parsed), native frames by their mapping, address-only frames by
  * their address (kernel addresses are in the upper half), error frames by a bracketed name without
  * file or mapping, and the rest are interpreted frames.
@@ -134,12 +134,14 @@ public final class PprofReader {
             return Frame.nativeCode(name, address, mapping);
         }
         boolean jit = system.equals(name + "_[j]");
-        if (!jit && file.isEmpty() && name.startsWith("[") && name.endsWith("]")) {
+        boolean inlined = system.equals(name + "_[i]");
+        if (!jit && !inlined && file.isEmpty() && name.startsWith("[") && name.endsWith("]")) {
             return Frame.error(name);
         }
         int lineNumber = (int) Math.max(0, Math.min(Integer.MAX_VALUE, line.getLine()));
         int startLine = (int) Math.max(0, Math.min(Integer.MAX_VALUE, f.getStartLine()));
-        return Frame.interpreted("", name, file, lineNumber, startLine, jit);
+        Frame lua = Frame.interpreted("", name, file, lineNumber, startLine, jit || inlined);
+        return inlined ? lua.asInlined() : lua;
     }
 
     private static String string(List<String> strings, long index, String where) {

@@ -46,7 +46,10 @@ public final class ProfileStore {
     private final Duration maxAge;
     private final Clock clock;
     private final NavigableMap<Long, WindowSummary> windows = new TreeMap<>();
+    private final StoreIndex index;
+    private final Map<String, String> vmNames = new HashMap<>();
     private long totalBytes;
+    private long longestMillis;
     private long evictedWindows;
     private long writeFailures;
     private String lastError;
@@ -66,6 +69,7 @@ public final class ProfileStore {
         this.maxBytes = maxBytes;
         this.maxAge = maxAge;
         this.clock = clock;
+        this.index = new StoreIndex(dir);
         Files.createDirectories(dir);
         if (!Files.isWritable(dir)) {
             throw new IOException("store directory " + dir + " is not writable; pass --store-dir or fix its owner");
@@ -83,22 +87,53 @@ public final class ProfileStore {
                 }
             }
         }
+        Map<Long, WindowSummary> indexed = new HashMap<>();
+        long[] lines = new long[1];
+        index.read(s -> {
+            lines[0]++;
+            indexed.put(s.startMillis(), s);
+        });
+        boolean stale = index.skippedLines() > 0 || lines[0] != indexed.size();
+        int readBack = 0;
         for (var e : durations.entrySet()) {
+            WindowSummary known = indexed.remove(e.getKey());
+            if (known != null && known.durationMillis() == e.getValue()) {
+                put(known);
+                continue;
+            }
+            stale = true;
             Path pprof = file(e.getKey(), e.getValue(), PPROF);
             try {
                 long bytes = Files.size(pprof) + sizeOrZero(file(e.getKey(), e.getValue(), FOLDED));
-                WindowSummary s = WindowSummary.of(PprofReader.read(pprof), bytes);
                 // the name is the truth for the window's place in time
-                windows.put(e.getKey(), new WindowSummary(e.getKey(), e.getValue(), s.samples(), s.processes(),
-                        s.vmStates(), bytes));
-                totalBytes += bytes;
+                put(WindowSummary.of(PprofReader.read(pprof), bytes).at(e.getKey(), e.getValue(), bytes));
+                readBack++;
             } catch (IOException | RuntimeException ex) {
                 LOG.log(System.Logger.Level.WARNING, "ignoring unreadable stored window " + pprof + ": " + ex.getMessage());
             }
         }
+        stale |= !indexed.isEmpty(); // lines of windows deleted behind our back
+        if (readBack > 0) {
+            LOG.log(System.Logger.Level.INFO, readBack + " stored windows were not in " + index.file()
+                    + " and were read to index them");
+        }
         synchronized (this) {
+            if (stale) {
+                index.rewrite(windows.values());
+            }
             enforceBounds();
         }
+    }
+
+    private void put(WindowSummary s) {
+        windows.put(s.startMillis(), s);
+        longestMillis = Math.max(longestMillis, s.durationMillis());
+        totalBytes += charged(s);
+    }
+
+    /** A window's files plus its share of the index file. */
+    private static long charged(WindowSummary s) {
+        return s.bytes() + StoreIndex.charge(s);
     }
 
     /**
@@ -106,7 +141,12 @@ public final class ProfileStore {
      * to make room before anything is written: the directory never exceeds the size bound, not even
      * for a moment. A window larger than the whole bound is not kept (counted as evicted).
      */
-    public synchronized WindowSummary write(Profile p) throws IOException {
+    public WindowSummary write(Profile p) throws IOException {
+        return write(p, List.of());
+    }
+
+    /** As {@link #write(Profile)}, keeping {@code vms} (VM health at the window's end) in the window's summary. */
+    public synchronized WindowSummary write(Profile p, List<WindowSummary.VmHealth> vms) throws IOException {
         long start = p.startEpochNanos() / 1_000_000;
         long duration = Math.max(1, p.durationNanos() / 1_000_000);
         while (windows.containsKey(start)) {
@@ -125,15 +165,15 @@ public final class ProfileStore {
             throw e instanceof IOException io ? io : new IOException(e);
         }
         long bytes = pprofBytes.size() + foldedBytes.size();
-        WindowSummary base = WindowSummary.of(p, bytes);
-        WindowSummary s = new WindowSummary(start, duration, base.samples(), base.processes(), base.vmStates(), bytes);
-        if (bytes > maxBytes) {
+        WindowSummary s = WindowSummary.of(p, bytes).at(start, duration, bytes).withVms(interned(vms));
+        long charge = charged(s);
+        if (charge > maxBytes) {
             evictedWindows++;
             LOG.log(System.Logger.Level.WARNING, "a " + bytes + "-byte window does not fit in the store bound of "
                     + maxBytes + " bytes; raise --store-max-size");
             return s;
         }
-        makeRoom(bytes);
+        makeRoom(charge);
         try {
             AtomicFileWriter.write(pprof, out -> pprofBytes.writeTo(out));
             AtomicFileWriter.write(folded, out -> foldedBytes.writeTo(out));
@@ -145,10 +185,31 @@ public final class ProfileStore {
             throw e instanceof IOException io ? io : new IOException(e);
         }
         lastError = null;
-        windows.put(start, s);
-        totalBytes += bytes;
+        put(s);
+        try {
+            index.append(s);
+        } catch (IOException e) {
+            // the window is stored; a restart reads its file to index it
+            LOG.log(System.Logger.Level.WARNING, "cannot append to the store index " + index.file() + ": " + e.getMessage());
+        }
         enforceBounds();
         return s;
+    }
+
+    /**
+     * The VM names shared across windows: a day of windows names the same few VMs 17,280 times. The
+     * table is bounded (cleared when full; only sharing is lost).
+     */
+    private List<WindowSummary.VmHealth> interned(List<WindowSummary.VmHealth> vms) {
+        List<WindowSummary.VmHealth> out = new ArrayList<>(vms.size());
+        for (WindowSummary.VmHealth v : vms) {
+            if (vmNames.size() >= 4096) {
+                vmNames.clear();
+            }
+            out.add(new WindowSummary.VmHealth(vmNames.computeIfAbsent(v.vm(), k -> k), v.traces(), v.mcodeBytes(),
+                    v.maxMcodeBytes(), v.flushes()));
+        }
+        return out;
     }
 
     private void makeRoom(long bytes) {
@@ -170,13 +231,14 @@ public final class ProfileStore {
 
     private void evictOldest() {
         WindowSummary first = windows.pollFirstEntry().getValue();
-        totalBytes -= first.bytes();
+        totalBytes -= charged(first);
         evictedWindows++;
         try {
             Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), PPROF));
             Files.deleteIfExists(file(first.startMillis(), first.durationMillis(), FOLDED));
+            index.removed(windows.values());
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete stored window: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "cannot delete stored window or rewrite the index: " + e.getMessage());
         }
     }
 
@@ -188,8 +250,14 @@ public final class ProfileStore {
     /** Windows overlapping [fromMillis, toMillis), oldest first. */
     public synchronized List<WindowSummary> windows(long fromMillis, long toMillis) {
         List<WindowSummary> out = new ArrayList<>();
-        for (WindowSummary w : windows.values()) {
-            if (w.endMillis() > fromMillis && w.startMillis() < toMillis) {
+        // a window overlapping the range starts at most the longest window's length before it: the scan
+        // starts there, so a short range of a 24 h store looks at a handful of windows
+        long scanFrom = fromMillis - Math.min(fromMillis, longestMillis);
+        for (WindowSummary w : windows.tailMap(scanFrom, true).values()) {
+            if (w.startMillis() >= toMillis) {
+                break;
+            }
+            if (w.endMillis() > fromMillis) {
                 out.add(w);
             }
         }

@@ -23,6 +23,7 @@ import io.moonwalk.symbolize.kernel.KernelSymbols;
 import io.moonwalk.symbolize.symbols.ProcessSymbols;
 import io.moonwalk.symbolize.symbols.Resolved;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,11 +131,20 @@ public final class StackSymbolizer {
             Interpreter owner = byKind[kind & (FRAME_KINDS - 1)];
             if (owner != null) {
                 boolean afterNative = frames > 0 && leafFirst[frames - 1].kind() == FrameKind.NATIVE;
-                Frame f = instance != null
-                        ? instance.frame(view, i, afterNative, natives)
-                        : owner.frameWithoutProcess(pid, view, i, afterNative, natives);
-                if (f != null) {
-                    leafFirst[frames++] = intern(f);
+                if (instance != null) {
+                    List<Frame> fs = instance.frames(view, i, afterNative, natives);
+                    if (frames + fs.size() > leafFirst.length) {
+                        // inlined frames: more frames than words (never more than a few per compiled frame)
+                        leafFirst = Arrays.copyOf(leafFirst, Math.max(leafFirst.length * 2, frames + fs.size()));
+                    }
+                    for (Frame f : fs) {
+                        leafFirst[frames++] = intern(f);
+                    }
+                } else {
+                    Frame f = owner.frameWithoutProcess(pid, view, i, afterNative, natives);
+                    if (f != null) {
+                        leafFirst[frames++] = intern(f);
+                    }
                 }
             } else {
                 leafFirst[frames++] = frame(pid, table.image(e), proc, w);

@@ -94,14 +94,24 @@ public final class AgentHttpServer implements AutoCloseable {
             return;
         }
         Profile merged;
+        Profile baseline = null;
         try {
             merged = store.merged(q.fromMillis(), q.toMillis(), q.filter(), ProfileStore.MergeLimits.WEB);
+            if (q.diff()) {
+                baseline = store.merged(q.baselineFrom(), q.baselineTo(), q.filter(), ProfileStore.MergeLimits.WEB);
+            }
         } catch (ProfileStore.MergeTooLargeException e) {
             respond(ex, 413, "text/plain; charset=utf-8", "moonwalk: " + e.getMessage() + "\n");
             return;
         }
+        StringBuilder view = new StringBuilder(32_768);
+        view.append("{\"from\":").append(q.fromMillis()).append(",\"to\":").append(q.toMillis())
+                .append(",\"bfrom\":").append(q.diff() ? q.baselineFrom() : "null")
+                .append(",\"bto\":").append(q.diff() ? q.baselineTo() : "null")
+                .append(",\"pid\":").append(q.pid()).append(",\"timeline\":")
+                .append(TimelineData.json(store.windows(), q.pid())).append('}');
         ByteArrayOutputStream html = new ByteArrayOutputStream(1 << 16);
-        new FlameGraphHtmlWriter().write(merged, html);
+        new FlameGraphHtmlWriter().write(merged, baseline, view.toString(), WebAssets.HEAD, html);
         respond(ex, 200, "text/html; charset=utf-8", html.toByteArray());
     }
 

@@ -5,14 +5,17 @@ import io.moonwalk.agent.store.WindowSummary;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The store's front page: a form choosing time range, process and VM state for the flame graph,
- * the processes seen (busiest first) and the recent windows. Plain HTML, no script, no network.
+ * The store's front page: the CPU timeline of the whole store (drag across it to open the flame
+ * graph of that range), a form choosing process and VM state, the processes seen (busiest first)
+ * and the recent windows. Built from the store's index only: no window file is read. Inline
+ * script and styles, no network.
  */
 final class IndexPage {
     static final int MAX_WINDOW_ROWS = 200;
@@ -22,20 +25,38 @@ final class IndexPage {
     private IndexPage() {
     }
 
-    private record Proc(String command, long samples) {
+    /** A process's command and samples summed over the store (mutable: 17,280 windows add to it). */
+    private static final class Proc {
+        String command;
+        long samples;
+
+        String command() {
+            return command;
+        }
+
+        long samples() {
+            return samples;
+        }
     }
 
     static String render(ProfileStore store, long nowMillis) {
         List<WindowSummary> windows = store.windows();
-        Map<Integer, Proc> procs = new TreeMap<>();
+        Map<Integer, Proc> all = new HashMap<>();
         TreeSet<String> vmStates = new TreeSet<>();
         for (WindowSummary w : windows) {
-            w.processes().forEach((pid, ps) -> procs.merge(pid, new Proc(ps.command(), ps.samples()),
-                    (a, b) -> new Proc(b.command(), a.samples() + b.samples())));
-            vmStates.addAll(w.vmStates());
+            for (var e : w.processes().entrySet()) {
+                Proc p = all.computeIfAbsent(e.getKey(), k -> new Proc());
+                p.command = e.getValue().command();
+                p.samples += e.getValue().samples();
+            }
+            vmStates.addAll(w.vmStates().keySet());
         }
+        Map<Integer, Proc> procs = new TreeMap<>(all);
         StringBuilder h = new StringBuilder(16_384);
         h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>moonwalk agent</title>")
+                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
+                .append("style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">")
+                .append(WebAssets.HEAD)
                 .append("<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}")
                 .append("table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{padding:2px 10px;text-align:left;")
                 .append("border-bottom:1px solid #ddd}td.n{text-align:right}form{margin:1em 0;padding:.8em;background:#f4f4f4}")
@@ -46,21 +67,15 @@ final class IndexPage {
                 .append(" bytes, ").append(store.maxAge().toMinutes()).append(" min). Times are UTC. ")
                 .append("<a href=\"/metrics\">metrics</a> · <a href=\"/readyz\">readiness</a></p>");
 
-        h.append("<form id=\"view\" action=\"/flamegraph\" method=\"get\"><label>From <select name=\"from\">");
+        h.append("<h2>CPU timeline</h2><div id=\"timeline\"></div><p>Drag across the chart to open the flame graph of")
+                .append(" that range for the process and VM state chosen below.</p>");
+        h.append("<form id=\"view\" action=\"/flamegraph\" method=\"get\"><input type=\"hidden\" name=\"from\" value=\"")
+                .append(nowMillis - ViewQuery.DEFAULT_SPAN_MINUTES * 60_000L).append("\"><input type=\"hidden\" name=\"to\" value=\"")
+                .append(nowMillis + 1).append("\">");
         long oldest = windows.isEmpty() ? nowMillis : windows.getFirst().startMillis();
-        for (int i = 0; i < windows.size(); i++) {
-            WindowSummary w = windows.get(i);
-            h.append("<option value=\"").append(w.startMillis()).append('"').append(i == 0 ? " selected" : "").append('>')
-                    .append(TIME.format(Instant.ofEpochMilli(w.startMillis()))).append("</option>");
-        }
-        h.append("</select></label><label>To <select name=\"to\">");
-        for (int i = windows.size() - 1; i >= 0; i--) {
-            WindowSummary w = windows.get(i);
-            h.append("<option value=\"").append(w.endMillis()).append('"').append(i == windows.size() - 1 ? " selected" : "")
-                    .append('>').append(TIME.format(Instant.ofEpochMilli(w.endMillis()))).append("</option>");
-        }
-        h.append("</select></label><label>Process <select name=\"pid\"><option value=\"0\">all processes</option>");
-        for (var p : procs.entrySet()) {
+        h.append("<label>Process <select name=\"pid\"><option value=\"0\">all processes</option>");
+        for (var p : procs.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue().samples(), a.getValue().samples()))
+                .limit(MAX_PROCESS_ROWS).toList()) {
             h.append("<option value=\"").append(p.getKey()).append("\">").append(Html.escape(p.getValue().command()))
                     .append(" (pid ").append(p.getKey()).append(")</option>");
         }
@@ -68,7 +83,15 @@ final class IndexPage {
         for (String s : vmStates) {
             h.append("<option value=\"").append(Html.escape(s)).append("\">").append(Html.escape(s)).append("</option>");
         }
-        h.append("</select></label><button type=\"submit\">Show flame graph</button></form>");
+        h.append("</select></label><button type=\"submit\">Flame graph of the last "
+                + ViewQuery.DEFAULT_SPAN_MINUTES + " minutes</button></form>");
+        h.append("<script type=\"application/json\" id=\"timeline-data\">").append(TimelineData.json(windows, 0, false))
+                .append("</script><script>(function () {\n")
+                .append("var T = JSON.parse(document.getElementById('timeline-data').textContent);\n")
+                .append("moonwalkTimeline(document.getElementById('timeline'), T, null, function (from, to) {\n")
+                .append("  var f = document.getElementById('view');\n")
+                .append("  f.elements.from.value = from; f.elements.to.value = to; f.submit();\n")
+                .append("});\ndocument.documentElement.setAttribute('data-render', 'ok');\n})();</script>");
 
         h.append("<h2>Processes</h2><table id=\"processes\"><tr><th>pid</th><th>command</th><th>samples</th><th></th></tr>");
         procs.entrySet().stream()

@@ -10,20 +10,35 @@ import java.util.function.Predicate;
 
 /**
  * The flame-graph view's query string: {@code from}, {@code to} (epoch ms; default: the last
- * {@value #DEFAULT_SPAN_MINUTES} minutes), {@code pid} (0 or absent = every process) and
- * {@code vmstate} (absent = every state).
+ * {@value #DEFAULT_SPAN_MINUTES} minutes), {@code pid} (0 or absent = every process),
+ * {@code vmstate} (absent = every state), and for a diff the baseline range {@code bfrom},
+ * {@code bto} (both or neither; 0 = no baseline).
  */
-record ViewQuery(long fromMillis, long toMillis, int pid, String vmState) {
+record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long baselineFrom, long baselineTo) {
     static final int DEFAULT_SPAN_MINUTES = 15;
+    /** A longer query string is not one our pages make. */
+    static final int MAX_QUERY = 2048;
+
+    boolean diff() {
+        return baselineTo > 0;
+    }
 
     static ViewQuery parse(String rawQuery, long nowMillis) {
         Map<String, String> q = new HashMap<>();
         if (rawQuery != null) {
+            if (rawQuery.length() > MAX_QUERY) {
+                throw new IllegalArgumentException("query string of " + rawQuery.length() + " characters; at most "
+                        + MAX_QUERY);
+            }
             for (String part : rawQuery.split("&")) {
                 int eq = part.indexOf('=');
                 if (eq > 0) {
-                    q.put(URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                    try {
+                        q.put(URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8),
+                                URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("'" + part + "' is not URL-encoded (" + e.getMessage() + ")");
+                    }
                 }
             }
         }
@@ -37,7 +52,16 @@ record ViewQuery(long fromMillis, long toMillis, int pid, String vmState) {
             throw new IllegalArgumentException("pid " + pid + " is not a process id");
         }
         String vm = q.getOrDefault("vmstate", "");
-        return new ViewQuery(from, to, (int) pid, vm);
+        if (vm.length() > 64) {
+            throw new IllegalArgumentException("vmstate is longer than 64 characters");
+        }
+        long bto = number(q, "bto", 0);
+        long bfrom = number(q, "bfrom", 0);
+        if ((bto == 0) != (bfrom == 0) || bfrom > bto || bfrom < 0) {
+            throw new IllegalArgumentException("a diff needs both bfrom and bto (epoch ms, bfrom <= bto), got bfrom="
+                    + bfrom + " bto=" + bto);
+        }
+        return new ViewQuery(from, to, (int) pid, vm, bfrom, bto);
     }
 
     private static long number(Map<String, String> q, String key, long dflt) {

@@ -99,8 +99,9 @@ class FlameGraphHtmlWriterTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         new FlameGraphHtmlWriter().write(SampleProfiles.withHostileName(), out);
         String html = out.toString(StandardCharsets.UTF_8);
-        // Exactly the template's own script end tags: the head script, the data and the main script.
-        assertThat(html.split("</script", -1)).hasSize(4);
+        // Exactly the template's own script end tags: the head script, the profile data, the (null) view data
+        // and the main script.
+        assertThat(html.split("</script", -1)).hasSize(5);
         assertThat(html.toLowerCase()).doesNotContain("<b>").doesNotContain("<!--<").doesNotContain("<img");
         assertThat(html).doesNotContain("http://").doesNotContain("https://").doesNotContain("src=\"");
     }
@@ -109,7 +110,8 @@ class FlameGraphHtmlWriterTest {
     void screenshotShowsEveryColourFamily() throws IOException {
         int[] r = Pattern.compile(",").splitAsStream(attribute(dom, "data-canvas-rect"))
                 .mapToInt(Integer::parseInt).toArray();
-        assertThat(r[2]).isGreaterThan(1000);
+        // the canvas takes the width beside the top-functions table (430 px)
+        assertThat(r[2]).isGreaterThan(1200 - 430 - 60);
         assertThat(r[3]).isEqualTo(6 * 18);
         Map<Family, Integer> pixels = new EnumMap<>(Family.class);
         for (int y = r[1]; y < Math.min(r[1] + r[3], screenshot.getHeight()); y++) {

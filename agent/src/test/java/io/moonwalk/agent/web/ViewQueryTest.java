@@ -11,7 +11,7 @@ class ViewQueryTest {
     @Test
     void parsesAndDefaults() {
         ViewQuery q = ViewQuery.parse("from=1000&to=5000&pid=42&vmstate=compiled%20trace", 9_999_999);
-        assertThat(q).isEqualTo(new ViewQuery(1000, 5000, 42, "compiled trace"));
+        assertThat(q).isEqualTo(new ViewQuery(1000, 5000, 42, "compiled trace", 0, 0));
         ViewQuery d = ViewQuery.parse(null, 10_000_000);
         assertThat(d.toMillis()).isEqualTo(10_000_001);
         assertThat(d.fromMillis()).isEqualTo(10_000_001 - 15 * 60_000);

@@ -61,6 +61,8 @@ public final class RecordLayout {
     public static final int LUA_JIT_SIDE_BIT = 48;
     public static final int LUA_C_FFID_SHIFT = 48;
     public static final int LUA_C_FFID_BITS = 8;
+    /** LUA_JIT: extra words after the first (word 5 the GCtrace, word 6 the PC in its mcode) */
+    public static final int LUA_JIT_EXTRA_WORDS = 6;
 
     public static final long FRAME_PAYLOAD_MASK = (1L << FRAME_PAYLOAD_BITS) - 1;
     public static final long FRAME_ADDR_MASK = (1L << FRAME_ADDR_BITS) - 1;

@@ -3,6 +3,9 @@ package io.moonwalk.luajit.naming;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.luajit.detect.LuajitBinary;
+import io.moonwalk.luajit.jit.SnapshotFallback;
+import io.moonwalk.luajit.jit.SnapshotResult;
+import io.moonwalk.luajit.jit.TraceSnapshotReader;
 import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.luajit.proto.BytecodeSet;
 import io.moonwalk.luajit.proto.ProtoFailure;
@@ -10,6 +13,7 @@ import io.moonwalk.luajit.proto.ProtoInfo;
 import io.moonwalk.luajit.proto.ProtoReader;
 import io.moonwalk.luajit.proto.ProtoResult;
 import io.moonwalk.process.MemoryReader;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongFunction;
@@ -42,7 +46,7 @@ public final class LuaFrameSymbolizer {
     private long stale;
     private long invalid;
 
-    private record Reader(ProtoReader protos, LuaFrameNamer namer) {
+    private record Reader(ProtoReader protos, LuaFrameNamer namer, TraceSnapshotReader snapshots) {
     }
 
     /** @param memory reads target memory (process_vm_readv) */
@@ -80,6 +84,44 @@ public final class LuaFrameSymbolizer {
         String function = r.namer.functionName(pid, info, caller, caller == null ? -1 : pcIndex(callerPc));
         return Frame.interpreted(RUNTIME, function, ChunkNames.display(info.chunkname()),
                 LuaFrameNamer.currentLine(info, pcIndex(pc)), info.firstline(), false);
+    }
+
+    /**
+     * The Lua frames trace {@code traceno} (GCtrace {@code trace}, started in {@code startpt}) ran at machine-code
+     * address {@code pc} over its base frame running {@code basePt}: from the snapshot covering the address, or
+     * why they are not known ({@link TraceSnapshotReader}).
+     */
+    public synchronized SnapshotResult snapshotFrames(int pid, LuajitBinary binary, long trace, int traceno,
+            long startpt, long pc, long basePt) {
+        Reader r = reader(binary, NO_SYMBOLS);
+        if (r == null) {
+            return SnapshotFallback.UNREADABLE;
+        }
+        return r.snapshots.frames(pid, trace, traceno, startpt, pc, basePt);
+    }
+
+    /** Trace positions resolved through a snapshot: {exact, with inlined frames}; fallbacks by reason. */
+    public synchronized SnapshotStats snapshotStats() {
+        long exact = 0;
+        long inlined = 0;
+        Map<SnapshotFallback, Long> fallbacks = new EnumMap<>(SnapshotFallback.class);
+        for (Reader r : readers.values()) {
+            exact += r.snapshots.exact();
+            inlined += r.snapshots.inlinedExact();
+            r.snapshots.fallbacks().forEach((k, v) -> fallbacks.merge(k, v, Long::sum));
+        }
+        return new SnapshotStats(exact, inlined, fallbacks);
+    }
+
+    /** Totals of {@link #snapshotStats()}. */
+    public record SnapshotStats(long exact, long inlined, Map<SnapshotFallback, Long> fallbacks) {
+        public SnapshotStats {
+            fallbacks = Map.copyOf(fallbacks);
+        }
+
+        public long fallback(SnapshotFallback f) {
+            return fallbacks.getOrDefault(f, 0L);
+        }
     }
 
     /** A Lua frame without a source position: a built-in, a C function, or a marker of a frame that could not be named. */
@@ -133,7 +175,8 @@ public final class LuaFrameSymbolizer {
         current = nativeSymbols;
         return readers.computeIfAbsent(b.layout(), l -> {
             ProtoReader pr = new ProtoReader(memory, l, BytecodeSet.LUAJIT_2_1);
-            return new Reader(pr, new LuaFrameNamer(pr, FastFunctionNames.forLayout(l), a -> current.apply(a)));
+            return new Reader(pr, new LuaFrameNamer(pr, FastFunctionNames.forLayout(l), a -> current.apply(a)),
+                    new TraceSnapshotReader(memory, l));
         });
     }
 

@@ -1,9 +1,12 @@
 package io.moonwalk.luajit.plugin;
 
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
+import io.moonwalk.luajit.abort.VmAborts;
+import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.sync.VmLabels;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,6 +38,23 @@ final class JitHealthSeries {
 
     /** The series of {@code health} (every live VM), plus the unexported-VM gauge. */
     synchronized List<Measurement> measurements(List<JitHealth> health) {
+        return measurements(health, List.of(), List.of());
+    }
+
+    /**
+     * The series of {@code health} and of the GC heaps and trace aborts of the same VMs, plus the unexported-VM
+     * gauge.
+     */
+    synchronized List<Measurement> measurements(List<JitHealth> health, List<GcHeap> heaps,
+            List<VmAborts.Summary> aborts) {
+        Map<Vm, GcHeap> heapOf = new HashMap<>();
+        for (GcHeap h : heaps) {
+            heapOf.put(new Vm(h.pid(), h.g()), h);
+        }
+        Map<Vm, VmAborts.Summary> abortsOf = new HashMap<>();
+        for (VmAborts.Summary a : aborts) {
+            abortsOf.put(new Vm(a.pid(), a.g()), a);
+        }
         List<JitHealth> sorted = new ArrayList<>(health);
         sorted.sort(Comparator.comparingInt(JitHealth::pid).thenComparingLong(JitHealth::g));
         Set<Vm> live = new LinkedHashSet<>();
@@ -66,6 +86,21 @@ final class JitHealthSeries {
             out.add(gauge("moonwalk.luajit.jit.enabled", "1 while the VM's JIT is on", tags, h, x -> x.jitOn() ? 1 : 0));
             out.add(Measurement.counter("moonwalk.luajit.flushes",
                     "JIT flushes detected in the VM since the agent began tracking it", tags, h.flushes()));
+            VmAborts.Summary ab = abortsOf.get(vm);
+            if (ab != null) {
+                out.add(Measurement.counter("moonwalk.luajit.vm.trace.aborts",
+                        "root-trace aborts of the VM counted from its penalty cache", tags, ab.total()));
+            }
+            GcHeap heap = heapOf.get(vm);
+            if (heap != null) {
+                out.add(Measurement.gauge("moonwalk.luajit.gc.bytes",
+                        "bytes the VM's GC heap holds (collectgarbage(\"count\") x 1024)", tags, heap.bytes()));
+                out.add(Measurement.gauge("moonwalk.luajit.gc.threshold.bytes",
+                        "GC heap size at which the VM's next collection step runs", tags, heap.threshold()));
+                out.add(Measurement.gauge("moonwalk.luajit.gc.state",
+                        "phase of the VM's collector: 0 pause, 1 propagate, 2 atomic, 3 sweepstring, 4 sweep,"
+                                + " 5 finalize", tags, heap.state()));
+            }
         }
         unexported = refused;
         out.add(Measurement.gauge("moonwalk.luajit.vms.unexported",

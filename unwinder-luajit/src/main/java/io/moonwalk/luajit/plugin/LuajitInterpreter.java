@@ -13,6 +13,7 @@ import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.NativeNames;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.jit.JitHealth;
+import io.moonwalk.luajit.jit.SnapshotFallback;
 import io.moonwalk.luajit.naming.LuaFrameSymbolizer;
 import io.moonwalk.luajit.naming.ProtoPrefetcher;
 import io.moonwalk.luajit.sync.LuajitFiles;
@@ -44,6 +45,14 @@ final class LuajitInterpreter implements Interpreter {
     private final int[] seenPid = new int[SEEN_VMS];
     /** Lua frames named in the window being named, by what their name depends on (naming thread). */
     private final Map<NameKey, Frame> named = new HashMap<>();
+
+    /** Trace frames with their inlined frames named in the window being named (naming thread). */
+    private final Map<JitKey, List<Frame>> namedJit = new HashMap<>();
+
+    /** A trace's frame as the kernel saw it (words 0-3, 5, 6), with its Lua caller. */
+    record JitKey(int pid, long word, long word1, long fingerprint, long startpt, long trace, long pc,
+            long callerWord, long callerPc, long callerFingerprint) {
+    }
 
     /** A Lua frame as the kernel saw it, with its caller (the name depends on both). */
     record NameKey(int pid, long word, long pc, long fingerprint, long callerWord, long callerPc,
@@ -158,6 +167,15 @@ final class LuajitInterpreter implements Interpreter {
     public void beforeNaming(long maxWaitNanos) {
         prefetcher.awaitIdle(maxWaitNanos);
         named.clear(); // process maps and protos can change between windows
+        namedJit.clear();
+    }
+
+    List<Frame> namedJit(JitKey key) {
+        return namedJit.get(key);
+    }
+
+    void rememberJit(JitKey key, List<Frame> frames) {
+        namedJit.put(key, frames);
     }
 
     Frame named(NameKey key) {
@@ -205,6 +223,17 @@ final class LuajitInterpreter implements Interpreter {
                 prefetcher.dropped()));
         m.add(Measurement.gauge("moonwalk.lua.proto.prefetch.queue", "Lua frames waiting to be prefetched", Map.of(),
                 prefetcher.queueSize()));
+        LuaFrameSymbolizer.SnapshotStats snaps = symbolizer.snapshotStats();
+        String snapHelp = "distinct sampled JIT trace positions named at window end, by how: through the trace's"
+                + " snapshot (exact, or exact with inlined frames), or kept as the trace's frame (fallback reasons)";
+        m.add(Measurement.counter("moonwalk.lua.jit.snapshots", snapHelp, Map.of("result", "exact"),
+                snaps.exact() - snaps.inlined()));
+        m.add(Measurement.counter("moonwalk.lua.jit.snapshots", snapHelp, Map.of("result", "inlined"),
+                snaps.inlined()));
+        for (SnapshotFallback f : SnapshotFallback.values()) {
+            m.add(Measurement.counter("moonwalk.lua.jit.snapshots", snapHelp, Map.of("result", f.label()),
+                    snaps.fallback(f)));
+        }
         LuaFrameSymbolizer.ProtoCacheStats cache = symbolizer.protoCache();
         m.add(Measurement.counter("moonwalk.lua.proto.cache.hits", "proto reads answered from the cache", Map.of(),
                 cache.hits()));
@@ -212,13 +241,16 @@ final class LuajitInterpreter implements Interpreter {
                 Map.of(), cache.misses()));
         m.add(Measurement.gauge("moonwalk.lua.proto.cache.entries", "protos cached", Map.of(), cache.entries()));
         List<JitHealth> health = jit.health();
-        m.addAll(healthSeries.measurements(health));
-        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health),
+        VmDiagnostics diag = VmDiagnostics.of(jit);
+        m.addAll(healthSeries.measurements(health, diag.heaps(), diag.aborts()));
+        m.addAll(diag.hostMeasurements());
+        return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, diag, snaps),
                 List.of(files.fill(), jit.fill()));
     }
 
     /** The lines {@code record} prints about LuaJIT. */
-    private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health) {
+    private List<String> summary(long[] k, long namedFrames, long stale, long invalid, List<JitHealth> health,
+            VmDiagnostics diag, LuaFrameSymbolizer.SnapshotStats snaps) {
         List<String> out = new ArrayList<>();
         if (k.length > RecordLayout.STAT_LUA_ERRORS && k[RecordLayout.STAT_LUA_SEGMENTS] > 0) {
             out.add(String.format("lua: %d interpreter frames walked, %d ended in a Lua error frame; frames named %d,"
@@ -233,13 +265,20 @@ final class LuajitInterpreter implements Interpreter {
                     100.0 * k[RecordLayout.STAT_JIT_UNMATCHED] / k[RecordLayout.STAT_JIT_SEGMENTS],
                     k[RecordLayout.STAT_JIT_CFA_DISAGREE]));
         }
+        long fallbacks = snaps.fallbacks().values().stream().mapToLong(Long::longValue).sum();
+        if (snaps.exact() + fallbacks > 0) {
+            out.add(String.format("jit snapshots: %d trace positions named exactly (%d with inlined frames), %d kept"
+                    + " the trace's frame %s", snaps.exact(), snaps.inlined(), fallbacks, new TreeMap<>(snaps.fallbacks())));
+        }
         Map<Integer, int[]> routes = new TreeMap<>();
         for (JitHealth h : health) {
             out.add(String.format("luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d"
                     + " areas, flushes %d", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
+            out.addAll(diag.vmLines(h.pid(), h.g(), vmLabels));
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }
+        out.addAll(diag.processLines());
         routes.forEach((pid, r) -> out.add(String.format("luajit routes pid %d: %d pid_maps entries for %d mcode areas",
                 pid, r[0], r[1])));
         return out;

@@ -6,8 +6,11 @@ import io.moonwalk.frame.Frame;
 import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.interpreter.NativeNames;
 import io.moonwalk.luajit.detect.LuajitBinary;
+import io.moonwalk.luajit.jit.SnapshotFrames;
+import io.moonwalk.luajit.jit.SnapshotResult;
 import io.moonwalk.luajit.sync.VmLabels;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -79,6 +82,59 @@ final class LuajitProcess implements InterpreterProcess {
             }
             default -> throw new IllegalArgumentException("not a LuaJIT frame kind: " + FrameWords.kind(w));
         };
+    }
+
+    /**
+     * A trace's frame with the calls LuaJIT inlined into the trace at the sampled position, leaf first, from the
+     * trace's snapshot; when no snapshot names them (counted by the symbolizer), the trace's frame as the kernel
+     * saw it. Other frames: {@link #frame}.
+     */
+    @Override
+    public List<Frame> frames(FrameWords stack, int i, boolean afterNative, NativeNames natives) {
+        long w = stack.word(i);
+        if (FrameWords.kind(w) != RecordLayout.FRAME_LUA_JIT || binary == null
+                || FrameWords.extraWords(w) < RecordLayout.LUA_JIT_EXTRA_WORDS) {
+            Frame f = frame(stack, i, afterNative, natives);
+            return f == null ? List.of() : List.of(f);
+        }
+        long cw = 0;
+        long cpc = RecordLayout.LUA_PC_UNKNOWN;
+        long cfp = 0;
+        int j = i + 1 + FrameWords.extraWords(w);
+        if (j + 2 < stack.length() && FrameWords.kind(stack.word(j)) == RecordLayout.FRAME_LUA) {
+            cw = stack.word(j);
+            cpc = RecordLayout.luaPc(stack.word(j + 1));
+            cfp = stack.word(j + 2);
+        }
+        long w1 = stack.word(i + 1);
+        long fp = stack.word(i + 2);
+        long startpt = stack.word(i + 3);
+        long trace = stack.word(i + 5);
+        long pc = stack.word(i + 6);
+        LuajitInterpreter.JitKey key = new LuajitInterpreter.JitKey(pid, w, w1, fp, startpt, trace, pc, cw, cpc, cfp);
+        List<Frame> known = interpreter.namedJit(key);
+        if (known != null) {
+            return known;
+        }
+        long pt = FrameWords.address(w);
+        SnapshotResult r = interpreter.symbolizer().snapshotFrames(pid, binary, trace, RecordLayout.luaJitTrace(w1),
+                startpt, pc, pt);
+        List<Frame> out;
+        if (r instanceof SnapshotFrames sf) {
+            Frame[] leafFirst = new Frame[sf.size()];
+            for (int d = sf.size() - 1; d >= 1; d--) {
+                leafFirst[sf.size() - 1 - d] = interpreter.symbolizer().luaFrame(pid, binary, sf.proto(d), sf.pc(d),
+                        sf.fingerprint(d), sf.proto(d - 1), sf.pc(d - 1), d == 1 ? fp : sf.fingerprint(d - 1),
+                        natives::symbolAt).asInlined();
+            }
+            leafFirst[sf.size() - 1] = interpreter.symbolizer().luaFrame(pid, binary, pt, sf.pc(0), fp,
+                    cw == 0 ? 0 : FrameWords.address(cw), cpc, cfp, natives::symbolAt).withJit(true);
+            out = List.of(leafFirst);
+        } else {
+            out = List.of(luaFrame(stack, i, natives).withJit(true));
+        }
+        interpreter.rememberJit(key, out);
+        return out;
     }
 
     /** The (interpreted) frame of the LUA or LUA_JIT frame at word i, named with its Lua caller. */

@@ -7,6 +7,15 @@ import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.bpf.maps.BpfMap;
 import io.moonwalk.unwinder.sync.FailureLog;
 import io.moonwalk.bpf.maps.MapFill;
+import io.moonwalk.luajit.abort.AbortTally;
+import io.moonwalk.luajit.abort.PenaltyReader;
+import io.moonwalk.luajit.abort.SiteNamer;
+import io.moonwalk.luajit.abort.TraceErrors;
+import io.moonwalk.luajit.abort.VmAborts;
+import io.moonwalk.luajit.gc.GcHeap;
+import io.moonwalk.luajit.lowmem.LowHeadroom;
+import io.moonwalk.luajit.lowmem.LowHeadroomScanner;
+import io.moonwalk.luajit.gc.GcHeapReader;
 import io.moonwalk.luajit.jit.FlushDetector;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.jit.JitReadException;
@@ -17,6 +26,7 @@ import io.moonwalk.luajit.layout.LuajitLayout;
 import io.moonwalk.unwinder.lpm.LpmPrefixes;
 import io.moonwalk.unwinder.lpm.MappingValue;
 import io.moonwalk.process.MemoryReader;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -42,6 +52,8 @@ public final class McodeSync implements AutoCloseable {
     public static final int MAX_VMS = 1024;
     public static final int MAX_VMS_PER_PROCESS = 64;
     static final long POLL_NANOS = 1_000_000_000L;
+    /** Abort sites kept in each VM's published summary. */
+    public static final int TOP_ABORT_SITES = 5;
     static final long UNKNOWN_PC_NANOS = 200_000_000L;
     /** Consecutive failed reads after which a VM is dropped (a freed g, a VM closed with lua_close). */
     static final int MAX_READ_FAILURES = 3;
@@ -50,6 +62,12 @@ public final class McodeSync implements AutoCloseable {
         final long g;
         final FlushDetector detector = new FlushDetector();
         JitSnapshot last;
+        /** g->gc at the last read, null until read once */
+        GcHeap heap;
+        /** sync thread only */
+        final VmAborts aborts = new VmAborts();
+        /** published copy of {@link #aborts}, null until the penalty cache was read once */
+        VmAborts.Summary abortSummary;
         int failures;
         long flushedAt;
         /** found from a register, not yet read successfully: dropped silently at its first failed read */
@@ -67,6 +85,8 @@ public final class McodeSync implements AutoCloseable {
         long fileId;
         long lastUnknownPc;
         boolean resync;
+        /** non-GC64 only: the low range at the last poll */
+        LowHeadroom headroom;
 
         Proc(int pid) {
             this.pid = pid;
@@ -80,6 +100,14 @@ public final class McodeSync implements AutoCloseable {
     private final Map<Integer, Proc> procs = new HashMap<>();
     private final Set<Integer> pendingRemovals = new HashSet<>();
     private final Map<LuajitLayout, JitStateReader> readers = new HashMap<>();
+    private final Map<LuajitLayout, GcHeapReader> heapReaders = new HashMap<>();
+    private final Map<LuajitLayout, PenaltyReader> penaltyReaders = new HashMap<>();
+    private final Map<LuajitLayout, SiteNamer> siteNamers = new HashMap<>();
+    /** Aborts by reason over every VM ever tracked: monotonic, unlike a sum over the live VMs. */
+    private final long[] abortsByReason = new long[TraceErrors.count() + 1];
+    private long penaltyReadFailures;
+    private static final System.Logger LOG = System.getLogger(McodeSync.class.getName());
+    private final LowHeadroomScanner headroomScanner = new LowHeadroomScanner();
     private final byte[] key = new byte[LpmPrefixes.KEY_BYTES];
     private final Thread thread;
     private final Heartbeats.Beat beat;
@@ -96,6 +124,7 @@ public final class McodeSync implements AutoCloseable {
     private long readFailures;
     private long lastFlushNanos;
     private long rejectedCandidates;
+    private long heapReadFailures;
 
     public McodeSync(BpfMap pidMaps, LuajitFiles files, MemoryReader memory, FailureLog failures) {
         this.pidMaps = pidMaps;
@@ -273,6 +302,9 @@ public final class McodeSync implements AutoCloseable {
             return; // the map sync has not established the binary yet: the next poll tries again
         }
         JitStateReader reader = readers.computeIfAbsent(layout, l -> new JitStateReader(memory, l));
+        GcHeapReader heapReader = heapReaders.computeIfAbsent(layout, l -> new GcHeapReader(memory, l));
+        PenaltyReader penaltyReader = penaltyReaders.computeIfAbsent(layout, l -> new PenaltyReader(memory, l));
+        SiteNamer siteNamer = siteNamers.computeIfAbsent(layout, l -> new SiteNamer(memory, l));
         boolean changed = false;
         List<Long> dead = new ArrayList<>();
         for (Vm vm : vms) {
@@ -304,9 +336,33 @@ public final class McodeSync implements AutoCloseable {
             }
             vm.failures = 0;
             vm.candidate = false;
+            GcHeap heap = null;
+            try {
+                heap = heapReader.read(pid, vm.g);
+            } catch (JitReadException e) {
+                // the JIT state just read as this VM's: a heap that does not is torn or freed; the next poll retries
+                synchronized (this) {
+                    heapReadFailures++;
+                }
+            }
+            List<AbortTally.Aborts> fresh = null;
+            try {
+                fresh = vm.aborts.observe(penaltyReader.read(pid, vm.g, vm.aborts.last()), siteNamer);
+            } catch (JitReadException e) {
+                synchronized (this) {
+                    penaltyReadFailures++;
+                }
+            }
             FlushDetector.Change c = vm.detector.observe(s);
             synchronized (this) {
                 vm.last = s;
+                vm.heap = heap;
+                if (fresh != null) {
+                    for (AbortTally.Aborts a : fresh) {
+                        abortsByReason[Math.min(Math.max(a.reason(), 0), TraceErrors.count())] += a.count();
+                    }
+                    vm.abortSummary = vm.aborts.summary(pid, vm.g, TOP_ABORT_SITES);
+                }
                 if (c.flushed()) {
                     vm.flushedAt = System.nanoTime();
                     lastFlushNanos = vm.flushedAt;
@@ -315,10 +371,24 @@ public final class McodeSync implements AutoCloseable {
             }
             changed |= c.resyncAreas() || c.flushed();
         }
+        LowHeadroom headroom = null;
+        if (!layout.gc64()) {
+            try {
+                headroom = headroomScanner.scan(pid);
+            } catch (IOException e) {
+                // the process is exiting: its removal follows
+            }
+        }
         synchronized (this) {
             Proc p = procs.get(pid);
             if (p == null) {
                 return;
+            }
+            if (headroom != null) {
+                if (headroom.low() && (p.headroom == null || !p.headroom.low())) {
+                    LOG.log(System.Logger.Level.WARNING, lowWarning(headroom));
+                }
+                p.headroom = headroom;
             }
             for (long g : dead) {
                 Vm gone = p.vms.remove(g);
@@ -406,6 +476,68 @@ public final class McodeSync implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The GC heap of every VM whose last read gave one. */
+    public synchronized List<GcHeap> heaps() {
+        List<GcHeap> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            for (Vm vm : p.vms.values()) {
+                if (vm.heap != null) {
+                    out.add(vm.heap);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The warning {@code record} prints and the agent logs when a process's low range runs short. */
+    public static String lowWarning(LowHeadroom h) {
+        long mib = 1 << 20;
+        return String.format("luajit pid %d: WARNING only %d MiB of the %d MiB below 0x%x that non-GC64 LuaJIT"
+                + " allocates from are free (largest gap %d MiB; brk heap %d MiB, anonymous/LuaJIT %d MiB, files %d"
+                + " MiB): LuaJIT fails with \"not enough memory\" when no gap fits its next arena", h.pid(),
+                h.freeBytes() / mib, h.rangeBytes() / mib, h.rangeEnd(), h.largestGap() / mib, h.brkBytes() / mib,
+                h.anonBytes() / mib, h.fileBytes() / mib);
+    }
+
+    /** Low-range headroom of every non-GC64 LuaJIT process, at its last poll. */
+    public synchronized List<LowHeadroom> headrooms() {
+        List<LowHeadroom> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            if (p.headroom != null) {
+                out.add(p.headroom);
+            }
+        }
+        return out;
+    }
+
+    /** Trace aborts of every VM whose penalty cache was read. */
+    public synchronized List<VmAborts.Summary> aborts() {
+        List<VmAborts.Summary> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            for (Vm vm : p.vms.values()) {
+                if (vm.abortSummary != null) {
+                    out.add(vm.abortSummary);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Trace aborts counted for reason label index {@code reason} ({@link TraceErrors}; count() = other). */
+    public synchronized long abortsByReason(int reason) {
+        return abortsByReason[reason];
+    }
+
+    /** Penalty-cache reads that failed after the VM's JIT state read fine. */
+    public synchronized long penaltyReadFailures() {
+        return penaltyReadFailures;
+    }
+
+    /** GC heap reads that failed after the VM's JIT state read fine. */
+    public synchronized long heapReadFailures() {
+        return heapReadFailures;
     }
 
     /** {@code pid_maps} entries installed for {@code pid}'s mcode areas. */

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.luajit.layout.KnownLayouts;
 import io.moonwalk.luajit.layout.LuajitLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,6 +21,9 @@ class JitOffsetsTest {
             #include "lj_obj.h"
             #include "lj_jit.h"
             #include "lj_dispatch.h"
+            #include "lj_ir.h"
+            #define T(f) printf("T." #f " %zu\\n", offsetof(GCtrace, f))
+            #define S(f) printf("S." #f " %zu\\n", offsetof(SnapShot, f))
             #define J(f) printf(#f " %zu\\n", offsetof(GG_State, J) - offsetof(GG_State, g) + offsetof(jit_State, f))
             int main(void) {
               J(flags); J(state); J(trace); J(freetrace); J(sizetrace); J(param); J(mcarea); J(mctop); J(mcbot);
@@ -32,6 +32,12 @@ class JitOffsetsTest {
               printf("JIT_P_sizemcode %d\\nJIT_P_maxmcode %d\\nJIT_P_maxtrace %d\\nJIT_P_hotloop %d\\n",
                      (int)JIT_P_sizemcode, (int)JIT_P_maxmcode, (int)JIT_P_maxtrace, (int)JIT_P_hotloop);
               printf("MCLink %zu\\n", sizeof(MCLink));
+              T(nsnap); T(ir); T(nsnapmap); T(snap); T(snapmap); T(startpt); T(traceno); T(mcode); T(szmcode);
+              S(mapofs); S(mcofs); S(nent);
+              printf("SnapShot %zu\\nIRIns %zu\\nIR_KGC %d\\nIR_KNUM %d\\nREF_BIAS %d\\nSNAP_FRAME %d\\nSNAP_CONT %d\\n",
+                     sizeof(SnapShot), sizeof(IRIns), (int)IR_KGC, (int)IR_KNUM, (int)REF_BIAS, (int)SNAP_FRAME,
+                     (int)SNAP_CONT);
+              printf("IRIns.o %zu\\nGCheader.gct %zu\\n", offsetof(IRIns, o), offsetof(GChead, gct));
               return 0;
             }
             """;
@@ -40,21 +46,7 @@ class JitOffsetsTest {
     @CsvSource({"openresty-gc64,OPENRESTY_GC64,", "openresty-nogc64,OPENRESTY_32,-DLUAJIT_DISABLE_GC64",
             "upstream-gc64,UPSTREAM_GC64,", "upstream-nogc64,UPSTREAM_32,-DLUAJIT_DISABLE_GC64"})
     void derivedOffsetsEqualOffsetof(String build, String layoutName, String define) throws Exception {
-        Path src = JitTargets.fixtureRoot().resolve("build").resolve(build).resolve("src");
-        Path dir = Files.createTempDirectory("moonwalk-jitprobe");
-        Path c = dir.resolve("probe.c");
-        Files.writeString(c, PROBE);
-        Path exe = dir.resolve("probe");
-        if (define == null) {
-            JitTargets.run(120, "gcc", "-I" + src, c.toString(), "-o", exe.toString());
-        } else {
-            JitTargets.run(120, "gcc", define, "-I" + src, c.toString(), "-o", exe.toString());
-        }
-        Map<String, Long> truth = new HashMap<>();
-        for (String line : JitTargets.run(30, exe.toString()).split("\n")) {
-            String[] t = line.trim().split(" ");
-            truth.put(t[0], Long.parseLong(t[1]));
-        }
+        Map<String, Long> truth = JitTargets.compiledFacts(build, define, PROBE);
         LuajitLayout l = (LuajitLayout) KnownLayouts.class.getField(layoutName).get(null);
         JitOffsets o = JitOffsets.of(l);
         assertThat((long) o.flags()).isEqualTo(truth.get("flags"));
@@ -74,5 +66,28 @@ class JitOffsetsTest {
         assertThat(truth.get("JIT_P_maxtrace")).isEqualTo(JitParam.MAXTRACE.ordinal());
         assertThat(truth.get("JIT_P_hotloop")).isEqualTo(JitParam.HOTLOOP.ordinal());
         assertThat(truth.get("MCLink")).isEqualTo(McodeArea.LINK_BYTES);
+        // what TraceSnapshotReader reads of GCtrace, SnapShot and IRIns
+        int ts = l.tStartpt();
+        assertThat(truth.get("T.startpt")).isEqualTo(ts);
+        assertThat(truth.get("T.traceno")).isEqualTo(l.tTraceno());
+        assertThat(truth.get("T.mcode")).isEqualTo(l.tMcode());
+        assertThat(truth.get("T.szmcode")).isEqualTo(l.tSzmcode());
+        assertThat(truth.get("T.nsnap")).isEqualTo(l.gcGct() + 1);
+        assertThat(truth.get("GCheader.gct")).isEqualTo(l.gcGct());
+        assertThat(truth.get("T.ir")).isEqualTo(ts - TraceSnapshotReader.IR_BEFORE_STARTPT);
+        assertThat(truth.get("T.nsnapmap")).isEqualTo(ts - TraceSnapshotReader.NSNAPMAP_BEFORE_STARTPT);
+        assertThat(truth.get("T.snap")).isEqualTo(ts - TraceSnapshotReader.SNAP_BEFORE_STARTPT);
+        assertThat(truth.get("T.snapmap")).isEqualTo(ts - TraceSnapshotReader.SNAPMAP_BEFORE_STARTPT);
+        assertThat(truth.get("SnapShot")).isEqualTo(TraceSnapshotReader.SNAPSHOT_BYTES);
+        assertThat(truth.get("S.mapofs")).isZero();
+        assertThat(truth.get("S.mcofs")).isEqualTo(6);
+        assertThat(truth.get("S.nent")).isEqualTo(10);
+        assertThat(truth.get("IRIns")).isEqualTo(TraceSnapshotReader.IR_BYTES);
+        assertThat(truth.get("IRIns.o")).isEqualTo(TraceSnapshotReader.IR_OPCODE);
+        assertThat(truth.get("IR_KGC")).isEqualTo(TraceSnapshotReader.IR_KGC);
+        assertThat(truth.get("IR_KNUM")).isEqualTo(TraceSnapshotReader.IR_KNUM);
+        assertThat(truth.get("REF_BIAS")).isEqualTo(TraceSnapshotReader.REF_BIAS);
+        assertThat(truth.get("SNAP_FRAME")).isEqualTo(TraceSnapshotReader.SNAP_FRAME);
+        assertThat(truth.get("SNAP_CONT")).isEqualTo(TraceSnapshotReader.SNAP_CONT);
     }
 }

@@ -9,6 +9,8 @@ import io.moonwalk.elf.ElfFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -100,5 +102,29 @@ enum JitTargets {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /**
+     * Compiles a C probe against a fixture build's sources (with {@code define}, e.g. -DLUAJIT_DISABLE_GC64, unless
+     * null), runs it and returns its "name value" lines: the compiler's own offsetof/sizeof/constants as ground truth.
+     */
+    static Map<String, Long> compiledFacts(String build, String define, String probeSource)
+            throws Exception {
+        Path src = fixtureRoot().resolve("build").resolve(build).resolve("src");
+        Path dir = Files.createTempDirectory("moonwalk-probe");
+        Path c = dir.resolve("probe.c");
+        Files.writeString(c, probeSource);
+        Path exe = dir.resolve("probe");
+        if (define == null) {
+            run(120, "gcc", "-I" + src, c.toString(), "-o", exe.toString());
+        } else {
+            run(120, "gcc", define, "-I" + src, c.toString(), "-o", exe.toString());
+        }
+        Map<String, Long> facts = new HashMap<>();
+        for (String line : run(30, exe.toString()).split("\n")) {
+            String[] t = line.trim().split(" ");
+            facts.put(t[0], Long.parseLong(t[1]));
+        }
+        return facts;
     }
 }

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.InterpreterStats.Type;
+import io.moonwalk.luajit.abort.VmAborts;
+import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.sync.VmLabels;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -51,6 +54,26 @@ class JitHealthSeriesTest {
         assertThat(flushes.type()).isEqualTo(Type.COUNTER);
         assertThat(flushes.value()).isEqualTo(3);
         assertThat(s.exported()).isEqualTo(1);
+    }
+
+    @Test
+    void gcAndAbortSeriesFollowTheVmsToo() {
+        JitHealthSeries s = new JitHealthSeries(labels);
+        List<Measurement> ms = s.measurements(List.of(health(10, 0x1000, 7, 1, 0), health(11, 0x2000, 4, 1, 0)),
+                List.of(new GcHeap(10, 0x1000, 123_456, 200_000, 1), new GcHeap(99, 0x9000, 1, 2, 0)),
+                List.of(new VmAborts.Summary(11, 0x2000, 42, Map.of("NYI: bytecode", 42L), List.of())));
+        assertThat(gauge(ms, "moonwalk.luajit.gc.bytes", 10, 0x1000)).isEqualTo(123_456);
+        assertThat(gauge(ms, "moonwalk.luajit.gc.threshold.bytes", 10, 0x1000)).isEqualTo(200_000);
+        assertThat(gauge(ms, "moonwalk.luajit.gc.state", 10, 0x1000)).isEqualTo(1);
+        assertThat(find(ms, "moonwalk.luajit.gc.bytes", 11, 0x2000)).as("no heap read for this VM").isEmpty();
+        assertThat(ms).as("a heap of a VM without health is not exported")
+                .noneMatch(m -> "99".equals(m.tags().get("pid")));
+        Measurement aborts = find(ms, "moonwalk.luajit.vm.trace.aborts", 11, 0x2000).orElseThrow();
+        assertThat(aborts.type()).isEqualTo(Type.COUNTER);
+        assertThat(aborts.value()).isEqualTo(42);
+
+        ms = s.measurements(List.of(health(11, 0x2000, 4, 1, 0)), List.of(), List.of());
+        assertThat(find(ms, "moonwalk.luajit.gc.bytes", 10, 0x1000)).as("pid 10 is gone").isEmpty();
     }
 
     @Test

@@ -73,6 +73,8 @@ public final class OtlpProfileEncoder {
     static final String FRAME_TYPE = "profile.frame.type";
     /** {@code <runtime>.compiled = true} marks an interpreted frame run inside compiled code. */
     static final String COMPILED_SUFFIX = ".compiled";
+    /** Location attribute {@code luajit.inlined}: a compiled frame the compiler inlined into its caller's code. */
+    static final String INLINED_SUFFIX = ".inlined";
     static final String SERVICE_NAME = "service.name";
     static final String BUILD_ID = "process.executable.build_id.gnu";
     /** The profiles spec recommends this one on every mapping: it exists for stripped files too. */
@@ -130,10 +132,11 @@ public final class OtlpProfileEncoder {
 
     public ExportProfilesServiceRequest encode(Profile profile) {
         DictionaryBuilder dict = new DictionaryBuilder();
-        ValueType sampleType = ValueType.newBuilder()
-                .setTypeStrindex(dict.string("samples")).setUnitStrindex(dict.string("count")).build();
+        ValueType sampleType = ValueType.newBuilder().setTypeStrindex(dict.string(profile.sampleType().type()))
+                .setUnitStrindex(dict.string(profile.sampleType().unit())).build();
         ValueType periodType = ValueType.newBuilder()
                 .setTypeStrindex(dict.string("cpu")).setUnitStrindex(dict.string("nanoseconds")).build();
+        boolean periodic = profile.sampleType().periodic();
 
         // Per process, samples keyed by their OTLP identity (stack, attribute set) so equal entries merge.
         Map<ProcessIdentity, Map<SampleKey, long[]>> byProcess = new LinkedHashMap<>();
@@ -156,10 +159,11 @@ public final class OtlpProfileEncoder {
             io.opentelemetry.proto.profiles.v1development.Profile.Builder p =
                     io.opentelemetry.proto.profiles.v1development.Profile.newBuilder()
                             .setSampleType(sampleType)
-                            .setPeriodType(periodType)
-                            .setPeriod(profile.periodNanos())
                             .setTimeUnixNano(profile.startEpochNanos())
                             .setDurationNano(profile.durationNanos());
+            if (periodic) {
+                p.setPeriodType(periodType).setPeriod(profile.periodNanos());
+            }
             for (var s : proc.getValue().entrySet()) {
                 Sample.Builder sample = Sample.newBuilder().setStackIndex(s.getKey().stack()).addValues(s.getValue()[0]);
                 for (int a : s.getKey().attributes()) {
@@ -201,6 +205,10 @@ public final class OtlpProfileEncoder {
         }
         if (f.jit()) {
             l.addAttributeIndices(dict.attribute(f.runtime() + COMPILED_SUFFIX,
+                    AnyValue.newBuilder().setBoolValue(true).build()));
+        }
+        if (f.inlined()) {
+            l.addAttributeIndices(dict.attribute(f.runtime() + INLINED_SUFFIX,
                     AnyValue.newBuilder().setBoolValue(true).build()));
         }
         return l.build();

@@ -256,4 +256,20 @@ class OtlpProfileEncoderTest {
         assertThat(m.getFileOffset()).isEqualTo(0x2000);
         assertThat(d.getStringTable(m.getFilenameStrindex())).isEqualTo("/usr/sbin/nginx");
     }
+
+    @Test
+    void anOffCpuProfileNamesItsSampleTypeAndHasNoPeriod() {
+        Profile cpu = twoProcesses();
+        Profile off = new Profile(cpu.startEpochNanos(), cpu.durationNanos(), 0, cpu.entries(),
+                io.moonwalk.agent.profile.SampleType.OFF_CPU);
+        ExportProfilesServiceRequest req = ReceivedExport.encoder().encode(off);
+        ProfilesDictionary d = req.getDictionary();
+        var p = req.getResourceProfiles(0).getScopeProfiles(0).getProfiles(0);
+        assertThat(d.getStringTable(p.getSampleType().getTypeStrindex())).isEqualTo("off_cpu");
+        assertThat(d.getStringTable(p.getSampleType().getUnitStrindex())).isEqualTo("nanoseconds");
+        assertThat(p.hasPeriodType()).isFalse();
+        assertThat(p.getPeriod()).isZero();
+        var cp = ReceivedExport.encoder().encode(cpu).getResourceProfiles(0).getScopeProfiles(0).getProfiles(0);
+        assertThat(cp.hasPeriodType()).isTrue();
+    }
 }

@@ -1,0 +1,44 @@
+package io.moonwalk.agent.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moonwalk.agent.store.WindowSummary;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TimelineDataTest {
+    private static WindowSummary w(long start, long samples, int pid, double traces, double flushes) {
+        return new WindowSummary(start, 5000, samples, Map.of(pid, new WindowSummary.ProcessSamples("luajit", samples / 2)),
+                Map.of("compiled", samples / 4), 1000, List.of(new WindowSummary.VmHealth(pid + "/vm1", (float) traces,
+                0, 0, (float) flushes)));
+    }
+
+    @Test
+    void ratesPerBucketGapsAndJitHealthOnTheSameBuckets() {
+        List<WindowSummary> ws = new ArrayList<>();
+        ws.add(w(0, 100, 7, 5, 0));
+        ws.add(w(5000, 200, 7, 6, 0));
+        // a 10 s gap: no window, a null rate
+        ws.add(w(20_000, 50, 7, 2, 3));
+        String json = TimelineData.json(ws, 7);
+        assertThat(json).startsWith("{\"t\":[0.0,5.0,10.0,15.0,20.0],\"total\":[20.0,40.0,null,null,10.0]")
+                .contains("{\"name\":\"pid 7\",\"values\":[10.0,20.0,null,null,5.0]}")
+                .contains("\"name\":\"VM compiled\",\"values\":[5.0,10.0,null,null,2.4]")
+                .contains("{\"vm\":\"7/vm1\",\"traces\":[5,6,null,null,2],\"mcode_bytes\":[0,0,null,null,0],"
+                        + "\"max_mcode_bytes\":[0,0,null,null,0],\"flushes\":[0,0,null,null,3]}");
+    }
+
+    @Test
+    void aDayOfWindowsIs720Points() {
+        List<WindowSummary> ws = new ArrayList<>();
+        for (int i = 0; i < 17_280; i++) {
+            ws.add(w(i * 5000L, 190, 7, i, i / 1000));
+        }
+        String json = TimelineData.json(ws, 0);
+        String t = json.substring(json.indexOf("[") + 1, json.indexOf("]"));
+        assertThat(t.split(",")).hasSize(TimelineData.MAX_BUCKETS);
+        assertThat(json.length()).isLessThan(64 * 1024);
+    }
+}

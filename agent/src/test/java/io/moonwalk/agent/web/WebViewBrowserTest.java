@@ -1,0 +1,254 @@
+package io.moonwalk.agent.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moonwalk.agent.daemon.Readiness;
+import io.moonwalk.agent.metrics.AgentMetrics;
+import io.moonwalk.agent.profile.ProcessIdentity;
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.store.StoreHarness;
+import io.moonwalk.agent.store.WindowSummary;
+import io.moonwalk.frame.CodeMapping;
+import io.moonwalk.frame.Frame;
+import io.moonwalk.testfixtures.DevTools;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The web view as a person uses it, in Debian's headless Chromium against the agent's real HTTP
+ * server on loopback: brush the timeline, toggle Lua-only and per-PID split, diff two ranges; and
+ * the index page of a generated 24 h store. Screenshots go to {@code target/webview-screenshots}.
+ */
+class WebViewBrowserTest {
+    static final Path SHOTS = Path.of("target", "webview-screenshots");
+    static final CodeMapping LUAJIT = new CodeMapping("/usr/bin/luajit", 0x5600_0000_4000L, 0x5600_0008_4000L, 0x4000, "");
+    static final CodeMapping NGINX = new CodeMapping("/usr/sbin/nginx", 0x5555_5555_6000L, 0x5555_5565_6000L, 0x2000, "");
+
+    private static Frame c(String name, CodeMapping m) {
+        return Frame.nativeCode(name, m.start() + name.hashCode() & 0xfff, m);
+    }
+
+    private static Frame lua(String name, int line) {
+        return Frame.interpreted("luajit", name, "/srv/app.lua", line, line, false);
+    }
+
+    /** A LuaJIT workload whose hot function switches from old_hot to new_hot half-way, beside 4 nginx workers. */
+    static Profile switchingWindow(long startMillis, boolean secondHalf) {
+        ProcessIdentity lj = new ProcessIdentity(300, "luajit", "/usr/bin/luajit", "");
+        List<Profile.Entry> e = new ArrayList<>();
+        List<Frame> base = List.of(c("main", LUAJIT), c("lua_pcall", LUAJIT), lua("handler", 10));
+        List<Frame> hot = new ArrayList<>(base);
+        hot.addAll(List.of(c("lj_BC_FUNCC", LUAJIT), c("lj_cf_pcall", LUAJIT), lua(secondHalf ? "new_hot" : "old_hot",
+                secondHalf ? 40 : 20), c("lj_str_rep", LUAJIT), c("memcpy", LUAJIT)));
+        e.add(new Profile.Entry(lj, "luajit", hot, Map.of("luajit.vm_state", "c"), 60));
+        e.add(new Profile.Entry(lj, "luajit", base, Map.of("luajit.vm_state", "interpreted"), 10));
+        for (int w = 0; w < 4; w++) {
+            e.add(new Profile.Entry(new ProcessIdentity(401 + w, "nginx", "/usr/sbin/nginx", ""), "nginx",
+                    List.of(c("ngx_worker_process_cycle", NGINX), c("ngx_epoll_process_events", NGINX)), Map.of(), 5));
+        }
+        return new Profile(startMillis * 1_000_000, 5_000_000_000L, 52_631_578L, e);
+    }
+
+    private static AgentHttpServer server(ProfileStore store) throws Exception {
+        AgentHttpServer s = new AgentHttpServer(new InetSocketAddress("127.0.0.1", 0), new AgentMetrics(),
+                () -> new Readiness.Result(true, "ok"), () -> new Readiness.Result(true, "ok"), store, Clock.systemUTC());
+        s.start();
+        return s;
+    }
+
+    private static double num(DevTools b, String expr) throws Exception {
+        return Double.parseDouble(b.eval(expr));
+    }
+
+    @Test
+    void brushLuaOnlySplitAndDiffAsAUserDoes(@TempDir Path dir) throws Exception {
+        long now = System.currentTimeMillis();
+        long first = now - 240 * 5000L;
+        ProfileStore store = new ProfileStore(dir, 1L << 30, Duration.ofHours(24), Clock.systemUTC());
+        for (int i = 0; i < 240; i++) {
+            // the VM's JIT health: traces grow, a flush at the switch empties them
+            int traces = i < 120 ? 10 + i : i - 120;
+            store.write(switchingWindow(first + i * 5000L, i >= 120), List.of(new WindowSummary.VmHealth("300/vm1",
+                    traces, 65536f * (1 + traces / 40), 524288, i < 120 ? 0 : 1)));
+        }
+        long half = first + 120 * 5000L;
+        try (AgentHttpServer http = server(store); DevTools b = new DevTools()) {
+            String base = "http://127.0.0.1:" + http.address().getPort();
+            b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
+            b.screenshot(SHOTS.resolve("1-whole-range.png"));
+            // JIT health: three charts for the one VM, aligned with the timeline (same plot left edge and width)
+            assertThat(b.eval("document.getElementById('jit-health').getAttribute('data-vms')")).isEqualTo("1");
+            assertThat(b.eval("document.querySelectorAll('#jit-health .u-over').length")).isEqualTo("3");
+            assertThat(b.eval("Array.from(document.querySelectorAll('#timeline-box .u-over')).map(o => Math.round("
+                    + "o.getBoundingClientRect().left) + ':' + Math.round(o.getBoundingClientRect().width)).join(' ')")
+                    .split(" ")).hasSize(4).containsOnly(b.eval("Math.round(document.querySelector('#timeline .u-over')"
+                    + ".getBoundingClientRect().left) + ':' + Math.round(document.querySelector('#timeline .u-over')"
+                    + ".getBoundingClientRect().width)"));
+            assertThat(b.eval("document.querySelector('#top-table tbody tr').getAttribute('data-fn')"))
+                    .isEqualTo("memcpy"); // the C leaf both halves end in: the biggest self
+            assertThat(b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')"))
+                    .contains("old_hot (/srv/app.lua:20)").contains("new_hot (/srv/app.lua:40)")
+                    .contains("nginx (4 processes)");
+
+            // brush the first quarter of the timeline: the graph and table show only that range
+            double left = num(b, "document.querySelector('#timeline .u-over').getBoundingClientRect().left");
+            double width = num(b, "document.querySelector('#timeline .u-over').getBoundingClientRect().width");
+            double top = num(b, "document.querySelector('#timeline .u-over').getBoundingClientRect().top");
+            b.markPage();
+            b.drag(left + width * 0.02, left + width * 0.25, top + 40);
+            b.awaitRendered();
+            String url = b.eval("location.href");
+            long from = Long.parseLong(url.replaceAll(".*[?&]from=(\\d+).*", "$1"));
+            long to = Long.parseLong(url.replaceAll(".*[?&]to=(\\d+).*", "$1"));
+            assertThat(from).isGreaterThanOrEqualTo(first - 10_000);
+            assertThat(to).isLessThan(half);
+            String texts = b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')");
+            assertThat(texts).contains("old_hot (/srv/app.lua:20)").doesNotContain("new_hot");
+            assertThat(b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).map(r => r.getAttribute('data-fn')).join('|')"))
+                    .contains("old_hot (/srv/app.lua:20)").doesNotContain("new_hot");
+            b.screenshot(SHOTS.resolve("2-brushed.png"));
+
+            // a table row click highlights that function in the graph (the search matches it)
+            b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).find(r => r.getAttribute('data-fn').startsWith('old_hot')).click()");
+            assertThat(b.eval("document.getElementById('match').textContent")).startsWith("Matched: ");
+            assertThat(b.eval("document.getElementById('search').value")).contains("old_hot");
+
+            // Lua only: no native frame between two Lua frames, the C leaf stays, folds are marked
+            String mixed = b.eval("JSON.stringify(moonwalkPaths())");
+            assertThat(mixed).contains("lua>native>native>lua");
+            b.eval("document.getElementById('luaonly').click()");
+            String paths = b.eval("JSON.stringify(moonwalkPaths())");
+            for (String p : paths.replaceAll("[\\[\\]\"]", "").split(",")) {
+                assertThat(p.replace("*", "")).as(p).doesNotContainPattern("lua(_jit)?>(native|kernel)(>(native|kernel))*>lua");
+            }
+            assertThat(paths).contains("lua>lua*>native*"); // handler > (folded) old_hot > lj_str_rep (memcpy folded)
+            assertThat(b.eval("location.hash")).contains("lua=1");
+            b.screenshot(SHOTS.resolve("3-lua-only.png"));
+
+            // per-PID split one click away
+            b.eval("document.getElementById('split').click()");
+            assertThat(b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')"))
+                    .contains("nginx (pid 401)").contains("nginx (pid 404)").doesNotContain("4 processes");
+
+            // diff: this range becomes the baseline, then brush the second half
+            b.markPage();
+            b.eval("document.getElementById('set-baseline').click()");
+            b.awaitRendered();
+            assertThat(b.eval("location.search")).contains("bfrom=" + from).contains("bto=" + to);
+            b.markPage();
+            b.drag(left + width * 0.6, left + width * 0.98, top + 40);
+            b.awaitRendered();
+            assertThat(b.eval("location.search")).contains("bfrom=").contains("from=");
+            String topRow = b.eval("document.querySelector('#top-table tbody tr').getAttribute('data-fn')");
+            String topChange = b.eval("document.querySelector('#top-table tbody tr td:last-child').textContent");
+            assertThat(topRow).isEqualTo("new_hot (/srv/app.lua:40)");
+            assertThat(topChange).startsWith("+");
+            String lastRow = b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).pop().getAttribute('data-fn')");
+            assertThat(lastRow).isEqualTo("old_hot (/srv/app.lua:20)");
+            System.out.println("webview: diff biggest gain " + topRow + " " + topChange + ", biggest loss " + lastRow);
+            b.screenshot(SHOTS.resolve("4-diff.png"));
+
+            // hostile requests get a clear 4xx
+            HttpClient hc = HttpClient.newHttpClient();
+            for (String q : List.of("from=abc", "from=5&to=1", "bfrom=5", "pid=-1", "x=" + "a".repeat(5000),
+                    "vmstate=" + "s".repeat(100))) {
+                HttpResponse<String> r = hc.send(HttpRequest.newBuilder(URI.create(base + "/flamegraph?" + q)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
+                assertThat(r.body()).startsWith("bad query: ");
+            }
+            HttpResponse<String> post = hc.send(HttpRequest.newBuilder(URI.create(base + "/flamegraph"))
+                    .POST(HttpRequest.BodyPublishers.ofString("x".repeat(100_000))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(405);
+            try (Socket s = new Socket("127.0.0.1", http.address().getPort())) {
+                s.setSoTimeout(10_000);
+                OutputStream o = s.getOutputStream();
+                o.write(("GET /flamegraph?" + "a=1&".repeat(20_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                String status = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+                assertThat(status).matches("HTTP/1.1 4\\d\\d");
+            }
+        }
+    }
+
+    @Test
+    void indexPageOfA24HourStoreLoadsInUnderASecond(@TempDir Path dir) throws Exception {
+        long now = System.currentTimeMillis();
+        StoreHarness.Result made = StoreHarness.busyHost24h(dir, now);
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        long heap0 = rt.totalMemory() - rt.freeMemory();
+        long t0 = System.nanoTime();
+        ProfileStore store = new ProfileStore(dir, 2L << 30, Duration.ofHours(25), Clock.systemUTC());
+        long openMs = (System.nanoTime() - t0) / 1_000_000;
+        System.gc();
+        long heapMiB = (rt.totalMemory() - rt.freeMemory() - heap0) >> 20; // the index in memory, roughly
+        assertThat(store.windowCount()).isEqualTo(made.windows());
+        try (AgentHttpServer http = server(store); DevTools b = new DevTools()) {
+            String base = "http://127.0.0.1:" + http.address().getPort();
+            // CPU time of rendering the index page (the machine's load does not inflate it)
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] cpu = new long[5];
+            for (int i = 0; i < cpu.length; i++) {
+                long c0 = mx.getCurrentThreadCpuTime();
+                IndexPage.render(store, System.currentTimeMillis());
+                cpu[i] = (mx.getCurrentThreadCpuTime() - c0) / 1_000_000;
+            }
+            Arrays.sort(cpu);
+            System.out.println("webview: index page render CPU ms " + Arrays.toString(cpu));
+            HttpClient hc = HttpClient.newHttpClient();
+            long[] server = new long[5];
+            for (int i = 0; i < server.length; i++) {
+                long s0 = System.nanoTime();
+                HttpResponse<byte[]> r = hc.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                server[i] = (System.nanoTime() - s0) / 1_000_000;
+                assertThat(r.statusCode()).isEqualTo(200);
+            }
+            Arrays.sort(server);
+            long[] loads = new long[5];
+            for (int i = 0; i < loads.length; i++) {
+                b.open(base + "/");
+                loads[i] = Math.round(num(b, "performance.getEntriesByType('navigation')[0].loadEventEnd"));
+            }
+            long bytes = Long.parseLong(b.eval("performance.getEntriesByType('navigation')[0].transferSize"));
+            assertThat(b.eval("document.getElementById('timeline').getAttribute('data-points')")).isEqualTo("720");
+            b.screenshot(SHOTS.resolve("5-index-24h.png"));
+            b.open(base + "/flamegraph");
+            assertThat(b.eval("document.getElementById('jit-health').getAttribute('data-vms')")).isEqualTo("8");
+            long viewMs = Math.round(num(b, "performance.getEntriesByType('navigation')[0].loadEventEnd"));
+            long viewBytes = Long.parseLong(b.eval("performance.getEntriesByType('navigation')[0].transferSize"));
+            b.screenshot(SHOTS.resolve("6-view-24h-last-15min.png"));
+            Arrays.sort(loads);
+            System.out.printf("webview: 24 h store %d windows, %d MiB on disk, index %d KiB (%d MiB of heap); store open %d ms;"
+                    + " index page load (navigation start to load end) %s ms, %d KiB; /flamegraph (last 15 min,"
+                    + " whole-store timeline) %d ms, %d KiB; GET / alone %s ms%n", made.windows(), made.bytes() >> 20,
+                    made.indexBytes() >> 10, heapMiB, openMs, Arrays.toString(loads), bytes >> 10, viewMs, viewBytes >> 10,
+                    Arrays.toString(server));
+            assertThat(loads[loads.length / 2]).as("median index page load, ms").isLessThan(1000);
+            // the view page merges 180 stored windows: reported, not bounded here (not an acceptance figure)
+            long c0 = mx.getCurrentThreadCpuTime();
+            Profile merged = store.merged(System.currentTimeMillis() - 15 * 60_000L, System.currentTimeMillis(), e -> true,
+                    ProfileStore.MergeLimits.WEB);
+            System.out.println("webview: merging the last 15 min (" + merged.entries().size() + " entries) took "
+                    + (mx.getCurrentThreadCpuTime() - c0) / 1_000_000 + " ms CPU");
+        }
+    }
+}
