@@ -226,6 +226,14 @@ public final class ElfFile implements AutoCloseable {
         return Collections.unmodifiableList(out);
     }
 
+    /**
+     * A read-only little-endian view of the file's bytes {@code [off, off+len)} (e.g. a core file's notes and
+     * memory), after checking they lie inside the file; {@code what} names them in the error.
+     */
+    public ByteBuffer bytes(long off, long len, String what) throws ElfFormatException {
+        return slice(off, len, what);
+    }
+
     /** A little-endian view of {@code [off, off+len)}, after checking it lies inside the file. */
     ByteBuffer slice(long off, long len, String what) throws ElfFormatException {
         if (off < 0 || len < 0 || off > size || len > size - off) {

@@ -18,7 +18,12 @@ public record ProcessInfo(int pid, String comm, String executable, String contai
 
     /** Reads the process's info; {@link NoSuchFileException} means the process is gone. */
     public static ProcessInfo read(int pid) throws IOException {
-        Path dir = Path.of("/proc", Integer.toString(pid));
+        return read(Path.of("/proc"), pid);
+    }
+
+    /** As {@link #read(int)}, from {@code procRoot} (a core file's stand-in for /proc in a replay). */
+    public static ProcessInfo read(Path procRoot, int pid) throws IOException {
+        Path dir = procRoot.resolve(Integer.toString(pid));
         String comm = new String(Files.readAllBytes(dir.resolve("comm")), StandardCharsets.UTF_8);
         if (comm.endsWith("\n")) {
             comm = comm.substring(0, comm.length() - 1);

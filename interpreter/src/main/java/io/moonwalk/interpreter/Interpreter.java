@@ -64,6 +64,14 @@ public interface Interpreter extends AutoCloseable {
     /** {@code pid} exited (its instance stays with the core until the window is named). Drain thread. */
     void processExited(int pid);
 
+    /**
+     * Waits, at most {@code maxWaitNanos}, until the syncs that samples and {@link #pidEvent}s started have run (e.g.
+     * routing a VM's JIT code). A live session never waits (the next samples see the result); a coredump replay,
+     * where nothing runs on, walks again after it.
+     */
+    default void awaitSyncs(long maxWaitNanos) {
+    }
+
     /** A window is about to be named: finish reads started for it, waiting at most {@code maxWaitNanos}. */
     void beforeNaming(long maxWaitNanos);
 

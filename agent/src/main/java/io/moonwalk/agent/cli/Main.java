@@ -14,10 +14,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Command;
 
-/** Entry point: {@code moonwalk record|agent|version}. */
+/** Entry point: {@code moonwalk record|agent|stack|bench|version}. */
 @Command(name = "moonwalk", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "Continuous CPU profiler for LuaJIT hosts: kernel, native and Lua stacks from eBPF.",
-        subcommands = {RecordCommand.class, AgentCommand.class, BenchCommand.class, VersionCommand.class,
+        subcommands = {RecordCommand.class, AgentCommand.class, StackCommand.class, BenchCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit codes (README "Exit codes"; the systemd unit does not restart on 2 and 4). */

@@ -34,11 +34,17 @@ public final class ProcessRegistry {
     private final Map<Integer, Integer> nextImage = new java.util.HashMap<>();
     private long evictions;
     private long recycled;
-    private static final Path PROC = Path.of("/proc");
+    private final Path procRoot;
 
     public ProcessRegistry(NativeSymbolizer symbolizer, int maxProcesses) {
+        this(symbolizer, maxProcesses, Path.of("/proc"));
+    }
+
+    /** @param procRoot where processes are read: /proc, or a core file's stand-in (replay) */
+    public ProcessRegistry(NativeSymbolizer symbolizer, int maxProcesses, Path procRoot) {
         this.symbolizer = symbolizer;
         this.maxProcesses = maxProcesses;
+        this.procRoot = procRoot;
     }
 
     /** One process: who it is and how to name addresses in it. */
@@ -148,10 +154,10 @@ public final class ProcessRegistry {
     }
 
     private TrackedProcess capture(int pid, String threadName) {
-        long start = ProcessStart.ticks(PROC, pid);
+        long start = ProcessStart.ticks(procRoot, pid);
         ProcessIdentity identity;
         try {
-            ProcessInfo info = ProcessInfo.read(pid);
+            ProcessInfo info = ProcessInfo.read(procRoot, pid);
             identity = new ProcessIdentity(pid, info.comm() == null ? threadName : info.comm(),
                     info.executable() == null ? "" : info.executable(),
                     info.containerId() == null ? "" : info.containerId());
@@ -216,7 +222,7 @@ public final class ProcessRegistry {
         if (p == null || p.exited || p.startTicks == ProcessStart.GONE) {
             return false;
         }
-        long now = ProcessStart.ticks(PROC, pid);
+        long now = ProcessStart.ticks(procRoot, pid);
         if (now == p.startTicks) {
             return false;
         }

@@ -6,12 +6,14 @@ import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
 import io.moonwalk.bpf.layout.RecordLayout;
+import io.moonwalk.elf.DebugFileLocator;
 import io.moonwalk.interpreter.ArrayWords;
 import io.moonwalk.interpreter.Interpreter;
 import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.symbolize.kernel.KernelSymbols;
 import io.moonwalk.symbolize.symbols.NativeSymbolizer;
 import io.moonwalk.unwinder.sync.MapSyncWorker;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -68,12 +70,24 @@ public final class SampleCollector implements RecordHandler {
      * @param mapSync      where the kernel's NEW_PID / UNKNOWN_PC requests and exits go (null: nowhere)
      */
     public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync) {
+        this(targets, hz, interpreters, mapSync, Path.of("/proc"));
+    }
+
+    /** @param procRoot where processes are read: /proc, or a core file's stand-in (coredump replay) */
+    public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync,
+            Path procRoot) {
+        this(targets, hz, interpreters, mapSync, procRoot, DebugFileLocator.system());
+    }
+
+    /** @param debugFiles where stripped files' debug files are looked for (a replay: its module store's) */
+    public SampleCollector(Set<Integer> targets, int hz, List<Interpreter> interpreters, MapSyncWorker mapSync,
+            Path procRoot, DebugFileLocator debugFiles) {
         this.targets = Set.copyOf(targets);
         this.periodNanos = 1_000_000_000L / hz;
         this.interpreters = List.copyOf(interpreters);
         this.mapSync = mapSync;
-        this.nativeSymbolizer = new NativeSymbolizer();
-        this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES);
+        this.nativeSymbolizer = new NativeSymbolizer(NativeSymbolizer.DEFAULT_MAX_FILES, procRoot, debugFiles);
+        this.processes = new ProcessRegistry(nativeSymbolizer, MAX_PROCESSES, procRoot);
     }
 
     /** The raw stack table of a window, bounded by this JVM's maximum heap ({@link RawStackTable#boundedByHeap}). */

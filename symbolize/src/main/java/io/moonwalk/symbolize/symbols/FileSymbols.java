@@ -41,6 +41,12 @@ final class FileSymbols {
     }
 
     static FileSymbols load(ElfFile elf, String buildId, String htlHash) throws ElfFormatException {
+        return load(elf, buildId, htlHash, DebugFileLocator.system());
+    }
+
+    /** @param debugFiles where a stripped file's debug file is looked for (a replay: the module store's) */
+    static FileSymbols load(ElfFile elf, String buildId, String htlHash, DebugFileLocator debugFiles)
+            throws ElfFormatException {
         List<Segment> loads = elf.loadSegments();
         long[] offs = new long[loads.size()];
         long[] vaddrs = new long[loads.size()];
@@ -50,7 +56,7 @@ final class FileSymbols {
             vaddrs[i] = loads.get(i).vaddr();
             sizes[i] = loads.get(i).filesz();
         }
-        return new FileSymbols(symbols(elf), offs, vaddrs, sizes, buildId, htlHash);
+        return new FileSymbols(symbols(elf, debugFiles), offs, vaddrs, sizes, buildId, htlHash);
     }
 
     /**
@@ -58,12 +64,12 @@ final class FileSymbols {
      * under /usr/lib/debug (libc6-dbg and friends), which names local functions such as glibc's
      * __libc_start_call_main. A debug file that cannot be read is ignored: the exported names still work.
      */
-    private static SymbolTable symbols(ElfFile elf) throws ElfFormatException {
+    private static SymbolTable symbols(ElfFile elf, DebugFileLocator debugFiles) throws ElfFormatException {
         if (!elf.functionSymbols(SymbolSource.SYMTAB).isEmpty()) {
             return SymbolTable.build(elf);
         }
         try {
-            Optional<Path> debug = DebugFileLocator.system().locate(elf, null).path();
+            Optional<Path> debug = debugFiles.locate(elf, null).path();
             if (debug.isPresent()) {
                 try (ElfFile d = ElfFile.open(debug.get())) {
                     List<ElfSymbol> all = new ArrayList<>(d.functionSymbols(SymbolSource.SYMTAB));

@@ -1,5 +1,6 @@
 package io.moonwalk.symbolize.symbols;
 
+import io.moonwalk.elf.DebugFileLocator;
 import io.moonwalk.elf.ElfFile;
 import io.moonwalk.elf.HtlHash;
 import io.moonwalk.process.Mapping;
@@ -46,6 +47,10 @@ public final class NativeSymbolizer {
     }
 
     private final int maxEntries;
+    /** Where {@code PID/maps} and {@code PID/map_files} are read: /proc, or a core file's stand-in (replay). */
+    private final Path procRoot;
+    /** Where stripped files' debug files are found: /usr/lib/debug, or a replay's module store. */
+    private final DebugFileLocator debugFiles;
     private final Map<Object, FileSymbols> cache;
     private long hits;
     private long misses;
@@ -61,6 +66,18 @@ public final class NativeSymbolizer {
 
     /** @param maxFiles the number of files whose tables are kept (a file may hold two cache keys) */
     public NativeSymbolizer(int maxFiles) {
+        this(maxFiles, Path.of("/proc"));
+    }
+
+    /** @param procRoot where {@code PID/maps} and {@code PID/map_files} are read (a core's stand-in for /proc) */
+    public NativeSymbolizer(int maxFiles, Path procRoot) {
+        this(maxFiles, procRoot, DebugFileLocator.system());
+    }
+
+    /** @param debugFiles where stripped files' debug files are looked for (a replay: its module store's) */
+    public NativeSymbolizer(int maxFiles, Path procRoot, DebugFileLocator debugFiles) {
+        this.procRoot = procRoot;
+        this.debugFiles = debugFiles;
         if (maxFiles < 1) {
             throw new IllegalArgumentException("maxFiles must be at least 1, got " + maxFiles);
         }
@@ -75,7 +92,7 @@ public final class NativeSymbolizer {
 
     /** Snapshots {@code /proc/PID/maps}; files are loaded lazily on first use. */
     public ProcessSymbols forProcess(int pid) throws IOException {
-        return new ProcessSymbols(this, pid, ProcessMaps.read(pid));
+        return new ProcessSymbols(this, pid, ProcessMaps.read(procRoot.resolve(Integer.toString(pid)).resolve("maps")));
     }
 
     /** One-shot resolution; reads the maps on every call, so prefer {@link #forProcess(int)} for batches. */
@@ -87,8 +104,8 @@ public final class NativeSymbolizer {
     FileSymbols loadFile(int pid, Mapping m) {
         String proc = "/proc/" + pid;
         List<Path> candidates = new ArrayList<>(3);
-        candidates.add(Path.of(proc, "map_files", m.mapFilesName()));
-        if (!m.isDeleted()) {
+        candidates.add(procRoot.resolve(Integer.toString(pid)).resolve("map_files").resolve(m.mapFilesName()));
+        if (!m.isDeleted() && procRoot.equals(Path.of("/proc"))) {
             candidates.add(Path.of(proc + "/root" + m.filePath()));
             candidates.add(Path.of(m.filePath()));
         }
@@ -138,7 +155,7 @@ public final class NativeSymbolizer {
                     }
                 }
             }
-            FileSymbols fs = FileSymbols.load(elf, buildId, HtlHash.of(p));
+            FileSymbols fs = FileSymbols.load(elf, buildId, HtlHash.of(p), debugFiles);
             synchronized (this) {
                 cache.put(key, fs);
                 if (buildId != null) {

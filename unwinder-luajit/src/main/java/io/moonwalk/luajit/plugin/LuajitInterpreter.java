@@ -159,6 +159,11 @@ final class LuajitInterpreter implements Interpreter {
     }
 
     @Override
+    public void awaitSyncs(long maxWaitNanos) {
+        jit.awaitIdle(maxWaitNanos);
+    }
+
+    @Override
     public void beforeNaming(long maxWaitNanos) {
         prefetcher.awaitIdle(maxWaitNanos);
         named.clear(); // process maps and protos can change between windows

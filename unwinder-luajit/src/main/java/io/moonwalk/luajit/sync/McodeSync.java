@@ -114,6 +114,8 @@ public final class McodeSync implements AutoCloseable {
     private int vmCount;
     private boolean closed;
     private boolean wake;
+    /** the sync thread is working through a pass (between taking the due processes and finishing them) */
+    private boolean busy;
     private long entries;
     private long routeDrops;
     private long refusedVms;
@@ -230,6 +232,7 @@ public final class McodeSync implements AutoCloseable {
                     return;
                 }
                 wake = false;
+                busy = true;
                 boolean poll = now - nextPoll >= 0;
                 if (poll) {
                     nextPoll = now + POLL_NANOS;
@@ -255,6 +258,30 @@ public final class McodeSync implements AutoCloseable {
                     // hostile memory or a bug for one process must not end the sync for all: the next poll retries
                     Faults.contained(Stage.JIT_SYNC, "syncing the mcode areas of pid " + pid, e);
                 }
+            }
+            synchronized (this) {
+                busy = false;
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Waits, at most {@code maxWaitNanos}, until no sync is requested or running (coredump replay: the routes a
+     * sample asked for are in pid_maps before the next walk). Returns at once when closed.
+     */
+    public synchronized void awaitIdle(long maxWaitNanos) {
+        long deadline = System.nanoTime() + maxWaitNanos;
+        while (!closed && (wake || busy || procs.values().stream().anyMatch(p -> p.resync))) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
