@@ -320,7 +320,7 @@ class NativeUnwindIT {
         }
     }
 
-    private static long waitForWorker(long master, int port) throws Exception {
+    static long waitForWorker(long master, int port) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             List<ProcessHandle> children = ProcessHandle.of(master).map(h -> h.children().toList()).orElse(List.of());

@@ -1,0 +1,109 @@
+package io.moonwalk.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code moonwalk stack --core} on a core of a real nginx worker (Debian's stripped nginx with lua-nginx-module and
+ * OpenResty's luajit2), taken with gdb's {@code gcore} while the worker runs a Lua handler that stays busy for a few
+ * seconds: the thread's stack reads, from the leaf, spin -> busy -> the content_by_lua chunk ->
+ * ngx_http_lua_run_thread -> the content phase -> ... -> main, as the handler's own source nests them (with the JIT
+ * on, spin's loop is a trace: a JIT frame). The request still completes after the core was taken.
+ */
+class StackCoreNginxIT {
+    @ParameterizedTest
+    @ValueSource(strings = {"on", "off"})
+    void coreOfABusyLuaHandlerShowsTheHandlerUnderRunThread(String jit) throws Exception {
+        Path prefix = Files.createTempDirectory(Moonwalk.WORK, "nginx-core");
+        Files.createDirectories(prefix.resolve("tmp"));
+        Files.createDirectories(prefix.resolve("logs"));
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path conf = prefix.resolve("nginx.conf");
+        Files.writeString(conf, Files.readString(Moonwalk.ROOT.resolve("testdata/nginx/stack_core.conf"))
+                .replace("@PORT@", Integer.toString(port)).replace("@JIT@", "jit." + jit + "()"));
+        Process nginx = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr")
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("nginx.out").toFile()).start();
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            long worker = NativeUnwindIT.waitForWorker(nginx.pid(), port);
+            CompletableFuture<HttpResponse<String>> busy = http.sendAsync(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=8")).timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Thread.sleep(1000); // the handler is in its loop (it runs 8 s of CPU time)
+            // gcore stops the worker where it enters the kernel, which is often busy's os.clock (a clock_gettime
+            // system call) between spins: every core must show the handler's nesting, and one of up to five must
+            // be inside spin (spin's frame right below busy, only native code above it)
+            int spinLeaves = 0;
+            for (int attempt = 0; attempt < 5 && spinLeaves == 0; attempt++) {
+                Path core = prefix.resolve("core" + attempt);
+                Moonwalk.tool("gcore", "-o", core.toString(), Long.toString(worker));
+                Path coreFile = Path.of(core + "." + worker);
+                assertThat(coreFile).isRegularFile();
+                Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(120), "stack", "--core", coreFile.toString());
+                System.out.printf("stack --core of nginx worker %d (JIT %s), core %d bytes:%n%s%s", worker, jit,
+                        Files.size(coreFile), r.stdout(), r.stderr());
+                assertThat(r.exitCode()).as(r.stderr()).isZero();
+                List<String> lines = r.stdout().lines().toList();
+                assertThat(lines).as("one thread with the VM's labels")
+                        .anyMatch(l -> l.startsWith("thread " + worker) && l.contains("luajit.vm="));
+                List<String> frames = lines.stream().filter(l -> l.startsWith("#"))
+                        .map(l -> l.replaceFirst("^#\\d+\\s+", "")).toList();
+                String chunk = "content_by_lua(nginx.conf:";
+                int busyFrame = index(frames, "busy (" + chunk);
+                int main = index(frames, "main chunk (" + chunk);
+                int runThread = index(frames, "ngx_http_lua_run_thread ");
+                int content = index(frames, "ngx_http_core_content_phase ");
+                int cMain = index(frames, "main [");
+                assertThat(List.of(busyFrame, main, runThread, content, cMain)).as("true order in %s", frames)
+                        .isSorted().doesNotHaveDuplicates();
+                assertThat(main).as("the chunk right above busy").isEqualTo(busyFrame + 1);
+                assertThat(runThread).as("ngx_http_lua_run_thread right above the chunk").isEqualTo(main + 1);
+                assertThat(frames).as("no error frame").noneMatch(f -> f.contains("unwind error"));
+                int spin = busyFrame - 1;
+                if (spin >= 0 && frames.get(spin).startsWith("spin (" + chunk)) {
+                    spinLeaves++;
+                    // above spin only native code it called (a helper of the trace or the interpreter)
+                    assertThat(frames.subList(0, spin)).as("above spin").allMatch(f -> f.contains(" [0x"));
+                    assertThat(frames.get(spin).endsWith("_[j]"))
+                            .as("spin's frame is a trace's exactly when the JIT is on: %s", frames.get(spin))
+                            .isEqualTo(jit.equals("on"));
+                }
+                Files.delete(coreFile);
+            }
+            assertThat(spinLeaves).as("cores inside spin, right below busy").isPositive();
+
+            HttpResponse<String> done = busy.get(60, TimeUnit.SECONDS);
+            assertThat(done.statusCode()).isEqualTo(200);
+            assertThat(done.body().trim()).as("the handler's result after the core").matches("\\d+");
+        } finally {
+            nginx.destroy(); // SIGTERM: the master stops its worker
+            if (!nginx.waitFor(10, TimeUnit.SECONDS)) {
+                nginx.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static int index(List<String> frames, String prefix) {
+        for (int i = 0; i < frames.size(); i++) {
+            if (frames.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no frame starting with '" + prefix + "' in " + frames);
+    }
+}
