@@ -42,19 +42,41 @@ class StackCoreNginxIT {
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             long worker = NativeUnwindIT.waitForWorker(nginx.pid(), port);
             CompletableFuture<HttpResponse<String>> busy = http.sendAsync(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=8")).timeout(Duration.ofSeconds(60)).build(),
+                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=12")).timeout(Duration.ofSeconds(60)).build(),
                     HttpResponse.BodyHandlers.ofString());
-            Thread.sleep(1000); // the handler is in its loop (it runs 8 s of CPU time)
-            // gcore stops the worker where it enters the kernel, which is often busy's os.clock (a clock_gettime
-            // system call) between spins: every core must show the handler's nesting, and one of up to five must
-            // be inside spin (spin's frame right below busy, only native code above it)
-            int spinLeaves = 0;
-            for (int attempt = 0; attempt < 5 && spinLeaves == 0; attempt++) {
+            // the handler is running once the worker burns CPU (on a loaded machine the request can take seconds)
+            double cpu0 = Moonwalk.cpuSeconds(worker);
+            long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (Moonwalk.cpuSeconds(worker) - cpu0 < 0.5) {
+                assertThat(System.nanoTime()).as("the worker starts the busy handler within 30 s").isLessThan(waitUntil);
+                Thread.sleep(100);
+            }
+            // the kernel's own view of the same worker meanwhile: a recording, to compare a replayed core against
+            Path folded = prefix.resolve("live.folded");
+            Process record = Moonwalk.command(List.of("record", "--pid", Long.toString(worker), "--hz", "99",
+                    "--duration", "6s", "--output", folded.toString()))
+                    .redirectErrorStream(true).redirectOutput(prefix.resolve("record.out").toFile()).start();
+            Thread.sleep(2500); // the recording samples (the handler has ~11 s of CPU time left)
+            // four cores back to back while the handler runs (each gcore stops the worker for a moment), replayed
+            // only afterwards so all are taken inside the handler. gcore stops the worker where it enters the
+            // kernel, often busy's os.clock (a clock_gettime system call) between spins: every core must show the
+            // handler's nesting, and at least one must be inside spin (spin right below busy, only native code
+            // above it)
+            List<Path> cores = new java.util.ArrayList<>();
+            for (int attempt = 0; attempt < 4; attempt++) {
                 Path core = prefix.resolve("core" + attempt);
                 Moonwalk.tool("gcore", "-o", core.toString(), Long.toString(worker));
                 Path coreFile = Path.of(core + "." + worker);
                 assertThat(coreFile).isRegularFile();
+                cores.add(coreFile);
+                Thread.sleep(200);
+            }
+            int spinLeaves = 0;
+            List<String> replayedInSpin = new java.util.ArrayList<>();
+            for (Path coreFile : cores) {
                 Moonwalk.Result r = Moonwalk.run(Duration.ofSeconds(120), "stack", "--core", coreFile.toString());
+                Moonwalk.Result asFolded = Moonwalk.run(Duration.ofSeconds(120), "stack", "--core", coreFile.toString(),
+                        "--format", "folded");
                 System.out.printf("stack --core of nginx worker %d (JIT %s), core %d bytes:%n%s%s", worker, jit,
                         Files.size(coreFile), r.stdout(), r.stderr());
                 assertThat(r.exitCode()).as(r.stderr()).isZero();
@@ -82,19 +104,46 @@ class StackCoreNginxIT {
                     assertThat(frames.get(spin).endsWith("_[j]"))
                             .as("spin's frame is a trace's exactly when the JIT is on: %s", frames.get(spin))
                             .isEqualTo(jit.equals("on"));
+                    replayedInSpin.add(asFolded.stdout().trim());
                 }
                 Files.delete(coreFile);
             }
             assertThat(spinLeaves).as("cores inside spin, right below busy").isPositive();
+            assertThat(record.waitFor(60, TimeUnit.SECONDS)).as("the recording ends").isTrue();
+            assertThat(record.exitValue()).as(Files.readString(prefix.resolve("record.out"))).isZero();
+            replayAgreesWithTheKernel(replayedInSpin, Folded.read(folded));
 
             HttpResponse<String> done = busy.get(60, TimeUnit.SECONDS);
             assertThat(done.statusCode()).isEqualTo(200);
-            assertThat(done.body().trim()).as("the handler's result after the core").matches("\\d+");
+            assertThat(done.body().trim()).as("the handler's result after the cores").matches("\\d+");
         } finally {
             nginx.destroy(); // SIGTERM: the master stops its worker
             if (!nginx.waitFor(10, TimeUnit.SECONDS)) {
                 nginx.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /**
+     * A replayed core inside spin is a stack the kernel walker produced for a sample of the same worker: the same
+     * frames from _start to the leaf (the leaf's module offset included, i.e. the same PC inside a helper or a trace
+     * frame) as one of the recorded stacks, whose root (the process name) and kernel frames (a sample that hit the
+     * kernel on its way back to the loop) are left out. A helper offset the 6 s recording never sampled would fail
+     * this; it is checked only for cores inside spin, where ~400 samples land.
+     */
+    private static void replayAgreesWithTheKernel(List<String> replayed, Folded live) {
+        java.util.Set<String> kernelStacks = new java.util.HashSet<>();
+        for (Folded.Line l : live.lines()) {
+            List<String> user = l.frames().subList(1, l.frames().size()).stream().filter(f -> !f.endsWith("_[k]"))
+                    .toList();
+            kernelStacks.add(String.join(";", user));
+        }
+        for (String line : replayed) {
+            String frames = line.substring(0, line.lastIndexOf(' '));
+            String stack = frames.substring(frames.indexOf(';') + 1);
+            System.out.printf("replayed: %s%n  recorded %d distinct stacks, this one %s%n", stack, kernelStacks.size(),
+                    kernelStacks.contains(stack) ? "among them" : "NOT among them");
+            assertThat(kernelStacks).as("the recorded stacks of the same worker hold the replayed one").contains(stack);
         }
     }
 
