@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -275,23 +274,12 @@ class NativeUnwindIT {
     }
 
     private NginxRun profileNginxWorker(boolean jit) throws Exception {
-        Path prefix = Files.createTempDirectory(Moonwalk.WORK, "nginx");
-        Files.createDirectories(prefix.resolve("tmp"));
-        Files.createDirectories(prefix.resolve("logs"));
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Path conf = prefix.resolve("nginx.conf");
-        String config = Files.readString(Moonwalk.ROOT.resolve("testdata/nginx/lua.conf"))
-                .replace("@PORT@", Integer.toString(port));
-        Files.writeString(conf, jit ? config.replace("jit.off()", "jit.on()") : config);
-        Process nginx = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr")
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("nginx.out").toFile()).start();
         Process wrk = null;
-        try {
-            long worker = waitForWorker(nginx.pid(), port);
-            wrk = new ProcessBuilder("wrk", "-t1", "-c4", "-d8s", "http://127.0.0.1:" + port + "/sum")
+        try (NginxServer nginx = NginxServer.start("lua.conf", "nginx",
+                jit ? Map.of("jit.off()", "jit.on()") : Map.of())) {
+            Path prefix = nginx.prefix;
+            long worker = nginx.worker;
+            wrk = new ProcessBuilder("wrk", "-t1", "-c4", "-d8s", "http://127.0.0.1:" + nginx.port + "/sum")
                     .redirectErrorStream(true).redirectOutput(prefix.resolve("wrk.out").toFile()).start();
             Thread.sleep(500);
             Path folded = Files.createTempFile(Moonwalk.WORK, "nginx", ".folded");
@@ -313,27 +301,7 @@ class NativeUnwindIT {
             if (wrk != null) {
                 wrk.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
-            nginx.destroy(); // SIGTERM: the master stops its worker
-            if (!nginx.waitFor(10, TimeUnit.SECONDS)) {
-                nginx.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
         }
-    }
-
-    static long waitForWorker(long master, int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            List<ProcessHandle> children = ProcessHandle.of(master).map(h -> h.children().toList()).orElse(List.of());
-            if (!children.isEmpty()) {
-                try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                    return children.get(0).pid();
-                } catch (IOException notYet) {
-                    // listening socket not open yet
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("nginx did not start a worker listening on " + port);
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.moonwalk.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,20 +27,12 @@ class StackCoreNginxIT {
     @ParameterizedTest
     @ValueSource(strings = {"on", "off"})
     void coreOfABusyLuaHandlerShowsTheHandlerUnderRunThread(String jit) throws Exception {
-        Path prefix = Files.createTempDirectory(Moonwalk.WORK, "nginx-core");
-        Files.createDirectories(prefix.resolve("tmp"));
-        Files.createDirectories(prefix.resolve("logs"));
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Path conf = prefix.resolve("nginx.conf");
-        Files.writeString(conf, Files.readString(Moonwalk.ROOT.resolve("testdata/nginx/stack_core.conf"))
-                .replace("@PORT@", Integer.toString(port)).replace("@JIT@", "jit." + jit + "()"));
-        Process nginx = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr")
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("nginx.out").toFile()).start();
-        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
-            long worker = NativeUnwindIT.waitForWorker(nginx.pid(), port);
+        try (NginxServer nginx = NginxServer.start("stack_core.conf", "nginx-core",
+                Map.of("@JIT@", "jit." + jit + "()"));
+                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            Path prefix = nginx.prefix;
+            int port = nginx.port;
+            long worker = nginx.worker;
             CompletableFuture<HttpResponse<String>> busy = http.sendAsync(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + port + "/spin?seconds=12")).timeout(Duration.ofSeconds(60)).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -116,11 +108,6 @@ class StackCoreNginxIT {
             HttpResponse<String> done = busy.get(60, TimeUnit.SECONDS);
             assertThat(done.statusCode()).isEqualTo(200);
             assertThat(done.body().trim()).as("the handler's result after the cores").matches("\\d+");
-        } finally {
-            nginx.destroy(); // SIGTERM: the master stops its worker
-            if (!nginx.waitFor(10, TimeUnit.SECONDS)) {
-                nginx.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
         }
     }
 
