@@ -275,6 +275,12 @@ final class LuajitInterpreter implements Interpreter {
             out.add(String.format("luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d"
                     + " areas, flushes %d", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
+            if (h.trackedNanos() > 0) {
+                double secs = h.trackedNanos() / 1e9;
+                out.add(String.format("luajit jit pid %d %s: %d traces compiled (%.1f/s), %d flushes (%.1f/s) in %.1f s"
+                        + " tracked", h.pid(), vmLabels.name(h.pid(), h.g()), h.tracesCompiled(),
+                        h.tracesCompiled() / secs, h.flushes(), h.flushes() / secs, secs));
+            }
             out.addAll(diag.vmLines(h.pid(), h.g(), vmLabels));
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }
