@@ -12,10 +12,14 @@
 --          LuaJIT flushes) -- the mmap/munmap pairs of Apache Traffic Server's storm. Needs a LuaJIT linked
 --          into a PIE executable (the VM's code far from the kernel's default mmap placement), e.g.
 --          /usr/bin/luajit on Debian; the script says so and exits 2 otherwise.
+--   steady no storm, for counting: default mcode limits, <rate> (4th argument, default 100) new functions a
+--          second for <seconds>, all kept alive (their traces stay: no flush, no trace freed); waits for a line
+--          on stdin before it starts and again after END (so a reader can take its state before and after)
 -- Prints (decimal, one line each, flushed):
---   STARTED <mode> pid <pid> sizemcode <KB> maxmcode <KB> [reserved <MiB> holes <n> target 0x...]
---   TICK <wall s> traces <n> aborts <n> flushes <n> rounds <n>   about every second, counts since start
---   END <wall s> traces <n> aborts <n> flushes <n> rounds <n>
+--   STARTED <mode> pid <pid> thread 0x<lua_State> sizemcode <KB> maxmcode <KB> [reserved <MiB> holes <n> target 0x..]
+--   TICK <wall s> traces <n> aborts <n> flushes <n> rounds <n> mono <s>   every 0.25 s, counts since start
+--   END <wall s> traces <n> aborts <n> flushes <n> rounds <n> mono <s>
+-- (mono: CLOCK_MONOTONIC in seconds, the clock of Java's System.nanoTime, to align the counts with a window)
 -- traces/aborts/flushes are LuaJIT's own "stop"/"abort"/"flush" trace events (jit.attach), rounds the
 -- generated functions run. Time-bounded by <seconds> of wall time.
 local ffi = require("ffi")
@@ -109,12 +113,18 @@ if mode == "crowd" then
   local GiB = 2 ^ 30
   local reserved, holes = crowd(math.max(target - GiB, 65536), target + GiB, 10 * 65536)
   extra = string.format(" reserved %d holes %d target 0x%x", reserved / 2 ^ 20, holes, target)
-elseif mode ~= "limit" then
-  io.write("usage: luajit mcode_storm.lua limit|crowd <seconds> [sizemcode KB] [maxmcode KB]\n")
+elseif mode ~= "limit" and mode ~= "steady" then
+  io.write("usage: luajit mcode_storm.lua limit|crowd|steady <seconds> [sizemcode KB] [maxmcode KB | rate]\n")
   os.exit(2)
 end
 
-jit.opt.start("sizemcode=" .. sizemcode, "maxmcode=" .. maxmcode, "hotloop=2")
+local rate
+if mode == "steady" then
+  rate, sizemcode, maxmcode = tonumber(arg[4]) or 100, "default", "default"
+  jit.opt.start("hotloop=2")
+else
+  jit.opt.start("sizemcode=" .. sizemcode, "maxmcode=" .. maxmcode, "hotloop=2")
+end
 
 -- One new function per k: its own proto and loop, so its loop compiles a new root trace.
 local function generated(k)
@@ -137,20 +147,42 @@ local function counts()
 end
 jit.off(counts, true)
 
-io.write(string.format("STARTED %s pid %d sizemcode %d maxmcode %d%s\n", mode, ffi.C.getpid(), sizemcode, maxmcode,
-  extra))
+-- a lua_State of this VM that stays alive (a reader finds the VM's global_State through it)
+local anchor = coroutine.create(function() end)
+io.write(string.format("STARTED %s pid %d thread %s sizemcode %s maxmcode %s%s\n", mode, ffi.C.getpid(),
+  tostring(anchor):match("0x%x+"), sizemcode, maxmcode, extra))
 io.flush()
+local keep = {}
+-- steady: `rate` new functions a second, kept alive
+local function compile_kept(k0, n)
+  for k = k0, k0 + n - 1 do
+    local f = generated(k)
+    f() f()
+    keep[#keep + 1] = f
+  end
+end
+if mode == "steady" then io.read() end
 local t0 = now()
-local next_tick, k, rounds = t0 + 1, 1, 0
+local next_tick, k, rounds = t0 + 0.25, 1, 0
 repeat
-  compile_more(k, 20)
-  k, rounds = k + 20, rounds + 20
+  if mode == "steady" then
+    local due = math.floor((now() - t0) * rate) + 1 -- functions due by now
+    if due > rounds then
+      compile_kept(k, due - rounds)
+      k, rounds = k + (due - rounds), due
+    end
+  else
+    compile_more(k, 20)
+    k, rounds = k + 20, rounds + 20
+  end
   local t = now()
   if t >= next_tick then
-    io.write(string.format("TICK %.3f %s rounds %d\n", t - t0, counts(), rounds))
+    io.write(string.format("TICK %.3f %s rounds %d mono %.6f\n", t - t0, counts(), rounds, t))
     io.flush()
-    next_tick = next_tick + 1
+    next_tick = next_tick + 0.25
   end
 until t - t0 >= seconds
-io.write(string.format("END %.3f %s rounds %d\n", now() - t0, counts(), rounds))
+local t_end = now()
+io.write(string.format("END %.3f %s rounds %d mono %.6f\n", t_end - t0, counts(), rounds, t_end))
 io.flush()
+if mode == "steady" then io.read() end
