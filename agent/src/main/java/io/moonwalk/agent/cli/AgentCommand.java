@@ -247,7 +247,11 @@ public final class AgentCommand implements Callable<Integer> {
             OtlpProfileEncoder encoder = new OtlpProfileEncoder(hostName(), resource, version(),
                     Map.of(LUA_RUNTIME, otlpLuaFrameType), integerLabels());
             OtlpExporter exporter = new OtlpExporter(sender, encoder, exportQueueBytes, RetryPolicy.DEFAULT);
-            sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString()));
+            // the agent is built below; the sink asks it for the window's trace-abort sites
+            sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString(), () -> {
+                Agent a = agentRef.get();
+                return a == null ? SessionStats.NONE : a.stats();
+            }));
             metrics.bindExporter(exporter, sender);
         }
 

@@ -2,20 +2,32 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.export.otlp.OtlpExporter;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.session.SessionStats;
 import java.time.Duration;
+import java.util.function.Supplier;
 
-/** Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}. */
+/**
+ * Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}; a window with JIT trace
+ * aborts sends them as a second request, a {@code trace_aborts} profile ({@link AbortProfile}).
+ */
 public final class OtlpSink implements WindowSink {
     private static final System.Logger LOG = System.getLogger(OtlpSink.class.getName());
 
     private final OtlpExporter exporter;
     private final MeasuredSender sender;
     private final String endpoint;
+    private final Supplier<SessionStats> stats;
 
     public OtlpSink(OtlpExporter exporter, MeasuredSender sender, String endpoint) {
+        this(exporter, sender, endpoint, () -> SessionStats.NONE);
+    }
+
+    /** {@code stats}: the session's figures, whose interpreter window sites become the abort profile. */
+    public OtlpSink(OtlpExporter exporter, MeasuredSender sender, String endpoint, Supplier<SessionStats> stats) {
         this.exporter = exporter;
         this.sender = sender;
         this.endpoint = endpoint;
+        this.stats = stats;
     }
 
     @Override
@@ -26,6 +38,10 @@ public final class OtlpSink implements WindowSink {
     @Override
     public void accept(Profile window) {
         exporter.offer(window);
+        Profile aborts = AbortProfile.of(window, stats.get().interpreters());
+        if (aborts != null) {
+            exporter.offer(aborts);
+        }
     }
 
     @Override
