@@ -102,7 +102,8 @@ class LuajitDiagnosticsIT {
             assertThat(m.matches()).as("trace abort line in %s", r.stderr()).isTrue();
             assertThat(Long.parseLong(m.group(1))).as("aborts in the record summary vs jit.v").isEqualTo(truthAborts);
             assertThat(m.group(2).split(", ")).hasSize(5).allSatisfy(site -> assertThat(site)
-                    .matches(".*/trace_aborts\\.lua:\\d+ \\([^)]+\\) x\\d+( blacklisted)?"));
+                    .matches("(function <\\S+/trace_aborts\\.lua:\\d+>|main chunk) \\(\\S+/trace_aborts\\.lua:\\d+\\)"
+                            + " \\([^)]+\\) x\\d+( blacklisted)?"));
         } finally {
             lj.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             Files.deleteIfExists(jv);

@@ -103,7 +103,7 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
         return new WindowSummary(startMillis, durationMillis, samples, processes, vmStates, bytes, g, aborts);
     }
 
-    WindowSummary withAborts(List<AbortSite> a) {
+    public WindowSummary withAborts(List<AbortSite> a) {
         return new WindowSummary(startMillis, durationMillis, samples, processes, vmStates, bytes, vms, a);
     }
 

@@ -44,8 +44,8 @@ final class LuajitInterpreter implements Interpreter {
     private final LuaFrameSymbolizer symbolizer;
     private final ProtoPrefetcher prefetcher;
     private final JitHealthSeries healthSeries = new JitHealthSeries(vmLabels);
-    /** Abort sites kept per VM and window (the window's busiest). */
-    static final int WINDOW_ABORT_SITES = 10;
+    /** Abort sites published per VM and window (the window's busiest): the OTLP profile's; the store keeps fewer. */
+    static final int WINDOW_ABORT_SITES = 32;
     /** The trace aborts of the last window that ended, per VM. */
     private volatile List<VmAborts.Summary> windowAborts = List.of();
     private final long[] seenVm = new long[SEEN_VMS];
