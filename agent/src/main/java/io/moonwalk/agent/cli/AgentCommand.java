@@ -247,11 +247,7 @@ public final class AgentCommand implements Callable<Integer> {
             OtlpProfileEncoder encoder = new OtlpProfileEncoder(hostName(), resource, version(),
                     Map.of(LUA_RUNTIME, otlpLuaFrameType), integerLabels());
             OtlpExporter exporter = new OtlpExporter(sender, encoder, exportQueueBytes, RetryPolicy.DEFAULT);
-            // the agent is built below; the sink asks it for the window's trace-abort sites
-            sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString(), () -> {
-                Agent a = agentRef.get();
-                return a == null ? SessionStats.NONE : a.stats();
-            }));
+            sinks.add(new OtlpSink(exporter, sender, otlpConfig.endpoint().toString()));
             metrics.bindExporter(exporter, sender);
         }
 

@@ -21,26 +21,23 @@ final class AbortProfile {
     private AbortProfile() {
     }
 
-    /** The abort profile of {@code window} from the plugins' window sites, or null when no abort was counted. */
-    static Profile of(Profile window, List<InterpreterStats> stats) {
+    /** The abort profile of {@code window} from the plugins' site counts of it, or null when no abort was counted. */
+    static Profile of(Profile window, List<InterpreterStats.SiteCount> sites) {
         Map<Integer, ProcessIdentity> processes = null;
         List<Profile.Entry> entries = new ArrayList<>();
-        for (InterpreterStats in : stats) {
-            for (InterpreterStats.SiteCount c : in.windowSites()) {
-                if (!WindowAbortSites.EVENT.equals(c.event()) || c.count() <= 0) {
-                    continue;
-                }
-                if (processes == null) {
-                    processes = new HashMap<>();
-                    for (Profile.Entry e : window.entries()) {
-                        processes.putIfAbsent(e.process().pid(), e.process());
-                    }
-                }
-                // a VM that aborted but was not sampled in this window: its pid is all the window knows
-                ProcessIdentity p = processes.getOrDefault(c.pid(),
-                        new ProcessIdentity(c.pid(), "pid " + c.pid(), "", ""));
-                entries.add(new Profile.Entry(p, "", List.of(c.frame()), c.labels(), c.count()));
+        for (InterpreterStats.SiteCount c : sites) {
+            if (!WindowAbortSites.EVENT.equals(c.event()) || c.count() <= 0) {
+                continue;
             }
+            if (processes == null) {
+                processes = new HashMap<>();
+                for (Profile.Entry e : window.entries()) {
+                    processes.putIfAbsent(e.process().pid(), e.process());
+                }
+            }
+            // a VM that aborted but was not sampled in this window: its pid is all the window knows
+            ProcessIdentity p = processes.getOrDefault(c.pid(), new ProcessIdentity(c.pid(), "pid " + c.pid(), "", ""));
+            entries.add(new Profile.Entry(p, "", List.of(c.frame()), c.labels(), c.count()));
         }
         return entries.isEmpty() ? null
                 : new Profile(window.startEpochNanos(), window.durationNanos(), 0, entries, SampleType.TRACE_ABORTS);

@@ -2,9 +2,9 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.export.otlp.OtlpExporter;
 import io.moonwalk.agent.profile.Profile;
-import io.moonwalk.agent.session.SessionStats;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
-import java.util.function.Supplier;
+import java.util.List;
 
 /**
  * Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}; a window with JIT trace
@@ -16,18 +16,11 @@ public final class OtlpSink implements WindowSink {
     private final OtlpExporter exporter;
     private final MeasuredSender sender;
     private final String endpoint;
-    private final Supplier<SessionStats> stats;
 
     public OtlpSink(OtlpExporter exporter, MeasuredSender sender, String endpoint) {
-        this(exporter, sender, endpoint, () -> SessionStats.NONE);
-    }
-
-    /** {@code stats}: the session's figures, whose interpreter window sites become the abort profile. */
-    public OtlpSink(OtlpExporter exporter, MeasuredSender sender, String endpoint, Supplier<SessionStats> stats) {
         this.exporter = exporter;
         this.sender = sender;
         this.endpoint = endpoint;
-        this.stats = stats;
     }
 
     @Override
@@ -37,8 +30,13 @@ public final class OtlpSink implements WindowSink {
 
     @Override
     public void accept(Profile window) {
+        accept(window, List.of());
+    }
+
+    @Override
+    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) {
         exporter.offer(window);
-        Profile aborts = AbortProfile.of(window, stats.get().interpreters());
+        Profile aborts = AbortProfile.of(window, sites);
         if (aborts != null) {
             exporter.offer(aborts);
         }

@@ -34,8 +34,13 @@ public final class StoreSink implements WindowSink {
 
     @Override
     public void accept(Profile window) throws IOException {
-        List<InterpreterStats> in = stats.get().interpreters();
-        store.write(window, VmGauges.of(in), WindowAbortSites.of(in));
+        accept(window, List.of());
+    }
+
+    @Override
+    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) throws IOException {
+        // VM health: levels when the window is written; abort sites: the window's own (taken when it was named)
+        store.write(window, VmGauges.of(stats.get().interpreters()), WindowAbortSites.of(sites));
     }
 
     @Override

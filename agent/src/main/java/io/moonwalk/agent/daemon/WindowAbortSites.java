@@ -7,8 +7,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The last window's JIT trace-abort sites the store keeps with the window for the web view: the plugins' window
- * sites of event {@value #EVENT} ({@link InterpreterStats#windowSites}), busiest first, at most
+ * A window's JIT trace-abort sites the store keeps with it for the web view: the plugins' site counts of event
+ * {@value #EVENT} ({@link InterpreterStats#windowSites}, taken when the window was named), busiest first, at most
  * {@link WindowSummary#MAX_ABORT_SITES}.
  */
 final class WindowAbortSites {
@@ -20,14 +20,12 @@ final class WindowAbortSites {
     private WindowAbortSites() {
     }
 
-    static List<WindowSummary.AbortSite> of(List<InterpreterStats> stats) {
+    static List<WindowSummary.AbortSite> of(List<InterpreterStats.SiteCount> sites) {
         List<WindowSummary.AbortSite> all = new ArrayList<>();
-        for (InterpreterStats in : stats) {
-            for (InterpreterStats.SiteCount c : in.windowSites()) {
-                if (EVENT.equals(c.event()) && c.count() > 0) {
-                    all.add(new WindowSummary.AbortSite(c.pid() + "/" + c.labels().getOrDefault(VM_LABEL, "?"),
-                            c.frame().displayName(), c.labels().getOrDefault(REASON_LABEL, "other"), c.count()));
-                }
+        for (InterpreterStats.SiteCount c : sites) {
+            if (EVENT.equals(c.event()) && c.count() > 0) {
+                all.add(new WindowSummary.AbortSite(c.pid() + "/" + c.labels().getOrDefault(VM_LABEL, "?"),
+                        c.frame().displayName(), c.labels().getOrDefault(REASON_LABEL, "other"), c.count()));
             }
         }
         all.sort(Comparator.comparingLong(WindowSummary.AbortSite::count).reversed()
