@@ -40,7 +40,7 @@ class LuajitAbortSitesIT {
         try (ProfilesReceiver receiver = new ProfilesReceiver()) {
             receiver.startGrpc();
             try (RunningAgent agent = RunningAgent.start(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT",
-                    receiver.grpcEndpoint()), "--exe", "luajit", "--hz", "199", "--interval", "1s", "--store-dir",
+                    receiver.grpcEndpoint()), "--exe", "luajit", "--hz", "199", "--interval", "1s", "--store", "on", "--store-dir",
                     dir.toString(), "--store-max-size", "64M", "--store-max-age", "1h")) {
                 // 300 rounds of aborts, then 4 s of a compilable loop that keeps the VM on a CPU (found, read)
                 Process lj = new ProcessBuilder("luajit", "-jv",
