@@ -31,7 +31,7 @@
 
 /* Interpreter hand-over (the LuaJIT unit's mw_luajit_interp_hook): MW_STEP_CONTINUE or a value that ends the step. */
 #ifndef MW_INTERP_HOOK
-#define MW_INTERP_HOOK(m, pc) 0
+#define MW_INTERP_HOOK(st, m, pc) 0
 #endif
 
 /* Keys are big-endian; both targets (x86_64, arm64) are little-endian. */
@@ -213,7 +213,7 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 			return MW_ERR_NO_MAPPING;
 		}
 	}
-	hook = MW_INTERP_HOOK(m, pc);
+	hook = MW_INTERP_HOOK(st, m, pc);
 	if (hook != MW_STEP_CONTINUE)
 		return hook;
 	/* JIT code whose walker is not available (LuaJIT file data gone): no rule to step with */
