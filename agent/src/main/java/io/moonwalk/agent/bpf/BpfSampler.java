@@ -217,12 +217,18 @@ public final class BpfSampler implements AutoCloseable {
                         "use a power of two of at least one page");
             }
             if (!options.offCpu()) {
-                // not in the kernel at all when off: no verification, no attach, the wait table one entry
+                // not in the kernel at all when off: no verification, no attach, the wait table one entry (an object
+                // built without them, as some tests load, has nothing to switch off)
                 for (String p : EVENT_PROGRAMS) {
-                    libbpf_h.bpf_program__set_autoload(program(p), false);
+                    MemorySegment prog = ErrnoCalls.bpf_object__find_program_by_name(callState, obj,
+                            arena.allocateFrom(p));
+                    if (!prog.equals(MemorySegment.NULL)) {
+                        libbpf_h.bpf_program__set_autoload(prog, false);
+                    }
                 }
-                rc = libbpf_h.bpf_map__set_max_entries(map(OFF_CPU_WAITS_MAP), 1);
-                if (rc < 0) {
+                MemorySegment waits = ErrnoCalls.bpf_object__find_map_by_name(callState, obj,
+                        arena.allocateFrom(OFF_CPU_WAITS_MAP));
+                if (!waits.equals(MemorySegment.NULL) && (rc = libbpf_h.bpf_map__set_max_entries(waits, 1)) < 0) {
                     throw BpfException.of("shrinking the unused off-CPU wait table", -rc, null);
                 }
             }
