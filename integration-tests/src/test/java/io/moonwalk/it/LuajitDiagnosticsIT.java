@@ -93,7 +93,11 @@ class LuajitDiagnosticsIT {
                     .findFirst().orElse(null);
             String aborts = r.stderr().lines().filter(l -> l.startsWith("  luajit trace aborts pid " + lj.pid()
                     + " vm")).findFirst().orElse(null);
-            System.out.printf("record summary:%n%s%n%s%njit.v root aborts: %d%n", gc, aborts, truthAborts);
+            String jit = r.stderr().lines().filter(l -> l.startsWith("  luajit jit pid " + lj.pid() + " vm"))
+                    .findFirst().orElse(null);
+            System.out.printf("record summary:%n%s%n%s%n%s%njit.v root aborts: %d%n", jit, gc, aborts, truthAborts);
+            assertThat(jit).as("traces compiled line in %s", r.stderr()).matches("  luajit jit pid \\d+ vm\\d+: \\d+"
+                    + " traces compiled \\([\\d.]+/s\\), \\d+ flushes \\([\\d.]+/s\\) in [\\d.]+ s tracked");
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             assertThat(gc).as("GC heap line in %s", r.stderr()).matches(
                     "  luajit gc pid \\d+ vm\\d+: heap [1-9]\\d* KB, next step at \\d+ KB, phase [a-z]+");
