@@ -14,7 +14,8 @@
 --          /usr/bin/luajit on Debian; the script says so and exits 2 otherwise.
 --   steady no storm, for counting: default mcode limits, <rate> (4th argument, default 100) new functions a
 --          second for <seconds>, all kept alive (their traces stay: no flush, no trace freed); waits for a line
---          on stdin before it starts and again after END (so a reader can take its state before and after)
+--          on stdin before it starts and again after END (so a reader can take its state before and after);
+--          a 5th argument spins that many seconds of interpreted code first (no trace), then prints WARM
 -- Prints (decimal, one line each, flushed):
 --   STARTED <mode> pid <pid> thread 0x<lua_State> sizemcode <KB> maxmcode <KB> [reserved <MiB> holes <n> target 0x..]
 --   TICK <wall s> traces <n> aborts <n> flushes <n> rounds <n> mono <s>   every 0.25 s, counts since start
@@ -161,7 +162,24 @@ local function compile_kept(k0, n)
     keep[#keep + 1] = f
   end
 end
-if mode == "steady" then io.read() end
+if mode == "steady" then
+  -- optional warm-up (5th argument, seconds): interpreted work only (no trace), so that a profiler finds the VM
+  -- on a CPU and reads it before the first trace; then the line on stdin
+  local warm = tonumber(arg[5]) or 0
+  -- os.clock, not now(): a Lua function called this often would get hot and compile a trace of its own
+  local function spin_interpreted(seconds)
+    local w0, s = os.clock(), 0
+    while os.clock() - w0 < seconds do
+      for i = 1, 100000 do s = s + i % 7 end
+    end
+    return s
+  end
+  jit.off(spin_interpreted, true) -- and every function it calls: no trace
+  spin_interpreted(warm)
+  io.write("WARM\n")
+  io.flush()
+  io.read()
+end
 local t0 = now()
 local next_tick, k, rounds = t0 + 0.25, 1, 0
 repeat

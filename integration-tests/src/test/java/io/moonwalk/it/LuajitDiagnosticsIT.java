@@ -115,7 +115,7 @@ class LuajitDiagnosticsIT {
     }
 
     /** The value of the series {@code name{...}} whose labels contain {@code label}, -1 if absent. */
-    private static double value(String metrics, String name, String label) {
+    static double value(String metrics, String name, String label) {
         Pattern p = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
         Matcher m = p.matcher(metrics);
         while (m.find()) {
