@@ -160,7 +160,7 @@ class McodeStormLiveTest {
     @Test
     void crowdedAddressSpaceProbesMapAndUnmapSeveralTimesPerArea() throws Exception {
         JitTargets target = JitTargets.INSTALLED_OPENRESTY_GC64;
-        try (LuaRun lua = JitStateReaderLiveTest.start(target, "mcode_storm.lua", "crowd", "7", "64", "128")) {
+        try (LuaRun lua = JitStateReaderLiveTest.start(target, "mcode_storm.lua", "crowd", "10", "64", "128")) {
             String started = lua.readLine();
             assertThat(started).as("the crowd storm applies to /usr/bin/luajit (a PIE)").startsWith("STARTED crowd");
             lua.readLine(); // the first tick: the crowding is done, the storm runs
