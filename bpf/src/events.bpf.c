@@ -15,6 +15,12 @@
  *    walked now (the user registers and stack are still the ones the system call was entered with).
  * Walking at the exit rather than at the switch costs a walk only for the waits that are kept; a switch of a
  * selected thread costs a hash update and a kernel stack, every other switch one lookup.
+ *
+ * mmap events (`--mmap-events`): the mapping calls of LuaJIT processes (mmap, munmap, mprotect: how LuaJIT gets and
+ * protects trace machine code, and what a compile storm multiplies). sys_enter counts every such call of a process
+ * whose PID marker says LuaJIT in mmap_counts, and at most once per config.mmap_interval_ns per process walks the
+ * calling stack into a record of kind MW_SAMPLE_KIND_MMAP whose value is the calls since the last record: the
+ * profile's values sum to the calls made, while the walks stay bounded however fast the process maps.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,6 +31,7 @@
 #include "sampler.bpf.h"
 #include "tailcall.bpf.h"
 #include "native.bpf.h"
+#include "events.bpf.h"
 
 /* The raw tracepoint walkers' slots (tailcall.bpf.h); filled by the agent after load. */
 struct mw_walker_progs_map event_progs SEC(".maps");
@@ -66,6 +73,14 @@ struct {
 	__type(value, struct mw_off_cpu_wait);
 } off_cpu_new SEC(".maps");
 
+/* x86_64 system call numbers */
+#define MW_NR_MMAP 9
+#define MW_NR_MPROTECT 10
+#define MW_NR_MUNMAP 11
+
+/* deleted by the exit probe (sched.bpf.c) */
+struct mw_mmap_counts_map mmap_counts SEC(".maps");
+
 /* task_struct before 5.14, when the run state was `state` */
 struct task_struct___pre514 {
 	long state;
@@ -77,6 +92,45 @@ static __always_inline long mw_task_state(struct task_struct *t)
 	if (bpf_core_field_exists(t->__state))
 		return BPF_CORE_READ(t, __state);
 	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+/* The fixed part of an event record of the current task. */
+static __always_inline void mw_event_header(struct mw_sample *s, __u32 tgid, __u32 tid, __u32 kind, __u64 value)
+{
+	s->type = MW_EVENT_SAMPLE;
+	s->pid = tgid;
+	s->tid = tid;
+	s->cpu = bpf_get_smp_processor_id();
+	s->ktime_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	s->flags = MW_SAMPLE_KERNEL_MODE;
+	s->vm = 0;
+	s->vmstate = 0;
+	s->kind = kind;
+	s->value = value;
+}
+
+/*
+ * The user part of an event record whose first `words` words are kernel frames, from the system call's saved user
+ * registers regs; the walkers send it (or here, for a task without user memory or with user stacks off).
+ */
+static __always_inline int mw_event_user_walk(void *ctx, struct mw_config *cfg, struct pt_regs *regs,
+					      struct mw_sample *s, struct mw_walk_state *st, __u32 words, __u32 tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (!cfg->user_stacks || !BPF_CORE_READ(task, mm)) {
+		mw_emit_sample(s, words);
+		return 0;
+	}
+	st->rip = BPF_CORE_READ(regs, ip);
+	st->rsp = BPF_CORE_READ(regs, sp);
+	st->rbp = BPF_CORE_READ(regs, bp);
+	st->family = MW_FAMILY_EVENTS;
+	st->pid = tgid;
+	st->words = words;
+	mw_start_user_walk(ctx, &event_progs, NULL, regs, st);
+	return 0;
 }
 
 /* Whether the current process is one the profile is for: the PID filter's, or any synced one for the whole host. */
@@ -163,7 +217,6 @@ SEC("raw_tp/sys_exit")
 int mw_off_cpu_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 ktid = (__u32)bpf_get_current_pid_tgid();
-	struct task_struct *task;
 	struct mw_off_cpu_wait *w;
 	struct mw_walk_state *st;
 	struct mw_config *cfg;
@@ -195,17 +248,7 @@ int mw_off_cpu_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 	tgid = w->tgid;
-	s->type = MW_EVENT_SAMPLE;
-	s->pid = tgid;
-	s->tid = w->tid;
-	s->cpu = bpf_get_smp_processor_id();
-	s->ktime_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(s->comm, sizeof(s->comm));
-	s->flags = MW_SAMPLE_KERNEL_MODE;
-	s->vm = 0;
-	s->vmstate = 0;
-	s->kind = MW_SAMPLE_KIND_OFF_CPU;
-	s->value = w->blocked_ns;
+	mw_event_header(s, tgid, w->tid, MW_SAMPLE_KIND_OFF_CPU, w->blocked_ns);
 	/* every slot, used or not, for the verifier's sake (as mw_kernel_stack does) */
 	for (i = 0; i < MW_OFF_CPU_KERNEL_FRAMES; i++)
 		s->frames[i] = mw_frame_word(MW_FRAME_KERNEL, w->kernel[i]);
@@ -216,17 +259,65 @@ int mw_off_cpu_exit(struct bpf_raw_tracepoint_args *ctx)
 	bpf_map_delete_elem(&off_cpu_waits, &ktid);
 	mw_count(MW_STAT_OFF_CPU_SAMPLES);
 
-	task = (struct task_struct *)bpf_get_current_task();
-	if (!cfg->user_stacks || !BPF_CORE_READ(task, mm)) {
-		mw_emit_sample(s, words);
+	return mw_event_user_walk(ctx, cfg, regs, s, st, words, tgid);
+}
+
+/* mmap, munmap, mprotect of a LuaJIT process: counted; walked at most once per interval (see the top). */
+SEC("raw_tp/sys_enter")
+int mw_mmap_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	long nr = (long)ctx->args[1];
+	struct mw_mmap_counts *c, zero_counts = {};
+	struct mw_walk_state *st;
+	struct mw_config *cfg;
+	struct mw_sample *s;
+	__u32 family = MW_FAMILY_EVENTS;
+	__u64 ids, now, value;
+	__u32 tgid;
+
+	if (nr != MW_NR_MMAP && nr != MW_NR_MUNMAP && nr != MW_NR_MPROTECT)
+		return 0;
+	cfg = mw_get_config();
+	if (!cfg)
+		return 0;
+	ids = mw_current_ids(cfg);
+	tgid = ids >> 32;
+	if (tgid == 0 || tgid == cfg->agent_pid || (cfg->filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid)) ||
+	    !mw_native_pid_luajit(tgid))
+		return 0;
+	mw_count(MW_STAT_MMAP_CALLS);
+	c = bpf_map_lookup_elem(&mmap_counts, &tgid);
+	if (!c) {
+		bpf_map_update_elem(&mmap_counts, &tgid, &zero_counts, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&mmap_counts, &tgid);
+		if (!c) {
+			mw_count(MW_STAT_MMAP_LOST);
+			return 0;
+		}
+	}
+	/* threads of one process may map at once on other CPUs: atomic adds for what is summed */
+	if (nr == MW_NR_MMAP)
+		__sync_fetch_and_add(&c->mmap, 1);
+	else if (nr == MW_NR_MUNMAP)
+		__sync_fetch_and_add(&c->munmap, 1);
+	else
+		__sync_fetch_and_add(&c->mprotect, 1);
+	__sync_fetch_and_add(&c->pending, 1);
+	now = bpf_ktime_get_ns();
+	if (now - c->last_ns < cfg->mmap_interval_ns) {
+		__sync_fetch_and_add(&c->limited, 1);
 		return 0;
 	}
-	st->rip = BPF_CORE_READ(regs, ip);
-	st->rsp = BPF_CORE_READ(regs, sp);
-	st->rbp = BPF_CORE_READ(regs, bp);
-	st->family = MW_FAMILY_EVENTS;
-	st->pid = tgid;
-	st->words = words;
-	mw_start_user_walk(ctx, &event_progs, NULL, regs, st);
-	return 0;
+	/* two CPUs passing here at once both send, each with what it read: the sum stays the calls made, near enough */
+	c->last_ns = now;
+	value = c->pending;
+	__sync_fetch_and_add(&c->pending, -value);
+	s = bpf_map_lookup_elem(&scratch, &family);
+	st = bpf_map_lookup_elem(&walk_state, &family);
+	if (!s || !st)
+		return 0;
+	mw_count(MW_STAT_MMAP_SAMPLES);
+	mw_event_header(s, tgid, (__u32)ids, MW_SAMPLE_KIND_MMAP, value);
+	s->kernel_frames = 0;
+	return mw_event_user_walk(ctx, cfg, (struct pt_regs *)ctx->args[0], s, st, 0, tgid);
 }
