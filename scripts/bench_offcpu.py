@@ -65,14 +65,16 @@ def one_round(mode, exe, args, work):
             err = open(os.path.join(work, f"{mode}.err"), "w+")
             rec = subprocess.Popen(cmd, stderr=err, stdout=subprocess.DEVNULL,
                                    env=dict(os.environ, MOONWALK_NO_BUILD="1"))
-            deadline = time.time() + 90
-            while time.time() < deadline:
+            deadline = time.time() + 180
+            while time.time() < deadline and rec.poll() is None:
                 err.seek(0)
                 if "recording" in err.read():
                     break
                 time.sleep(0.1)
-            else:
-                raise SystemExit(f"record did not start in mode {mode}")
+            err.seek(0)
+            text = err.read()
+            if "recording" not in text:
+                raise SystemExit(f"record did not start in mode {mode}:\n{text}")
             time.sleep(2)  # past the first samples' syncs
         s0, k0, t0 = switches(target.pid), prog_run_time(rec.pid) if rec else {}, time.time()
         r0 = rounds_so_far(target)
