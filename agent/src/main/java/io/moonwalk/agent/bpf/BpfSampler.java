@@ -261,7 +261,7 @@ public final class BpfSampler implements AutoCloseable {
         attachedOnce = true;
         attachExitTracepoint();
         if (options.offCpu()) {
-            attachRawTracepoint(OFF_CPU_SWITCH_PROGRAM, "sched_switch");
+            attachBtfTracepoint(OFF_CPU_SWITCH_PROGRAM, "sched_switch");
             attachRawTracepoint(OFF_CPU_EXIT_PROGRAM, "sys_exit");
         }
         if (options.mmapEvents()) {
@@ -451,6 +451,16 @@ public final class BpfSampler implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /** A tp_btf program: the tracepoint is named in its section (tp_btf/NAME). */
+    private void attachBtfTracepoint(String program, String tracepoint) {
+        MemorySegment link = ErrnoCalls.bpf_program__attach_trace(callState, program(program));
+        if (link.equals(MemorySegment.NULL)) {
+            throw BpfException.of("attaching " + program + " to BTF tracepoint " + tracepoint,
+                    ErrnoCalls.errno(callState), "the kernel needs BTF-typed tracepoints (5.5+, CONFIG_DEBUG_INFO_BTF)");
+        }
+        links.add(link);
     }
 
     private void attachRawTracepoint(String program, String tracepoint) {

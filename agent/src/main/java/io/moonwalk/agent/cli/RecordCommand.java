@@ -151,6 +151,9 @@ public final class RecordCommand implements Callable<Integer> {
     }
 
     static String format(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) {
+            return d.toNanos() / 1000 + "us";
+        }
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0) {
             return ms / 3_600_000 + "h";

@@ -987,6 +987,66 @@ public class libbpf_h extends libbpf_h$shared {
         }
     }
 
+    private static class bpf_program__attach_trace {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_POINTER,
+            libbpf_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bpf_program__attach_trace");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static FunctionDescriptor bpf_program__attach_trace$descriptor() {
+        return bpf_program__attach_trace.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static MethodHandle bpf_program__attach_trace$handle() {
+        return bpf_program__attach_trace.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static MemorySegment bpf_program__attach_trace$address() {
+        return bpf_program__attach_trace.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static MemorySegment bpf_program__attach_trace(MemorySegment prog) {
+        var mh$ = bpf_program__attach_trace.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_program__attach_trace", prog);
+            }
+            return (MemorySegment)mh$.invokeExact(prog);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class bpf_object__find_map_by_name {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             libbpf_h.C_POINTER,
