@@ -208,14 +208,19 @@ class LuajitJitWalkIT {
      * the next JIT sync; samples in it before then (the leaf, or the return address of a helper the trace
      * called) must still come back as trace frames, never as {@code [unwind error: no mapping]}.
      */
-    @Test
-    void freshProcessHasNoUnmappedFramesInItsFirstMcodeArea() throws Exception {
-        Path fifo = Moonwalk.WORK.resolve("fresh-go");
+    @ParameterizedTest
+    @ValueSource(strings = {"luajit2", "nogc64"})
+    void freshProcessHasNoUnmappedFramesInItsFirstMcodeArea(String name) throws Exception {
+        LuajitWalkIT.Variant v = LuajitWalkIT.variant(name);
+        Path fifo = Moonwalk.WORK.resolve("fresh-go-" + name);
         Files.deleteIfExists(fifo);
         assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
         Path script = Moonwalk.ROOT.resolve("testdata/lua/inline3.lua");
-        Process lj = new ProcessBuilder("bash", "-c", "read x < " + fifo + "; exec luajit " + script + " 6")
-                .redirectErrorStream(true).redirectOutput(Moonwalk.WORK.resolve("fresh-lua.log").toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "read x < " + fifo + "; exec " + v.command().get(0) + " "
+                + script + " 6").redirectErrorStream(true)
+                .redirectOutput(Moonwalk.WORK.resolve("fresh-" + name + "-lua.log").toFile());
+        pb.environment().putAll(v.env());
+        Process lj = pb.start();
         Path folded = Files.createTempFile(Moonwalk.WORK, "fresh", ".folded");
         Path err = Files.createTempFile(Moonwalk.WORK, "fresh", ".err");
         Process rec = Moonwalk.command(List.of("record", "--pid", String.valueOf(lj.pid()), "--hz", "999",
@@ -234,8 +239,8 @@ class LuajitJitWalkIT {
             Folded raw = Folded.read(folded).ofProcess("luajit");
             long unmapped = raw.countMatching(l -> l.joined().contains("[unwind error: no mapping]"));
             long inTraces = raw.countMatching(LuajitJitWalkIT::hasJitFrame);
-            System.out.printf("fresh luajit: %d samples from its first instruction, %d in traces, %d with a no-mapping"
-                    + " frame%n%s", raw.total(), inTraces, unmapped, summary);
+            System.out.printf("fresh %s: %d samples from its first instruction, %d in traces, %d with a no-mapping"
+                    + " frame%n%s", name, raw.total(), inTraces, unmapped, summary);
             assertThat(inTraces).as("samples inside traces").isGreaterThan(20);
             assertThat(unmapped).as("samples ending in [unwind error: no mapping]").isZero();
         } finally {
