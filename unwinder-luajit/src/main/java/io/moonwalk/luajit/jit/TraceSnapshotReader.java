@@ -235,6 +235,9 @@ public final class TraceSnapshotReader {
      * call into the caller's code (a loop calling {@code mix()} then doing its own arithmetic is all "mix" by
      * region). The next exit's snapshot is the one the following code is still covered by.
      *
+     * <p>The scan follows the loop's back edge once (the loop runs many times for each exit, so the next exit of a
+     * position after the loop branch is the first one from the loop's start).
+     *
      * <p>x86-64 exits are {@code jcc rel32} / {@code jmp rel32} to an exit stub ({@code lj_asm_x86.h}
      * {@code asm_exitstub_gen}: stub n starts with {@code push n & 0xff}, then {@code jmp short} or, last of its
      * group of 32, the {@code push} of the high byte). Bytes are scanned, not decoded: a branch only counts when its
@@ -254,6 +257,7 @@ public final class TraceSnapshotReader {
         if (c == null) {
             return -1;
         }
+        boolean wrapped = false;
         for (int i = (int) Math.max(0, ofs); i + 5 <= c.length; i++) {
             int len;
             if ((c[i] & 0xff) == 0x0f && i + 6 <= c.length && (c[i + 1] & 0xf0) == 0x80) {
@@ -265,7 +269,12 @@ public final class TraceSnapshotReader {
             }
             long target = t.mcode + i + len + JitStateReader.i32(c, i + len - 4);
             if (target >= t.mcode && target < t.mcode + t.szmcode) {
-                continue; // a branch inside the trace (the loop)
+                if (target - t.mcode <= i && !wrapped) {
+                    // the loop's back edge: a loop runs many times for each exit, so go round once
+                    wrapped = true;
+                    i = (int) (target - t.mcode) - 1;
+                }
+                continue;
             }
             int exit = e.stubs.computeIfAbsent(target, a -> stubExit(pid, a));
             if (exit >= 0 && exit < t.nsnap) {

@@ -153,6 +153,11 @@ class TraceSnapshotReaderTest {
         assertThat(late.snapshot()).as("exit 0 follows 0x84, in snapshot 1's region").isZero();
         SnapshotFrames end = (SnapshotFrames) r.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0xa0, BASE_PT);
         assertThat(end.snapshot()).as("no exit after 0xa0: the region's snapshot").isEqualTo(1);
+        // a loop back edge at 0xb0 to 0x28: the next exit of 0xa8 is the first one from 0x28 (exit 1 at 0x30)
+        code.put(0xb0, (byte) 0x0f).put(0xb1, (byte) 0x8e).putInt(0xb2, (int) (MCODE + 0x28 - (MCODE + 0xb6)));
+        TraceSnapshotReader looped = new TraceSnapshotReader(m, L);
+        SnapshotFrames round = (SnapshotFrames) looped.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0xa8, BASE_PT);
+        assertThat(round.snapshot()).as("round the loop to exit 1").isEqualTo(1);
     }
 
     @Test
