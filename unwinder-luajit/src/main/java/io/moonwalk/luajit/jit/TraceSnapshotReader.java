@@ -96,6 +96,9 @@ public final class TraceSnapshotReader {
     private static final class Exits {
         boolean loaded;
         byte[] code;
+        /** The loop's back branch and its target (code offsets), -1 when the trace does not end in a loop. */
+        int loopBranch = -1;
+        int loopTarget = -1;
         final Map<Long, Integer> stubs = new java.util.HashMap<>();
     }
 
@@ -235,8 +238,8 @@ public final class TraceSnapshotReader {
      * call into the caller's code (a loop calling {@code mix()} then doing its own arithmetic is all "mix" by
      * region). The next exit's snapshot is the one the following code is still covered by.
      *
-     * <p>The scan follows the loop's back edge once (the loop runs many times for each exit, so the next exit of a
-     * position after the loop branch is the first one from the loop's start).
+     * <p>The scan follows the loop's back branch once ({@link #findLoop}; the loop runs many times for each exit, so
+     * the next exit of a position after the last exit of the loop body is the first one from the loop's start).
      *
      * <p>x86-64 exits are {@code jcc rel32} / {@code jmp rel32} to an exit stub ({@code lj_asm_x86.h}
      * {@code asm_exitstub_gen}: stub n starts with {@code push n & 0xff}, then {@code jmp short} or, last of its
@@ -251,6 +254,7 @@ public final class TraceSnapshotReader {
             byte[] code = new byte[(int) t.szmcode];
             if (t.nsnap <= 256 && memory.read(pid, t.mcode, code, 0, code.length) == ReadStatus.OK) {
                 e.code = code;
+                findLoop(e);
             }
         }
         byte[] c = e.code;
@@ -259,6 +263,12 @@ public final class TraceSnapshotReader {
         }
         boolean wrapped = false;
         for (int i = (int) Math.max(0, ofs); i + 5 <= c.length; i++) {
+            if (i == e.loopBranch && !wrapped) {
+                // the loop runs many times for each exit: go round once
+                wrapped = true;
+                i = e.loopTarget - 1;
+                continue;
+            }
             int len;
             if ((c[i] & 0xff) == 0x0f && i + 6 <= c.length && (c[i + 1] & 0xf0) == 0x80) {
                 len = 6;
@@ -269,12 +279,7 @@ public final class TraceSnapshotReader {
             }
             long target = t.mcode + i + len + JitStateReader.i32(c, i + len - 4);
             if (target >= t.mcode && target < t.mcode + t.szmcode) {
-                if (target - t.mcode <= i && !wrapped) {
-                    // the loop's back edge: a loop runs many times for each exit, so go round once
-                    wrapped = true;
-                    i = (int) (target - t.mcode) - 1;
-                }
-                continue;
+                continue; // a branch inside the trace
             }
             int exit = e.stubs.computeIfAbsent(target, a -> stubExit(pid, a));
             if (exit >= 0 && exit < t.nsnap) {
@@ -282,6 +287,38 @@ public final class TraceSnapshotReader {
             }
         }
         return -1;
+    }
+
+    /**
+     * A looping trace ends ({@code lj_asm.c} {@code asm_loop}, before alignment padding) in the back branch to the
+     * loop's start, short {@code jcc rel8} or {@code jcc rel32}, then the {@code jmp rel32} of the loop's exit; only
+     * that shape is taken as the loop (bytes are not decoded, so a branch-like byte elsewhere is never followed).
+     */
+    private static void findLoop(Exits e) {
+        byte[] c = e.code;
+        int end = c.length;
+        while (end > 0 && ((c[end - 1] & 0xff) == 0x90 || (c[end - 1] & 0xff) == 0xcc)) {
+            end--;
+        }
+        int j = end - 5;
+        if (j < 2 || (c[j] & 0xff) != 0xe9) {
+            return;
+        }
+        int branch;
+        int target;
+        if ((c[j - 2] & 0xf0) == 0x70) {
+            branch = j - 2;
+            target = j + c[j - 1];
+        } else if (j >= 6 && (c[j - 6] & 0xff) == 0x0f && (c[j - 5] & 0xf0) == 0x80) {
+            branch = j - 6;
+            target = j + JitStateReader.i32(c, j - 4);
+        } else {
+            return;
+        }
+        if (target >= 0 && target < branch) {
+            e.loopBranch = branch;
+            e.loopTarget = target;
+        }
     }
 
     /** The exit number's low byte if an exit stub starts at {@code a}, else -1. */

@@ -153,10 +153,19 @@ class TraceSnapshotReaderTest {
         assertThat(late.snapshot()).as("exit 0 follows 0x84, in snapshot 1's region").isZero();
         SnapshotFrames end = (SnapshotFrames) r.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0xa0, BASE_PT);
         assertThat(end.snapshot()).as("no exit after 0xa0: the region's snapshot").isEqualTo(1);
-        // a loop back edge at 0xb0 to 0x28: the next exit of 0xa8 is the first one from 0x28 (exit 1 at 0x30)
-        code.put(0xb0, (byte) 0x0f).put(0xb1, (byte) 0x8e).putInt(0xb2, (int) (MCODE + 0x28 - (MCODE + 0xb6)));
+        // the trace ends in a loop: short jle at 0x1f1 back to 0x1c0, jmp rel32 at 0x1f3 (patched to a side trace:
+        // no stub), nop padding; the next exit of 0x1e4 is the first one from the loop's start (exit 1 at 0x1c8),
+        // and a branch-like pair at 0x1e8 (back to 0x16a, before an exit 0 at 0x170) is not followed
+        code.put(0x170, (byte) 0x0f).put(0x171, (byte) 0x85).putInt(0x172, (int) (stubs - (MCODE + 0x176)));
+        code.put(0x1c8, (byte) 0x0f).put(0x1c9, (byte) 0x85).putInt(0x1ca, (int) (stubs + 4 - (MCODE + 0x1ce)));
+        code.put(0x1e8, (byte) 0x7e).put(0x1e9, (byte) 0x80);
+        code.put(0x1f1, (byte) 0x7e).put(0x1f2, (byte) (0x1c0 - 0x1f3));
+        code.put(0x1f3, (byte) 0xe9).putInt(0x1f4, (int) (0x50000 - (MCODE + 0x1f8)));
+        for (int i = 0x1f8; i < SZMCODE; i++) {
+            code.put(i, (byte) 0x90);
+        }
         TraceSnapshotReader looped = new TraceSnapshotReader(m, L);
-        SnapshotFrames round = (SnapshotFrames) looped.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0xa8, BASE_PT);
+        SnapshotFrames round = (SnapshotFrames) looped.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0x1e4, BASE_PT);
         assertThat(round.snapshot()).as("round the loop to exit 1").isEqualTo(1);
     }
 
