@@ -161,6 +161,10 @@ class NginxJitSharesIT {
     }
 
     private static String jitpName(String name, String at) {
+        if (name.startsWith("function <") && name.endsWith(">")) {
+            String def = name.substring("function <".length(), name.length() - 1);
+            return def.substring(def.lastIndexOf('/') + 1);
+        }
         if (name.equals("main chunk")) {
             int colon = at.lastIndexOf(':');
             return (colon > 0 ? at.substring(0, colon) : at) + ":0";
