@@ -145,8 +145,8 @@ class LuajitJitWalkIT {
     /**
      * {@code moonwalk record --pid} of a workload that takes a control directory (testdata/lua/inline3.lua), with
      * jit.p running inside it over the same window: started (options {@code jpOptions}, report to {@code jp}) as
-     * soon as the recording samples, stopped when its duration has passed. jit.p over the whole run would also
-     * count the start-up and the time before and after the recording.
+     * soon as the recording samples, stopped when record has written its profile. jit.p over the whole run would
+     * also count the start-up and the time before and after the recording.
      */
     static Folded recordBesideJitP(Process lj, String name, Path control, String jpOptions, Path jp, int hz,
             int seconds) throws Exception {
@@ -160,13 +160,13 @@ class LuajitJitWalkIT {
                 Thread.sleep(10);
             }
             assertThat(Files.readString(err)).as("record started").contains("recording");
-            long start = System.nanoTime();
             Path tmp = control.resolve("start.tmp");
             Files.writeString(tmp, jpOptions + " " + jp + "\n");
             Files.move(tmp, control.resolve("start"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            Thread.sleep(Math.max(0, TimeUnit.SECONDS.toMillis(seconds) - (System.nanoTime() - start) / 1_000_000));
-            Files.writeString(control.resolve("stop"), "");
             assertThat(rec.waitFor(120, TimeUnit.SECONDS)).as("record ends").isTrue();
+            // only now: record names trace positions from the live traces when it writes its profile, and jit.p's
+            // stop flushes every trace (jit.p's window is longer by that time; the workload is steady)
+            Files.writeString(control.resolve("stop"), "");
             String summary = Files.readString(err);
             assertThat(rec.exitValue()).as(summary).isZero();
             System.out.print(summary);
