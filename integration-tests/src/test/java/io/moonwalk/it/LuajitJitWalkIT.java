@@ -186,7 +186,7 @@ class LuajitJitWalkIT {
         Process lj = LuajitWalkIT.start(v, "-jp=fi1," + jp, script.toString(), "9");
         try {
             Thread.sleep(400);
-            Folded raw = LuajitWalkIT.record(lj, name + "-jit", 499, 6).ofProcess("luajit");
+            Folded raw = LuajitWalkIT.record(lj, name + "-jit", 997, 6).ofProcess("luajit");
             assertThat(lj.waitFor(60, TimeUnit.SECONDS)).as("the workload ends").isTrue();
             Folded p = withoutJitSuffix(raw);
             Map<String, Double> ours = LuajitWalkIT.leafLuaShares(p);
