@@ -21,7 +21,7 @@
  * ring per sample for typical 20-40 frame stacks). */
 struct mw_scratch_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, MW_FAMILIES); /* one record per walk family (enum mw_walk_family) */
 	__type(key, __u32);
 	__type(value, struct mw_sample);
 };
@@ -64,6 +64,11 @@ static __always_inline void mw_count(__u32 stat)
 	 * programs from nesting on one CPU: a plain add is enough */
 	if (v)
 		*v += 1;
+}
+
+static __always_inline __u64 mw_frame_word(__u64 kind, __u64 addr)
+{
+	return (kind << MW_FRAME_KIND_SHIFT) | (addr & MW_FRAME_ADDR_MASK);
 }
 
 static __always_inline __u64 mw_error_word(__u64 reason)
@@ -129,6 +134,23 @@ static __always_inline void mw_pid_event(__u32 type, __u32 pid, __u64 pc)
 	e.pid = pid;
 	e.pc = pc;
 	mw_emit_pid_event(&e);
+}
+
+/* The fixed part of a record of the current task (the walk fills frames, frame_words, kernel_frames, vm, vmstate). */
+static __always_inline void mw_record_header(struct mw_sample *s, __u32 tgid, __u32 tid, __u32 flags, __u32 kind,
+					     __u64 value)
+{
+	s->type = MW_EVENT_SAMPLE;
+	s->pid = tgid;
+	s->tid = tid;
+	s->cpu = bpf_get_smp_processor_id();
+	s->ktime_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	s->flags = flags;
+	s->vm = 0;
+	s->vmstate = 0;
+	s->kind = kind;
+	s->value = value;
 }
 
 /* Sends the record with its exact length. */

@@ -45,6 +45,21 @@ public final class RecordCommand implements Callable<Integer> {
                     + "Default: moonwalk-<time>.html")
     List<Path> outputs = new ArrayList<>();
 
+    @Option(names = "--off-cpu", arity = "0..1", paramLabel = "MIN", fallbackValue = "1ms",
+            converter = DurationConverter.class,
+            description = "Also record where threads block: every wait in a system call of at least MIN (default"
+                    + " ${FALLBACK-VALUE}) with its kernel + native + Lua stack and the time blocked, written as a"
+                    + " second profile next to each output (NAME.offcpu.EXT; pprof sample type off_cpu/nanoseconds).")
+    Duration offCpu;
+
+    @Option(names = "--mmap-events", arity = "0..1", paramLabel = "INTERVAL", fallbackValue = "10ms",
+            converter = DurationConverter.class,
+            description = "Also count every mmap, munmap and mprotect call of LuaJIT processes and record the calling"
+                    + " stack (kernel + native + Lua) at most once per INTERVAL per process (default ${FALLBACK-VALUE});"
+                    + " written as NAME.mmap.EXT (sample type mmap_calls: each stack's value is the calls it stands"
+                    + " for). Finds the Lua code behind an mcode allocation storm.")
+    Duration mmapEvents;
+
     @Override
     public Integer call() throws Exception {
         if (hz < 1 || hz > MAX_HZ) {
@@ -65,10 +80,20 @@ public final class RecordCommand implements Callable<Integer> {
                 throw new UsageProblem("no such process: " + pid);
             }
         }
+        if (offCpu != null && (offCpu.isNegative() || offCpu.isZero() || offCpu.toSeconds() > 60)) {
+            throw new UsageProblem("--off-cpu " + format(offCpu) + " is out of range: use a minimum block time"
+                    + " from 1us to 60s, e.g. 1ms");
+        }
+        if (mmapEvents != null && (mmapEvents.isNegative() || mmapEvents.isZero() || mmapEvents.toSeconds() > 60)) {
+            throw new UsageProblem("--mmap-events " + format(mmapEvents) + " is out of range: use a walk interval"
+                    + " from 1us to 60s, e.g. 10ms");
+        }
         Preflight.requireProfiling();
 
-        Recording recording = new Recording(new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true),
-                duration);
+        SamplerOptions options = new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true,
+                offCpu == null ? 0 : Math.max(1, offCpu.toNanos()),
+                mmapEvents == null ? 0 : Math.max(1, mmapEvents.toNanos()));
+        Recording recording = new Recording(options, duration);
         Signal.handle(new Signal("INT"), sig -> recording.requestStop());
         Signal.handle(new Signal("TERM"), sig -> recording.requestStop());
         Thread safetyNet = new Thread(recording::detachNow, "moonwalk-detach");
@@ -76,18 +101,32 @@ public final class RecordCommand implements Callable<Integer> {
 
         Profile profile = recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
                 targets.isEmpty() ? "the whole host" : "pid " + targets, hz, format(duration),
-                ""));
+                (offCpu == null ? "" : ", off-CPU waits of " + format(offCpu) + " or more")
+                        + (mmapEvents == null ? "" : ", mmap events")));
+        List<Path> written = new ArrayList<>();
+        Profile blocked = recording.offCpuProfile();
+        Profile mapped = recording.mmapProfile();
         for (int i = 0; i < outputs.size(); i++) {
             Path out = outputs.get(i);
-            try {
-                formats.get(i).newWriter().writeFile(profile, out);
-            } catch (IOException e) {
-                System.err.println("moonwalk: could not write " + out + ": " + e.getMessage());
+            if (!write(formats.get(i), profile, out, written)
+                    || (blocked != null && !write(formats.get(i), blocked, formats.get(i).sibling(out, "offcpu"), written))
+                    || (mapped != null && !write(formats.get(i), mapped, formats.get(i).sibling(out, "mmap"), written))) {
                 return Main.EXIT_RUNTIME;
             }
         }
-        System.err.print(RecordSummary.of(recording, profile, outputs));
+        System.err.print(RecordSummary.of(recording, profile, written));
         return 0;
+    }
+
+    private static boolean write(OutputFormat format, Profile profile, Path out, List<Path> written) {
+        try {
+            format.newWriter().writeFile(profile, out);
+            written.add(out);
+            return true;
+        } catch (IOException e) {
+            System.err.println("moonwalk: could not write " + out + ": " + e.getMessage());
+            return false;
+        }
     }
 
     private static OutputFormat formatOf(Path out) {
@@ -112,6 +151,9 @@ public final class RecordCommand implements Callable<Integer> {
     }
 
     static String format(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) {
+            return d.toNanos() / 1000 + "us";
+        }
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0) {
             return ms / 3_600_000 + "h";

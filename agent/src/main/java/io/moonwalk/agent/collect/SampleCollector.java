@@ -4,6 +4,7 @@ import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.profile.SampleType;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.elf.DebugFileLocator;
@@ -40,6 +41,16 @@ public final class SampleCollector implements RecordHandler {
     static final long PREFETCH_WAIT_NANOS = 300_000_000L;
 
     private final RawStackTable table = newWindowTable();
+    /**
+     * The event profiles' tables of the window by record kind (RecordLayout.SAMPLE_KIND_*: off-CPU waits with the
+     * nanoseconds blocked, mmap calls), each made at its first record: most sessions have none.
+     */
+    private final RawStackTable[] eventTables = new RawStackTable[EVENT_TYPES.length];
+    /** The event profiles named at the last window end, by kind; null where the session has no such table. */
+    private final Profile[] lastEvents = new Profile[EVENT_TYPES.length];
+    private long eventRecords;
+    /** What each record kind's values measure (index: RecordLayout.SAMPLE_KIND_*; 0 is the CPU sample). */
+    private static final SampleType[] EVENT_TYPES = {SampleType.CPU, SampleType.OFF_CPU, SampleType.MMAP};
     private final NativeSymbolizer nativeSymbolizer;
     private final ProcessRegistry processes;
     private final Set<Integer> targets;
@@ -108,6 +119,10 @@ public final class SampleCollector implements RecordHandler {
         if (p == null || p.exited()) { // exited: a sample after the exit event is a new process on a recycled PID
             p = processes.get(pid, r.comm());
         }
+        if (r.kind() != RecordLayout.SAMPLE_KIND_CPU) {
+            addEvent(r, p, n);
+            return;
+        }
         samples++;
         long context = r.vm();
         long labelKey = 0;
@@ -130,6 +145,32 @@ public final class SampleCollector implements RecordHandler {
         if (learned) {
             showWindowStacks(pid, instance);
         } else if (instance != null && table.size() > stacks) {
+            instance.stackSeen(view);
+        }
+    }
+
+    /**
+     * One event record (an off-CPU wait with the nanoseconds blocked, mmap calls): its stack with its value. No VM
+     * labels: its Lua frames are named like a CPU sample's (the interpreter plugin already knows the process, or
+     * learns it from the CPU samples; an event stack alone does not teach it). A kind this version does not know is
+     * counted as dropped.
+     */
+    private void addEvent(SampleRecord r, ProcessRegistry.TrackedProcess p, int n) {
+        int kind = r.kind();
+        if (kind <= 0 || kind >= eventTables.length) {
+            droppedSamples++;
+            return;
+        }
+        if (eventTables[kind] == null) {
+            eventTables[kind] = newWindowTable();
+        }
+        eventRecords++;
+        if (!eventTables[kind].add(r.pid(), p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n,
+                r.kernelFrames(), 0L, Math.max(0, r.value()))) {
+            droppedSamples++;
+        }
+        InterpreterProcess instance = instanceOf(r.pid());
+        if (instance != null) {
             instance.stackSeen(view);
         }
     }
@@ -235,9 +276,13 @@ public final class SampleCollector implements RecordHandler {
         processes.reconcile(); // exits lost to a full ring buffer; recycled PIDs
         StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, interpreters, instances::get);
         Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos);
+        for (int k = 1; k < eventTables.length; k++) {
+            lastEvents[k] = eventTables[k] == null ? null
+                    : symbolizer.symbolize(eventTables[k], startEpochNanos, durationNanos, 0, EVENT_TYPES[k]);
+        }
         unknownNativeFrames += symbolizer.unknownNativeFrames();
         unknownKernelFrames += symbolizer.unknownKernelFrames();
-        table.clear();
+        clearTables();
         for (int pid : exitedInWindow) {
             instances.remove(pid);
             if (pid == lastInstancePid) {
@@ -254,7 +299,8 @@ public final class SampleCollector implements RecordHandler {
      * and exited processes are forgotten, as {@link #endWindow} would have done, so the next window starts clean.
      */
     public void abandonWindow() {
-        table.clear();
+        clearTables();
+        java.util.Arrays.fill(lastEvents, null);
         for (int pid : exitedInWindow) {
             instances.remove(pid);
         }
@@ -283,6 +329,36 @@ public final class SampleCollector implements RecordHandler {
             }
         }
         return kernelSymbols;
+    }
+
+    private void clearTables() {
+        table.clear();
+        for (RawStackTable t : eventTables) {
+            if (t != null) {
+                t.clear();
+            }
+        }
+    }
+
+    /**
+     * The off-CPU profile of the window {@link #endWindow} closed last (blocked nanoseconds per stack), or null when
+     * no wait was recorded since the session began.
+     */
+    public Profile lastOffCpuProfile() {
+        return lastEvents[RecordLayout.SAMPLE_KIND_OFF_CPU];
+    }
+
+    /**
+     * The mmap event profile of the window {@link #endWindow} closed last (calls per stack), or null when no such call
+     * was recorded since the session began.
+     */
+    public Profile lastMmapProfile() {
+        return lastEvents[RecordLayout.SAMPLE_KIND_MMAP];
+    }
+
+    /** Event records (off-CPU waits, mmap calls) received since start. */
+    public long eventRecords() {
+        return eventRecords;
     }
 
     /** Samples received since start. */

@@ -17,6 +17,10 @@ public final class RecordSummary {
     private RecordSummary() {
     }
 
+    private static long stat(long[] k, int index) {
+        return index < k.length ? k[index] : 0;
+    }
+
     public static String of(Recording recording, Profile profile, List<Path> outputs) {
         Map<ProcessIdentity, Long> perProcess = new HashMap<>();
         for (Profile.Entry e : profile.entries()) {
@@ -41,6 +45,23 @@ public final class RecordSummary {
             sb.append(String.format("  user stacks: %d complete, %d ended in an error frame, %d before their process"
                     + " was synced (frame pointers only)%n", k[RecordLayout.STAT_UNWIND_COMPLETE],
                     k[RecordLayout.STAT_UNWIND_ERRORS], k[RecordLayout.STAT_NOT_SYNCED]));
+        }
+        Profile blocked = recording.offCpuProfile();
+        if (blocked != null) {
+            sb.append(String.format("  off-CPU: %.3f s blocked in %d stacks; waits %d kept, %d shorter than the minimum,"
+                    + " %d lost%n", blocked.totalSamples() / 1e9, blocked.entries().size(),
+                    stat(k, RecordLayout.STAT_OFF_CPU_SAMPLES), stat(k, RecordLayout.STAT_OFF_CPU_SHORT),
+                    stat(k, RecordLayout.STAT_OFF_CPU_LOST)));
+        }
+        Profile mapped = recording.mmapProfile();
+        if (mapped != null) {
+            double secs = Math.max(0.001, recording.elapsed().toMillis() / 1000.0);
+            sb.append(String.format("  mmap events: %d calls of LuaJIT processes, %d walked (%d in stacks), %d not"
+                    + " counted (table full)%n", stat(k, RecordLayout.STAT_MMAP_CALLS),
+                    stat(k, RecordLayout.STAT_MMAP_SAMPLES), mapped.totalSamples(), stat(k, RecordLayout.STAT_MMAP_LOST)));
+            recording.mmapCounts().forEach((pid, c) -> sb.append(String.format(
+                    "    pid %d: mmap %d (%.1f/s), munmap %d (%.1f/s), mprotect %d (%.1f/s)%n", pid, c[0], c[0] / secs,
+                    c[1], c[1] / secs, c[2], c[2] / secs)));
         }
         for (InterpreterStats in : stats.interpreters()) {
             for (String line : in.summary()) {

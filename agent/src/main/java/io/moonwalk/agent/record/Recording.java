@@ -6,7 +6,9 @@ import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.Session;
 import io.moonwalk.agent.session.SessionOptions;
 import io.moonwalk.agent.session.SessionStats;
+import io.moonwalk.agent.profile.SampleType;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -25,6 +27,9 @@ public final class Recording {
     private long startEpochNanos;
     private long elapsedNanos;
     private SessionStats stats = SessionStats.NONE;
+    private Profile offCpu;
+    private Profile mmap;
+    private java.util.Map<Integer, long[]> mmapCounts = java.util.Map.of();
 
     public Recording(SamplerOptions options, Duration duration) {
         this.options = options;
@@ -63,8 +68,17 @@ public final class Recording {
             s.drain();
             elapsedNanos = System.nanoTime() - start;
             targetsGone = s.targetsGone();
+            mmapCounts = s.mmapCounts(); // the kernel's table goes with the sampler
             s.detach();
             Profile profile = s.endWindow(startEpochNanos, elapsedNanos);
+            offCpu = s.lastOffCpuProfile();
+            if (offCpu == null && options.offCpu()) {
+                offCpu = new Profile(startEpochNanos, elapsedNanos, 0, List.of(), SampleType.OFF_CPU);
+            }
+            mmap = s.lastMmapProfile();
+            if (mmap == null && options.mmapEvents()) {
+                mmap = new Profile(startEpochNanos, elapsedNanos, 0, List.of(), SampleType.MMAP);
+            }
             stats = s.stats();
             return profile;
         } finally {
@@ -78,6 +92,21 @@ public final class Recording {
         if (s != null) {
             s.detachNow();
         }
+    }
+
+    /** The off-CPU profile of the recording (blocked nanoseconds per stack), null without {@code --off-cpu}. */
+    public Profile offCpuProfile() {
+        return offCpu;
+    }
+
+    /** The mmap event profile of the recording (calls per stack), null without {@code --mmap-events}. */
+    public Profile mmapProfile() {
+        return mmap;
+    }
+
+    /** Calls per LuaJIT process counted by the mmap probe at the end: pid -> {mmap, munmap, mprotect, not walked}. */
+    public java.util.Map<Integer, long[]> mmapCounts() {
+        return mmapCounts;
     }
 
     /** The session's figures after the frames were named. Call after {@link #run}. */

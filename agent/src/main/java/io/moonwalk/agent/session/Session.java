@@ -188,6 +188,27 @@ public final class Session implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The off-CPU profile named by the last {@link #endWindow} (blocked nanoseconds per stack), or null when the
+     * session records none (no {@code --off-cpu}, or no wait long enough yet).
+     */
+    public synchronized Profile lastOffCpuProfile() {
+        return collector.lastOffCpuProfile();
+    }
+
+    /**
+     * The mmap event profile named by the last {@link #endWindow} (mmap/munmap/mprotect calls of LuaJIT processes per
+     * stack), or null when the session records none.
+     */
+    public synchronized Profile lastMmapProfile() {
+        return collector.lastMmapProfile();
+    }
+
+    /** Calls of each LuaJIT process counted by the mmap event probe: pid -> {mmap, munmap, mprotect, not walked}. */
+    public synchronized Map<Integer, long[]> mmapCounts() {
+        return detached ? Map.of() : sampler.mmapCounts();
+    }
+
     /** Drops the current window after its naming failed (see {@link SampleCollector#abandonWindow}). */
     public synchronized void abandonWindow() {
         collector.abandonWindow();
