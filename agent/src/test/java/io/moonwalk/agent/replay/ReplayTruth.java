@@ -3,7 +3,10 @@ package io.moonwalk.agent.replay;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.frame.FrameKind;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,6 +35,48 @@ final class ReplayTruth {
 
     /** One traceback entry: a Lua function at file:line, or a C function by name. */
     record LuaFrame(String file, int line, String name) {
+    }
+
+    /**
+     * One trace as LuaJIT itself reported it (testdata/replay/workloads/jit_events.lua, kept as jit.txt): where it
+     * starts ({@code chunk:line} of its first bytecode), its parent (0: a root trace) and its machine code.
+     */
+    record JitTrace(int number, int parent, String start, long mcode, long size) {
+        boolean holds(long pc) {
+            return Long.compareUnsigned(pc, mcode) >= 0 && Long.compareUnsigned(pc, mcode + size) < 0;
+        }
+    }
+
+    /**
+     * The traces alive at the core, from the workload's trace events ({@code moonwalk-jit start|stop|abort|flush}):
+     * a stop after its start makes a trace; a flush forgets all before it.
+     */
+    static List<JitTrace> jitTruth(List<String> lines) {
+        Map<Integer, String[]> started = new HashMap<>();
+        Map<Integer, JitTrace> alive = new TreeMap<>();
+        for (String l : lines) {
+            String[] p = l.split(" ");
+            switch (p[1]) {
+                case "start" -> started.put(Integer.parseInt(p[2]), p);
+                case "stop" -> {
+                    int no = Integer.parseInt(p[2]);
+                    String[] st = started.get(no);
+                    if (st != null) {
+                        String chunkLine = st[5].substring(0, st[5].lastIndexOf(':') + 1) + st[6];
+                        alive.put(no, new JitTrace(no, Integer.parseInt(st[3]), chunkLine,
+                                Long.parseUnsignedLong(p[3].substring(2), 16), Long.parseLong(p[4])));
+                    }
+                }
+                case "flush" -> {
+                    started.clear();
+                    alive.clear();
+                }
+                default -> {
+                    // abort: the trace number is reused by the next start
+                }
+            }
+        }
+        return List.copyOf(alive.values());
     }
 
     private static final Pattern LUA_LINE = Pattern.compile("^\\t(.+?):(\\d+): in (.+)$");
