@@ -33,8 +33,9 @@ class StackCoreNginxIT {
             Path prefix = nginx.prefix;
             int port = nginx.port;
             long worker = nginx.worker;
+            // the request outlives the eight replays below (each a JVM run: 100-160 s in all on a loaded 2-core host)
             CompletableFuture<HttpResponse<String>> busy = http.sendAsync(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=12")).timeout(Duration.ofSeconds(60)).build(),
+                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=12")).timeout(Duration.ofSeconds(300)).build(),
                     HttpResponse.BodyHandlers.ofString());
             // the handler is running once the worker burns CPU (on a loaded machine the request can take seconds)
             double cpu0 = Moonwalk.cpuSeconds(worker);
@@ -95,7 +96,7 @@ class StackCoreNginxIT {
             // never sampled would fail this; it is checked only for cores inside spin, where ~400 samples land.
             CoreAgreement.assertRecorded("nginx worker, JIT " + jit, replayedInSpin, Folded.read(folded));
 
-            HttpResponse<String> done = busy.get(60, TimeUnit.SECONDS);
+            HttpResponse<String> done = busy.get(300, TimeUnit.SECONDS);
             assertThat(done.statusCode()).isEqualTo(200);
             assertThat(done.body().trim()).as("the handler's result after the cores").matches("\\d+");
         }
