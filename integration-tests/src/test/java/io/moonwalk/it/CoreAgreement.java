@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Replay against the live kernel, for the ITs that check both walk the same: cores taken with gdb's {@code gcore} from a
- * process that {@code moonwalk record} samples meanwhile, each replayed with {@code moonwalk stack --core}, and the
- * check that a replayed stack is one the kernel walker recorded for the same process.
+ * Replay against the live kernel, for the ITs that check both walk the same: cores taken with gdb's {@code gcore}
+ * from a process that {@code moonwalk record} samples meanwhile, each replayed with {@code moonwalk stack --core},
+ * and the check that a replayed stack is one the kernel walker recorded for the same process.
  */
 final class CoreAgreement {
     private CoreAgreement() {

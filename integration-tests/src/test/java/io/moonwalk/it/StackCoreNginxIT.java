@@ -35,7 +35,8 @@ class StackCoreNginxIT {
             long worker = nginx.worker;
             // the request outlives the eight replays below (each a JVM run: 100-160 s in all on a loaded 2-core host)
             CompletableFuture<HttpResponse<String>> busy = http.sendAsync(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=12")).timeout(Duration.ofSeconds(300)).build(),
+                    URI.create("http://127.0.0.1:" + port + "/spin?seconds=12")).timeout(Duration.ofSeconds(300))
+                    .build(),
                     HttpResponse.BodyHandlers.ofString());
             // the handler is running once the worker burns CPU (on a loaded machine the request can take seconds)
             double cpu0 = Moonwalk.cpuSeconds(worker);

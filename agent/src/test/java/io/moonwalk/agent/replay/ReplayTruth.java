@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.LongPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -169,7 +170,7 @@ final class ReplayTruth {
      * symbol for its PC; such a frame in the LuaJIT VM ({@code inVm}: a stripped libluajit) is the interpreter's, any
      * other is compared by its PC only.
      */
-    static List<String> checkNative(List<Frame> stack, List<GdbFrame> gdb, int upTo, java.util.function.LongPredicate inVm) {
+    static List<String> checkNative(List<Frame> stack, List<GdbFrame> gdb, int upTo, LongPredicate inVm) {
         List<String> bad = new ArrayList<>();
         int i = 0;
         int n = 0;
@@ -194,7 +195,8 @@ final class ReplayTruth {
             }
             Frame f = stack.get(i++);
             long want = i == 1 ? g.pc : g.pc - 1;
-            if (f.kind() != FrameKind.NATIVE || f.address() != want || !(unnamed || sameFunction(f.function(), g.name))) {
+            boolean named = unnamed || sameFunction(f.function(), g.name);
+            if (f.kind() != FrameKind.NATIVE || f.address() != want || !named) {
                 bad.add("frame " + (i - 1) + ": replayed " + f.label() + " at 0x" + Long.toHexString(f.address())
                         + ", gdb " + g.name + " at 0x" + Long.toHexString(g.pc));
             }
