@@ -26,22 +26,25 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, MW_FAMILIES);
 	__type(key, __u32);
 	__type(value, struct mw_lua_walk);
 } lua_walk SEC(".maps");
 
 #include "unwind_luajit.h"
 
-/* Resets the Lua walk state and keeps the leaf registers the interpreter walk needs (BASE, PC, DISPATCH). */
+/*
+ * Resets the Lua walk state of st's family and keeps the leaf registers the interpreter walk needs (BASE, PC,
+ * DISPATCH): from ctx's interrupted registers when ctx (a perf_event context) interrupted user code, else the
+ * ones the kernel saved at the task's last entry from user space (regs; NULL: read them here).
+ */
 __attribute__((always_inline)) __hidden void mw_luajit_hook_sample(struct bpf_perf_event_data *ctx,
-								    struct mw_walk_state *st)
+								    struct pt_regs *regs, struct mw_walk_state *st)
 {
 	struct mw_lua_walk *lw;
-	struct pt_regs *regs;
-	__u32 zero = 0;
+	__u32 family = st->family;
 
-	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	lw = bpf_map_lookup_elem(&lua_walk, &family);
 	if (!lw)
 		return;
 	lw->leaf_rip = st->rip;
@@ -53,13 +56,14 @@ __attribute__((always_inline)) __hidden void mw_luajit_hook_sample(struct bpf_pe
 	lw->frames = 0;
 	lw->link_fix = 0;
 	lw->errors = 0;
-	if (!mw_interrupted_kernel(ctx)) {
+	if (ctx && !mw_interrupted_kernel(ctx)) {
 		lw->rdx = ctx->regs.dx;
 		lw->rbx = ctx->regs.bx;
 		lw->r14 = ctx->regs.r14;
 		return;
 	}
-	regs = mw_saved_user_regs();
+	if (!regs)
+		regs = mw_saved_user_regs();
 	if (!regs)
 		return;
 	lw->rdx = BPF_CORE_READ(regs, dx);
@@ -67,9 +71,9 @@ __attribute__((always_inline)) __hidden void mw_luajit_hook_sample(struct bpf_pe
 	lw->r14 = BPF_CORE_READ(regs, r14);
 }
 
-__attribute__((always_inline)) __hidden int mw_luajit_hook_interp(struct mw_mapping *m, __u64 pc)
+__attribute__((always_inline)) __hidden int mw_luajit_hook_interp(__u32 family, struct mw_mapping *m, __u64 pc)
 {
-	return mw_luajit_interp_hook(m, pc);
+	return mw_luajit_interp_hook(family, m, pc);
 }
 
 /*
@@ -78,14 +82,14 @@ __attribute__((always_inline)) __hidden int mw_luajit_hook_interp(struct mw_mapp
  * trace code r14 is DISPATCH, so g = r14 - G2DISP; mw_lua_enter_jit then accepts the sample only if g validates
  * and g->vmstate's trace holds the PC (lw->jit_boot), so other JIT code (PCRE) never passes.
  */
-__attribute__((always_inline)) __hidden int mw_luajit_hook_unrouted_leaf(__u32 pid, struct mw_mapping *marker)
+__attribute__((always_inline)) __hidden int mw_luajit_hook_unrouted_leaf(__u32 family, __u32 pid,
+									  struct mw_mapping *marker)
 {
 	struct mw_luajit_file *lj;
 	struct mw_lua_walk *lw;
 	__u64 file_id;
-	__u32 zero = 0;
 
-	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	lw = bpf_map_lookup_elem(&lua_walk, &family);
 	if (!lw)
 		return MW_STEP_CONTINUE;
 	mw_pid_event(MW_EVENT_UNKNOWN_LEAF, pid, lw->r14);
@@ -102,26 +106,28 @@ __attribute__((always_inline)) __hidden int mw_luajit_hook_unrouted_leaf(__u32 p
 	return MW_STEP_LUAJIT;
 }
 
-/* The LuaJIT interpreter walk (unwind_luajit.h): one interpreter frame's Lua frames, then back to mw_walk. */
-SEC("perf_event")
-int mw_lua_walk(struct bpf_perf_event_data *ctx)
+/*
+ * The LuaJIT interpreter walk (unwind_luajit.h): one interpreter frame's Lua frames, then back to the native
+ * walk. One body for both families: `family` picks the per-CPU state, `progs` the program array the family's
+ * programs tail-call through (constant in each program once inlined, as the verifier requires).
+ */
+static __always_inline int mw_lua_walk_run(void *ctx, struct mw_walker_progs_map *progs, __u32 family)
 {
 	struct mw_walk_state *st;
 	struct mw_lua_walk *lw;
 	struct mw_sample *s;
-	__u32 zero = 0;
 	int r;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	st = bpf_map_lookup_elem(&walk_state, &zero);
-	lw = bpf_map_lookup_elem(&lua_walk, &zero);
+	s = bpf_map_lookup_elem(&scratch, &family);
+	st = bpf_map_lookup_elem(&walk_state, &family);
+	lw = bpf_map_lookup_elem(&lua_walk, &family);
 	if (!s || !st || !lw)
 		return 0;
 	r = mw_lua_segment(st, lw, s);
 	if (r == MW_LUA_MORE)
-		bpf_tail_call(ctx, &walker_progs, MW_PROG_LUA_WALK);
+		bpf_tail_call(ctx, progs, MW_PROG_LUA_WALK);
 	else if (r == MW_LUA_NATIVE)
-		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
+		bpf_tail_call(ctx, progs, MW_PROG_WALK);
 	if (r == MW_LUA_MORE || r == MW_LUA_NATIVE)
 		r = MW_ERR_DEPTH_LIMIT;
 	if (r > 0 && r != MW_ERR_DEPTH_LIMIT)
@@ -130,3 +136,17 @@ int mw_lua_walk(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+SEC("perf_event")
+int mw_lua_walk(struct bpf_perf_event_data *ctx)
+{
+	return mw_lua_walk_run(ctx, &walker_progs, MW_FAMILY_SAMPLER);
+}
+
+#ifndef MW_HOST_REPLAY
+/* The same walk for the event probes (events.bpf.c), tail-called through event_progs. */
+SEC("raw_tp")
+int mw_ev_lua_walk(struct bpf_raw_tracepoint_args *ctx)
+{
+	return mw_lua_walk_run(ctx, &event_progs, MW_FAMILY_EVENTS);
+}
+#endif

@@ -103,6 +103,13 @@ enum mw_error_reason {
 #define MW_SAMPLE_KERNEL_MODE 0x1   /* the sample interrupted kernel code */
 #define MW_SAMPLE_TRUNCATED 0x2
 
+/* What a sample record stands for (mw_sample.kind) and what its value counts. */
+enum mw_sample_kind {
+	MW_SAMPLE_KIND_CPU = 0,     /* a cpu-clock sample; value 0 (one period of CPU time) */
+	MW_SAMPLE_KIND_OFF_CPU = 1, /* a thread returning from a system call it was blocked in for at least the configured
+				* minimum; value = nanoseconds off CPU; kernel frames = the stack it blocked at */
+};
+
 struct mw_sample {
 	__u32 type;          /* MW_EVENT_SAMPLE */
 	__u32 pid;           /* tgid */
@@ -115,7 +122,8 @@ struct mw_sample {
 	__u32 flags;         /* MW_SAMPLE_* */
 	__u64 vm;            /* LuaJIT global_State of the sample, 0 if none */
 	__u32 vmstate;       /* LuaJIT g->vmstate, raw */
-	__u32 reserved;
+	__u32 kind;          /* enum mw_sample_kind */
+	__u64 value;         /* the kind's value (off-CPU: nanoseconds blocked) */
 	__u64 frames[MW_MAX_FRAME_WORDS]; /* leaf first */
 };
 
@@ -141,6 +149,8 @@ struct mw_config {
 	 * one, else 0: pids are then reported as that namespace numbers them (see mw_current_ids). */
 	__u64 pidns_dev;
 	__u64 pidns_ino;
+	/* off-CPU profile (events.bpf.c, loaded only when on): blocks shorter than this are not recorded */
+	__u64 off_cpu_min_ns;
 };
 
 /* Counters kept per CPU in the stats map, indexed by enum mw_stat. */
@@ -164,7 +174,11 @@ enum mw_stat {
 	MW_STAT_JIT_SEGMENTS = 16,   /* mcode-area PCs the Lua walker entered */
 	MW_STAT_JIT_UNMATCHED = 17,  /* ... where g->vmstate named no trace whose mcode holds the PC */
 	MW_STAT_JIT_CFA_DISAGREE = 18, /* ... matched, but rsp + spadjust + 96 != the VM's cframe + 80 */
-	MW_STAT_MAX = 19,
+	MW_STAT_OFF_CPU_WAITS = 19,   /* blocks of selected threads that began (sleeping switch-outs in a system call) */
+	MW_STAT_OFF_CPU_SHORT = 20,   /* ... that ended shorter than off_cpu_min_ns: not recorded */
+	MW_STAT_OFF_CPU_LOST = 21,    /* ... lost: the wait table was full, or the system call's exit did not match */
+	MW_STAT_OFF_CPU_SAMPLES = 22, /* off-CPU records sent */
+	MW_STAT_MAX = 23,
 };
 
 #endif

@@ -41,7 +41,7 @@ struct {
 
 struct mw_walk_state_map walk_state SEC(".maps");
 
-#define MW_INTERP_HOOK(m, pc) mw_luajit_hook_interp((m), (pc))
+#define MW_INTERP_HOOK(st, m, pc) mw_luajit_hook_interp((st)->family, (m), (pc))
 #include "unwind_native.h"
 
 __attribute__((always_inline)) __hidden int mw_native_pid_synced(__u32 pid)
@@ -59,17 +59,18 @@ __attribute__((always_inline)) __hidden int mw_native_drop_marker(__u32 pid)
 	return bpf_map_delete_elem(&pid_maps, &key);
 }
 
-/* The native walk, MW_FRAMES_PER_PROG frames per run, re-entered by tail call until it ends. */
-SEC("perf_event")
-int mw_walk(struct bpf_perf_event_data *ctx)
+/*
+ * The native walk, MW_FRAMES_PER_PROG frames per run, re-entered by tail call until it ends. One body for both
+ * walk families: `family` picks the per-CPU state, `progs` the family's program array.
+ */
+static __always_inline int mw_walk_run(void *ctx, struct mw_walker_progs_map *progs, __u32 family)
 {
 	struct mw_walk_state *st;
 	struct mw_sample *s;
-	__u32 zero = 0;
 	int r;
 
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	st = bpf_map_lookup_elem(&walk_state, &zero);
+	s = bpf_map_lookup_elem(&scratch, &family);
+	st = bpf_map_lookup_elem(&walk_state, &family);
 	if (!s || !st)
 		return 0;
 	r = mw_walk_frames(st, s->frames);
@@ -80,18 +81,32 @@ int mw_walk(struct bpf_perf_event_data *ctx)
 	 * a helper that reused it gives a g that does not validate)
 	 */
 	if (r == MW_ERR_NO_MAPPING && st->user_frames <= 2 && (st->user_frames == 1) != st->return_addr &&
-	    mw_luajit_hook_unrouted_leaf(st->pid, mw_find_mapping(st->pid, 0)) == MW_STEP_LUAJIT)
+	    mw_luajit_hook_unrouted_leaf(family, st->pid, mw_find_mapping(st->pid, 0)) == MW_STEP_LUAJIT)
 		r = MW_STEP_LUAJIT;
 	if (r == MW_STEP_CONTINUE) {
-		bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
+		bpf_tail_call(ctx, progs, MW_PROG_WALK);
 		/* the kernel's tail-call budget (33) is spent */
 		r = MW_ERR_DEPTH_LIMIT;
 	} else if (r == MW_STEP_LUAJIT) {
 		mw_count(MW_STAT_LUA_SEGMENTS);
-		bpf_tail_call(ctx, &walker_progs, MW_PROG_LUA_WALK);
+		bpf_tail_call(ctx, progs, MW_PROG_LUA_WALK);
 		r = MW_ERR_DEPTH_LIMIT;
 	}
 	mw_finish_walk(s, st, r);
 	return 0;
 }
 
+SEC("perf_event")
+int mw_walk(struct bpf_perf_event_data *ctx)
+{
+	return mw_walk_run(ctx, &walker_progs, MW_FAMILY_SAMPLER);
+}
+
+#ifndef MW_HOST_REPLAY
+/* The same walk for the event probes (events.bpf.c), tail-called through event_progs. */
+SEC("raw_tp")
+int mw_ev_walk(struct bpf_raw_tracepoint_args *ctx)
+{
+	return mw_walk_run(ctx, &event_progs, MW_FAMILY_EVENTS);
+}
+#endif

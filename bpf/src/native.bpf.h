@@ -21,7 +21,7 @@ struct mw_pid_maps_map {
 /* Registers and position of the walk, carried from one tail call to the next. */
 struct mw_walk_state_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, MW_FAMILIES);
 	__type(key, __u32);
 	__type(value, struct mw_walk_state);
 };

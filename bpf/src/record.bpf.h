@@ -21,7 +21,7 @@
  * ring per sample for typical 20-40 frame stacks). */
 struct mw_scratch_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, MW_FAMILIES); /* one record per walk family (enum mw_walk_family) */
 	__type(key, __u32);
 	__type(value, struct mw_sample);
 };
@@ -64,6 +64,11 @@ static __always_inline void mw_count(__u32 stat)
 	 * programs from nesting on one CPU: a plain add is enough */
 	if (v)
 		*v += 1;
+}
+
+static __always_inline __u64 mw_frame_word(__u64 kind, __u64 addr)
+{
+	return (kind << MW_FRAME_KIND_SHIFT) | (addr & MW_FRAME_ADDR_MASK);
 }
 
 static __always_inline __u64 mw_error_word(__u64 reason)

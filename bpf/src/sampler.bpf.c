@@ -51,11 +51,6 @@ struct mw_walker_progs_map walker_progs SEC(".maps") = {
 	.values = { [MW_PROG_WALK] = (void *)&mw_walk, [MW_PROG_LUA_WALK] = (void *)&mw_lua_walk },
 };
 
-static __always_inline __u64 mw_frame_word(__u64 kind, __u64 addr)
-{
-	return (kind << MW_FRAME_KIND_SHIFT) | (addr & MW_FRAME_ADDR_MASK);
-}
-
 /*
  * A real subprogram (like sched.bpf.c's mw_emit_exit): its prototype keeps struct mw_pid_event in the object's
  * BTF for the agent's layout test. Calls from programs that also tail-call are fine on 5.10+ x86_64.
@@ -113,8 +108,7 @@ static __always_inline __u32 mw_kernel_stack(struct bpf_perf_event_data *ctx, st
  * kernel mode), followed by the error word `reason`. Every frame but the leaf is a return address.
  * Returns the number of words written.
  */
-static __always_inline __u32 mw_fp_user_stack(struct bpf_perf_event_data *ctx, struct mw_sample *s,
-					      __u32 at, __u64 reason)
+static __always_inline __u32 mw_fp_user_stack(void *ctx, struct mw_sample *s, __u32 at, __u64 reason)
 {
 	__u64 *buf;
 	long n;
@@ -167,6 +161,48 @@ static __always_inline int mw_user_regs(struct bpf_perf_event_data *ctx, struct 
 	return 0;
 }
 
+/*
+ * The user part of st->family's record, whose first st->words words are kernel frames, for the current task
+ * (process st->pid), whose user registers st holds (rip, rsp, rbp): the walker of st->family through `progs`, which emits the record,
+ * or, for a process whose maps are not installed, the kernel's frame-pointer walk and an error frame. pctx: the
+ * perf_event context when it interrupted user code (the Lua walk's registers come from it), else NULL; regs:
+ * the task's saved user registers when the caller has them (NULL: read them). Shared by the sampler and the
+ * event probes (events.bpf.c). Five arguments at most: a BPF function takes no more, inlined or not.
+ */
+__attribute__((always_inline)) __hidden int mw_start_user_walk(void *ctx, struct mw_walker_progs_map *progs,
+								 struct bpf_perf_event_data *pctx, struct pt_regs *regs,
+								 struct mw_walk_state *st)
+{
+	__u32 family = st->family;
+	__u32 words = st->words;
+	__u32 tgid = st->pid;
+	struct mw_sample *s;
+
+	s = bpf_map_lookup_elem(&scratch, &family);
+	if (!s)
+		return 0;
+	if (!mw_native_pid_synced(tgid)) {
+		mw_count(MW_STAT_NOT_SYNCED);
+		mw_pid_event(MW_EVENT_NEW_PID, tgid, st->rip);
+		words += mw_fp_user_stack(ctx, s, words, MW_ERR_PROCESS_NOT_SYNCED);
+		mw_emit_sample(s, words);
+		return 0;
+	}
+	st->user_frames = 0;
+	st->rbp_valid = 1;
+	st->return_addr = 0;
+	st->reserved = 0;
+	st->ft_id = 0;
+	st->map_hi = 0;
+	mw_luajit_hook_sample(pctx, regs, st);
+	bpf_tail_call(ctx, progs, MW_PROG_WALK);
+
+	mw_count(MW_STAT_WALKER_FAILED);
+	words += mw_fp_user_stack(ctx, s, words, MW_ERR_WALKER_UNAVAILABLE);
+	mw_emit_sample(s, words);
+	return 0;
+}
+
 SEC("perf_event")
 int mw_sample(struct bpf_perf_event_data *ctx)
 {
@@ -209,7 +245,8 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	s->flags = mw_interrupted_kernel(ctx) ? MW_SAMPLE_KERNEL_MODE : 0;
 	s->vm = 0;
 	s->vmstate = 0;
-	s->reserved = 0;
+	s->kind = MW_SAMPLE_KIND_CPU;
+	s->value = 0;
 
 	words = mw_kernel_stack(ctx, s);
 	s->kernel_frames = words;
@@ -224,27 +261,10 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 		mw_emit_sample(s, words);
 		return 0;
 	}
-	if (!mw_native_pid_synced(tgid)) {
-		mw_count(MW_STAT_NOT_SYNCED);
-		mw_pid_event(MW_EVENT_NEW_PID, tgid, st->rip);
-		words += mw_fp_user_stack(ctx, s, words, MW_ERR_PROCESS_NOT_SYNCED);
-		mw_emit_sample(s, words);
-		return 0;
-	}
+	st->family = MW_FAMILY_SAMPLER;
 	st->pid = tgid;
 	st->words = words;
-	st->user_frames = 0;
-	st->rbp_valid = 1;
-	st->return_addr = 0;
-	st->reserved = 0;
-	st->ft_id = 0;
-	st->map_hi = 0;
-	mw_luajit_hook_sample(ctx, st);
-	bpf_tail_call(ctx, &walker_progs, MW_PROG_WALK);
-
-	mw_count(MW_STAT_WALKER_FAILED);
-	words += mw_fp_user_stack(ctx, s, words, MW_ERR_WALKER_UNAVAILABLE);
-	mw_emit_sample(s, words);
+	mw_start_user_walk(ctx, &walker_progs, mw_interrupted_kernel(ctx) ? NULL : ctx, NULL, st);
 	return 0;
 }
 

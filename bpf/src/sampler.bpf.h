@@ -8,6 +8,8 @@
 #define MW_SAMPLER_BPF_H
 
 #include "moonwalk.h"
+#include "walk.bpf.h"
+#include "tailcall.bpf.h"
 
 /* Up to this many tgids can be selected with a PID filter; the agent reports E2BIG beyond it. */
 #define MW_PID_FILTER_ENTRIES 4096
@@ -53,5 +55,9 @@ static __always_inline __u64 mw_current_ids(const struct mw_config *cfg)
 		return 0;
 	return ((__u64)ns.tgid << 32) | ns.pid;
 }
+
+/* Walks the user part of a record and emits it (sampler.bpf.c; the sampler and the event probes call it). */
+int mw_start_user_walk(void *ctx, struct mw_walker_progs_map *progs, struct bpf_perf_event_data *pctx,
+			struct pt_regs *regs, struct mw_walk_state *st);
 
 #endif

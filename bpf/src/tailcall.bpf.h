@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The tail-call slots that join the program families (sampler.bpf.c -> native.bpf.c <-> luajit.bpf.c).
- * Each unit includes this header; sampler.bpf.c owns walker_progs and fills it declaratively (libbpf
- * writes the program fds at load). A new walker takes a new slot here and an entry in that initialiser.
+ * The tail-call slots that join the program units (sampler.bpf.c -> native.bpf.c <-> luajit.bpf.c), once per
+ * walk family (walk.bpf.h): walker_progs holds the perf_event walkers the sampler enters, event_progs the raw
+ * tracepoint copies of the same walkers the event probes enter (events.bpf.c; a program array takes programs of
+ * one type only). sampler.bpf.c owns walker_progs and fills it declaratively (libbpf writes the program fds at
+ * load); events.bpf.c owns event_progs, which the agent fills after load because its programs are loaded only
+ * when an event profile is on (io.moonwalk.agent.bpf.BpfSampler). A new walker takes a new slot here, an entry
+ * in the initialiser and one in the agent's list.
  */
 #ifndef MW_TAILCALL_BPF_H
 #define MW_TAILCALL_BPF_H
@@ -13,8 +17,12 @@ enum mw_prog_slot {
 	MW_PROG_SLOTS = 2,
 };
 
+struct bpf_raw_tracepoint_args;
+
 int mw_walk(struct bpf_perf_event_data *ctx);
 int mw_lua_walk(struct bpf_perf_event_data *ctx);
+int mw_ev_walk(struct bpf_raw_tracepoint_args *ctx);
+int mw_ev_lua_walk(struct bpf_raw_tracepoint_args *ctx);
 
 struct mw_walker_progs_map {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -25,5 +33,7 @@ struct mw_walker_progs_map {
 };
 
 extern struct mw_walker_progs_map walker_progs SEC(".maps");
+/* the same slots for the raw tracepoint walkers (the value type above only types the initialiser) */
+extern struct mw_walker_progs_map event_progs SEC(".maps");
 
 #endif

@@ -139,18 +139,17 @@ MW_INLINE __u64 mw_proto_fingerprint(const struct mw_luajit_file *lj, const __u8
  * The MW_INTERP_HOOK of mw_native_step: MW_STEP_LUAJIT when pc lies in a registered interpreter
  * (the file's data is copied into lua_walk for the Lua walker program), else MW_STEP_CONTINUE.
  */
-MW_INLINE int mw_luajit_interp_hook(struct mw_mapping *m, __u64 pc)
+MW_INLINE int mw_luajit_interp_hook(__u32 family, struct mw_mapping *m, __u64 pc)
 {
 	struct mw_luajit_file *lj;
 	struct mw_lua_walk *lw;
 	__u64 file_id, vaddr;
-	__u32 zero = 0;
 
 	if (m->kind == MW_MAP_LUAJIT_MCODE) {
 		/* an mcode area of the VM in m->bias: the agent routes only areas from J->mcarea here */
 		file_id = m->file_id;
 		lj = MW_LOOKUP(&luajit_files, &file_id);
-		lw = MW_LOOKUP(&lua_walk, &zero);
+		lw = MW_LOOKUP(&lua_walk, &family);
 		if (!lj || !lw || !m->bias)
 			return MW_STEP_CONTINUE;
 		lw->lj = *lj;
@@ -168,7 +167,7 @@ MW_INLINE int mw_luajit_interp_hook(struct mw_mapping *m, __u64 pc)
 	vaddr = pc - m->bias;
 	if (vaddr < lj->interp_start || vaddr >= lj->interp_end)
 		return MW_STEP_CONTINUE;
-	lw = MW_LOOKUP(&lua_walk, &zero);
+	lw = MW_LOOKUP(&lua_walk, &family);
 	if (!lw)
 		return MW_STEP_CONTINUE;
 	lw->lj = *lj;

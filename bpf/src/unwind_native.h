@@ -31,7 +31,7 @@
 
 /* Interpreter hand-over (the LuaJIT unit's mw_luajit_interp_hook): MW_STEP_CONTINUE or a value that ends the step. */
 #ifndef MW_INTERP_HOOK
-#define MW_INTERP_HOOK(m, pc) 0
+#define MW_INTERP_HOOK(st, m, pc) 0
 #endif
 
 /* Keys are big-endian; both targets (x86_64, arm64) are little-endian. */
@@ -183,6 +183,28 @@ MW_INLINE void mw_cache_range(struct mw_walk_state *st, struct mw_mapping *m)
 }
 
 /*
+ * No rule covers pc. One case has a sure answer: the leaf of a thread in a system call, stopped right after a
+ * `syscall` instruction in code without CFI (glibc's clone3 ends its CFI before the syscall, so a thread waiting
+ * in posix_spawn's vfork has no rule at its leaf). Such an assembly wrapper has pushed nothing: the return address
+ * is at rsp.
+ */
+MW_INLINE int mw_no_unwind_info(struct mw_walk_state *st, __u64 pc)
+{
+	__u8 insn[2];
+	__u64 ra;
+
+	if (st->user_frames != 1 || st->return_addr || MW_READ_USER(insn, sizeof(insn), pc - 2) ||
+	    insn[0] != 0x0f || insn[1] != 0x05)
+		return MW_ERR_NO_UNWIND_INFO;
+	if (MW_READ_USER(&ra, sizeof(ra), st->rsp))
+		return MW_ERR_READ_FAULT;
+	st->rsp += 8;
+	st->rip = ra;
+	st->return_addr = 1;
+	return ra ? MW_STEP_CONTINUE : MW_STEP_END;
+}
+
+/*
  * One frame: from the registers of the frame at st->rip to its caller's. Returns MW_STEP_CONTINUE,
  * MW_STEP_END (the stack ends here, complete) or the enum mw_error_reason that stops the walk.
  */
@@ -213,7 +235,7 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 			return MW_ERR_NO_MAPPING;
 		}
 	}
-	hook = MW_INTERP_HOOK(m, pc);
+	hook = MW_INTERP_HOOK(st, m, pc);
 	if (hook != MW_STEP_CONTINUE)
 		return hook;
 	/* JIT code whose walker is not available (LuaJIT file data gone): no rule to step with */
@@ -237,7 +259,7 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 		return MW_ERR_NO_UNWIND_INFO;
 	idx = mw_find_entry(st->ft_first, st->ft_count, (__u32)off);
 	if (idx < 0)
-		return MW_ERR_NO_UNWIND_INFO;
+		return mw_no_unwind_info(st, pc);
 	rule_index = (__u32)idx;
 	e = MW_LOOKUP(&unwind_entries, &rule_index);
 	if (!e)
@@ -275,7 +297,7 @@ MW_INLINE int mw_native_step(struct mw_walk_state *st)
 	case MW_RULE_UNSUPPORTED:
 		return MW_ERR_UNSUPPORTED_CFI;
 	default:
-		return MW_ERR_NO_UNWIND_INFO;
+		return mw_no_unwind_info(st, pc);
 	}
 	/* the caller's frame is above this one: anything else is a corrupt stack or a wrong rule, and
 	 * following it could loop */

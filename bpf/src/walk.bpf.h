@@ -27,6 +27,18 @@
 /* Key of pid_events: pid | (event type << 32). Value: ktime of the last event sent. */
 #define MW_PID_EVENT_TYPE_SHIFT 32
 
+/*
+ * The walks that may be under way on one CPU at once, each with its own slot of the per-CPU state maps (scratch,
+ * walk_state, lua_walk): the sampler's perf_event programs (an NMI or timer interrupt) can interrupt a raw
+ * tracepoint program's walk (events.bpf.c) half-way, and the kernel guards only perf_event and kprobe programs
+ * against each other, not raw tracepoints.
+ */
+enum mw_walk_family {
+	MW_FAMILY_SAMPLER = 0, /* mw_sample -> walker_progs */
+	MW_FAMILY_EVENTS = 1,  /* the off-CPU and syscall probes -> event_progs */
+	MW_FAMILIES = 2,
+};
+
 /* Step results besides an enum mw_error_reason (> 0) */
 #define MW_STEP_CONTINUE 0
 #define MW_STEP_END (-1)
@@ -43,7 +55,8 @@ struct mw_walk_state {
 	__u32 user_frames;  /* user frames emitted so far */
 	__u8 rbp_valid;     /* 0 once a rule said rbp cannot be recovered */
 	__u8 return_addr;   /* rip is a return address (look up rip - 1) */
-	__u16 reserved;
+	__u8 family;        /* enum mw_walk_family: which slot of the per-CPU state maps this walk uses */
+	__u8 reserved;
 	/* the unwind_files value of the last frame's file (consecutive frames are mostly in one file):
 	 * saves a hash lookup per frame; ft_id 0 = none cached */
 	__u64 ft_id;

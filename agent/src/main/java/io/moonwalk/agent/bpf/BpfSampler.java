@@ -3,6 +3,7 @@ package io.moonwalk.agent.bpf;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_AGENT_PID;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_FILTER_PIDS;
+import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_OFF_CPU_MIN_NS;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_DEV;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_PIDNS_INO;
 import static io.moonwalk.bpf.layout.RecordLayout.CONFIG_USER_STACKS;
@@ -65,6 +66,16 @@ public final class BpfSampler implements AutoCloseable {
     /** The native walker, entered from mw_sample by tail call. */
     public static final String WALK_PROGRAM = "mw_walk";
     public static final String LUA_WALK_PROGRAM = "mw_lua_walk";
+    /** The off-CPU probes (events.bpf.c): loaded and attached only with {@link SamplerOptions#offCpu()}. */
+    public static final String OFF_CPU_SWITCH_PROGRAM = "mw_off_cpu_switch";
+    public static final String OFF_CPU_EXIT_PROGRAM = "mw_off_cpu_exit";
+    /** The raw tracepoint copies of the walkers the event probes enter, by tail-call slot (tailcall.bpf.h). */
+    static final List<String> EVENT_WALK_PROGRAMS = List.of("mw_ev_walk", "mw_ev_lua_walk");
+    /** Every program that exists for event profiles only. */
+    static final List<String> EVENT_PROGRAMS = List.of(OFF_CPU_SWITCH_PROGRAM, OFF_CPU_EXIT_PROGRAM, "mw_ev_walk",
+            "mw_ev_lua_walk");
+    static final String EVENT_PROGS_MAP = "event_progs";
+    static final String OFF_CPU_WAITS_MAP = "off_cpu_waits";
     static final String CONFIG_MAP = "config_map";
     static final String PID_FILTER_MAP = "pid_filter";
     static final String STATS_MAP = "stats";
@@ -205,6 +216,22 @@ public final class BpfSampler implements AutoCloseable {
                 throw BpfException.of("sizing the ring buffer to " + options.ringBufferBytes() + " bytes", -rc,
                         "use a power of two of at least one page");
             }
+            if (!options.offCpu()) {
+                // not in the kernel at all when off: no verification, no attach, the wait table one entry (an object
+                // built without them, as some tests load, has nothing to switch off)
+                for (String p : EVENT_PROGRAMS) {
+                    MemorySegment prog = ErrnoCalls.bpf_object__find_program_by_name(callState, obj,
+                            arena.allocateFrom(p));
+                    if (!prog.equals(MemorySegment.NULL)) {
+                        libbpf_h.bpf_program__set_autoload(prog, false);
+                    }
+                }
+                MemorySegment waits = ErrnoCalls.bpf_object__find_map_by_name(callState, obj,
+                        arena.allocateFrom(OFF_CPU_WAITS_MAP));
+                if (!waits.equals(MemorySegment.NULL) && (rc = libbpf_h.bpf_map__set_max_entries(waits, 1)) < 0) {
+                    throw BpfException.of("shrinking the unused off-CPU wait table", -rc, null);
+                }
+            }
             for (Map.Entry<String, Integer> size : mapSizes.entrySet()) {
                 rc = libbpf_h.bpf_map__set_max_entries(map(size.getKey()), size.getValue());
                 if (rc < 0) {
@@ -224,6 +251,9 @@ public final class BpfSampler implements AutoCloseable {
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
+        if (options.offCpu()) {
+            fillEventWalkers();
+        }
         logVerifiedInstructions();
         pidFilterMap = map(PID_FILTER_MAP);
         statsMap = map(STATS_MAP);
@@ -241,9 +271,14 @@ public final class BpfSampler implements AutoCloseable {
         }
         attachedOnce = true;
         attachExitTracepoint();
+        if (options.offCpu()) {
+            attachRawTracepoint(OFF_CPU_SWITCH_PROGRAM, "sched_switch");
+            attachRawTracepoint(OFF_CPU_EXIT_PROGRAM, "sys_exit");
+        }
         attachPerfEvents(options.hz());
-        LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}", perfEvents, options.hz(),
-                filtering ? options.pids().size() + " pids" : "whole host");
+        LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}{3}", perfEvents, options.hz(),
+                filtering ? options.pids().size() + " pids" : "whole host",
+                options.offCpu() ? ", off-CPU waits of " + options.offCpuMinNanos() / 1000 + " us or more" : "");
     }
 
     /** How close the big programs come to the verifier's limit, per kernel (reported by 5.16+ only). */
@@ -252,7 +287,11 @@ public final class BpfSampler implements AutoCloseable {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        for (String p : List.of(SAMPLE_PROGRAM, WALK_PROGRAM, LUA_WALK_PROGRAM)) {
+        List<String> programs = new ArrayList<>(List.of(SAMPLE_PROGRAM, WALK_PROGRAM, LUA_WALK_PROGRAM));
+        if (options.offCpu()) {
+            programs.addAll(EVENT_PROGRAMS);
+        }
+        for (String p : programs) {
             int n = verifiedInstructions(p);
             sb.append(sb.isEmpty() ? "" : ", ").append(p).append(' ').append(n == 0 ? "n/a" : String.valueOf(n));
         }
@@ -302,6 +341,7 @@ public final class BpfSampler implements AutoCloseable {
             value.set(JAVA_INT, CONFIG_AGENT_PID, (int) ProcessHandle.current().pid());
             value.set(JAVA_INT, CONFIG_FILTER_PIDS, filtering ? 1 : 0);
             value.set(JAVA_INT, CONFIG_USER_STACKS, options.userStacks() ? 1 : 0);
+            value.set(JAVA_LONG, CONFIG_OFF_CPU_MIN_NS, options.offCpuMinNanos());
             PidNamespace ns = PidNamespace.ofThisProcess();
             if (!ns.initial()) {
                 value.set(JAVA_LONG, CONFIG_PIDNS_DEV, ns.dev());
@@ -355,6 +395,35 @@ public final class BpfSampler implements AutoCloseable {
                     ErrnoCalls.errno(callState), "tracefs/debugfs tracepoints must be available");
         }
         links.add(link);
+    }
+
+    private void attachRawTracepoint(String program, String tracepoint) {
+        MemorySegment link = ErrnoCalls.bpf_program__attach_raw_tracepoint(callState, program(program),
+                arena.allocateFrom(tracepoint));
+        if (link.equals(MemorySegment.NULL)) {
+            throw BpfException.of("attaching " + program + " to raw tracepoint " + tracepoint,
+                    ErrnoCalls.errno(callState), "the kernel needs raw tracepoint support (4.17+)");
+        }
+        links.add(link);
+    }
+
+    /** Puts the raw tracepoint walkers into event_progs (not declared in the object: they may not be loaded). */
+    private void fillEventWalkers() {
+        MemorySegment progs = map(EVENT_PROGS_MAP);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment key = a.allocate(JAVA_INT);
+            MemorySegment value = a.allocate(JAVA_INT);
+            for (int slot = 0; slot < EVENT_WALK_PROGRAMS.size(); slot++) {
+                key.set(JAVA_INT, 0, slot);
+                value.set(JAVA_INT, 0, libbpf_h.bpf_program__fd(program(EVENT_WALK_PROGRAMS.get(slot))));
+                int rc = libbpf_h.bpf_map__update_elem(progs, key, key.byteSize(), value, value.byteSize(),
+                        libbpf_h.BPF_ANY());
+                if (rc < 0) {
+                    throw BpfException.of("installing " + EVENT_WALK_PROGRAMS.get(slot) + " in " + EVENT_PROGS_MAP,
+                            -rc, null);
+                }
+            }
+        }
     }
 
     private void attachPerfEvents(int hz) {

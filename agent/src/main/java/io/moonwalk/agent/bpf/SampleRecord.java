@@ -51,6 +51,16 @@ public final class SampleRecord {
         return seg.get(JAVA_INT_UNALIGNED, SAMPLE_PID);
     }
 
+    /** What the record stands for: {@link RecordLayout#SAMPLE_KIND_CPU}, {@link RecordLayout#SAMPLE_KIND_OFF_CPU}. */
+    public int kind() {
+        return seg.get(JAVA_INT_UNALIGNED, SAMPLE_KIND);
+    }
+
+    /** The kind's value: 0 for a CPU sample, nanoseconds blocked for an off-CPU one. */
+    public long value() {
+        return seg.get(JAVA_LONG_UNALIGNED, SAMPLE_VALUE);
+    }
+
     public int tid() {
         return seg.get(JAVA_INT_UNALIGNED, SAMPLE_TID);
     }

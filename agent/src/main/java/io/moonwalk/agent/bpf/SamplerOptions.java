@@ -9,8 +9,10 @@ import java.util.Set;
  * @param pids            tgids to sample; empty samples the whole host
  * @param ringBufferBytes ring buffer size: a power of two, at least one page
  * @param userStacks      collect user stacks (kernel stacks are always collected)
+ * @param offCpuMinNanos  0: no off-CPU profile (its programs are not even loaded); else record every wait in a
+ *                        system call at least this long, with its stack (events.bpf.c)
  */
-public record SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boolean userStacks) {
+public record SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boolean userStacks, long offCpuMinNanos) {
     public static final int DEFAULT_HZ = 19;
     public static final int DEFAULT_RING_BUFFER_BYTES = 4 << 20;
     /** Entries of the pid_filter map (MW_PID_FILTER_ENTRIES in bpf/src/sampler.bpf.h). */
@@ -18,7 +20,15 @@ public record SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boo
     private static final int MAX_HZ = 10_000;
     private static final int PAGE = 4096;
 
+    /** The options without an off-CPU profile. */
+    public SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boolean userStacks) {
+        this(hz, pids, ringBufferBytes, userStacks, 0);
+    }
+
     public SamplerOptions {
+        if (offCpuMinNanos < 0) {
+            throw new IllegalArgumentException("the off-CPU minimum block time cannot be negative: " + offCpuMinNanos);
+        }
         if (hz < 1 || hz > MAX_HZ) {
             throw new IllegalArgumentException("sampling frequency " + hz + " Hz is outside 1.." + MAX_HZ);
         }
@@ -35,6 +45,16 @@ public record SamplerOptions(int hz, Set<Integer> pids, int ringBufferBytes, boo
             throw new IllegalArgumentException("ring buffer size " + ringBufferBytes
                     + " must be a power of two of at least " + PAGE + " bytes (kernel requirement)");
         }
+    }
+
+    /** Whether the off-CPU profile is on. */
+    public boolean offCpu() {
+        return offCpuMinNanos > 0;
+    }
+
+    /** These options with the off-CPU profile on for waits of at least {@code minNanos} (0: off). */
+    public SamplerOptions withOffCpu(long minNanos) {
+        return new SamplerOptions(hz, pids, ringBufferBytes, userStacks, minNanos);
     }
 
     /** The whole host at {@code hz}, default ring buffer, user stacks on. */

@@ -45,6 +45,13 @@ public final class RecordCommand implements Callable<Integer> {
                     + "Default: moonwalk-<time>.html")
     List<Path> outputs = new ArrayList<>();
 
+    @Option(names = "--off-cpu", arity = "0..1", paramLabel = "MIN", fallbackValue = "1ms",
+            converter = DurationConverter.class,
+            description = "Also record where threads block: every wait in a system call of at least MIN (default"
+                    + " ${FALLBACK-VALUE}) with its kernel + native + Lua stack and the time blocked, written as a"
+                    + " second profile next to each output (NAME.offcpu.EXT; pprof sample type off_cpu/nanoseconds).")
+    Duration offCpu;
+
     @Override
     public Integer call() throws Exception {
         if (hz < 1 || hz > MAX_HZ) {
@@ -65,10 +72,15 @@ public final class RecordCommand implements Callable<Integer> {
                 throw new UsageProblem("no such process: " + pid);
             }
         }
+        if (offCpu != null && (offCpu.isNegative() || offCpu.isZero() || offCpu.toSeconds() > 60)) {
+            throw new UsageProblem("--off-cpu " + format(offCpu) + " is out of range: use a minimum block time"
+                    + " from 1us to 60s, e.g. 1ms");
+        }
         Preflight.requireProfiling();
 
-        Recording recording = new Recording(new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true),
-                duration);
+        SamplerOptions options = new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true,
+                offCpu == null ? 0 : Math.max(1, offCpu.toNanos()));
+        Recording recording = new Recording(options, duration);
         Signal.handle(new Signal("INT"), sig -> recording.requestStop());
         Signal.handle(new Signal("TERM"), sig -> recording.requestStop());
         Thread safetyNet = new Thread(recording::detachNow, "moonwalk-detach");
@@ -76,18 +88,29 @@ public final class RecordCommand implements Callable<Integer> {
 
         Profile profile = recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
                 targets.isEmpty() ? "the whole host" : "pid " + targets, hz, format(duration),
-                ""));
+                offCpu == null ? "" : ", off-CPU waits of " + format(offCpu) + " or more"));
+        List<Path> written = new ArrayList<>();
+        Profile blocked = recording.offCpuProfile();
         for (int i = 0; i < outputs.size(); i++) {
             Path out = outputs.get(i);
-            try {
-                formats.get(i).newWriter().writeFile(profile, out);
-            } catch (IOException e) {
-                System.err.println("moonwalk: could not write " + out + ": " + e.getMessage());
+            if (!write(formats.get(i), profile, out, written)
+                    || (blocked != null && !write(formats.get(i), blocked, formats.get(i).sibling(out, "offcpu"), written))) {
                 return Main.EXIT_RUNTIME;
             }
         }
-        System.err.print(RecordSummary.of(recording, profile, outputs));
+        System.err.print(RecordSummary.of(recording, profile, written));
         return 0;
+    }
+
+    private static boolean write(OutputFormat format, Profile profile, Path out, List<Path> written) {
+        try {
+            format.newWriter().writeFile(profile, out);
+            written.add(out);
+            return true;
+        } catch (IOException e) {
+            System.err.println("moonwalk: could not write " + out + ": " + e.getMessage());
+            return false;
+        }
     }
 
     private static OutputFormat formatOf(Path out) {

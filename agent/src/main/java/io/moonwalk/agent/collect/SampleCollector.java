@@ -4,6 +4,7 @@ import io.moonwalk.agent.aggregate.RawStackTable;
 import io.moonwalk.agent.bpf.RecordHandler;
 import io.moonwalk.agent.bpf.SampleRecord;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.profile.SampleType;
 import io.moonwalk.agent.symbolize.StackSymbolizer;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.elf.DebugFileLocator;
@@ -40,6 +41,11 @@ public final class SampleCollector implements RecordHandler {
     static final long PREFETCH_WAIT_NANOS = 300_000_000L;
 
     private final RawStackTable table = newWindowTable();
+    /** Off-CPU waits of the window (value = nanoseconds blocked), made at the first one: most sessions have none. */
+    private RawStackTable offCpuTable;
+    /** The off-CPU profile named at the last window end, null when that window had no off-CPU table. */
+    private Profile lastOffCpu;
+    private long offCpuWaits;
     private final NativeSymbolizer nativeSymbolizer;
     private final ProcessRegistry processes;
     private final Set<Integer> targets;
@@ -108,6 +114,10 @@ public final class SampleCollector implements RecordHandler {
         if (p == null || p.exited()) { // exited: a sample after the exit event is a new process on a recycled PID
             p = processes.get(pid, r.comm());
         }
+        if (r.kind() == RecordLayout.SAMPLE_KIND_OFF_CPU) {
+            addOffCpu(r, p, n);
+            return;
+        }
         samples++;
         long context = r.vm();
         long labelKey = 0;
@@ -130,6 +140,26 @@ public final class SampleCollector implements RecordHandler {
         if (learned) {
             showWindowStacks(pid, instance);
         } else if (instance != null && table.size() > stacks) {
+            instance.stackSeen(view);
+        }
+    }
+
+    /**
+     * One wait of a thread in a system call: its stack with the nanoseconds it was blocked. No VM labels: the wait's
+     * Lua frames are named like a CPU sample's (the interpreter plugin already knows the process, or learns it from
+     * the CPU samples; an off-CPU stack alone does not teach it).
+     */
+    private void addOffCpu(SampleRecord r, ProcessRegistry.TrackedProcess p, int n) {
+        if (offCpuTable == null) {
+            offCpuTable = newWindowTable();
+        }
+        offCpuWaits++;
+        if (!offCpuTable.add(r.pid(), p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(),
+                0L, Math.max(0, r.value()))) {
+            droppedSamples++;
+        }
+        InterpreterProcess instance = instanceOf(r.pid());
+        if (instance != null) {
             instance.stackSeen(view);
         }
     }
@@ -235,9 +265,14 @@ public final class SampleCollector implements RecordHandler {
         processes.reconcile(); // exits lost to a full ring buffer; recycled PIDs
         StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, interpreters, instances::get);
         Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos);
+        lastOffCpu = offCpuTable == null ? null
+                : symbolizer.symbolize(offCpuTable, startEpochNanos, durationNanos, 0, SampleType.OFF_CPU);
         unknownNativeFrames += symbolizer.unknownNativeFrames();
         unknownKernelFrames += symbolizer.unknownKernelFrames();
         table.clear();
+        if (offCpuTable != null) {
+            offCpuTable.clear();
+        }
         for (int pid : exitedInWindow) {
             instances.remove(pid);
             if (pid == lastInstancePid) {
@@ -255,6 +290,10 @@ public final class SampleCollector implements RecordHandler {
      */
     public void abandonWindow() {
         table.clear();
+        lastOffCpu = null;
+        if (offCpuTable != null) {
+            offCpuTable.clear();
+        }
         for (int pid : exitedInWindow) {
             instances.remove(pid);
         }
@@ -283,6 +322,19 @@ public final class SampleCollector implements RecordHandler {
             }
         }
         return kernelSymbols;
+    }
+
+    /**
+     * The off-CPU profile of the window {@link #endWindow} closed last (blocked nanoseconds per stack), or null when
+     * no wait was recorded since the session began.
+     */
+    public Profile lastOffCpuProfile() {
+        return lastOffCpu;
+    }
+
+    /** Off-CPU waits received since start. */
+    public long offCpuWaits() {
+        return offCpuWaits;
     }
 
     /** Samples received since start. */

@@ -68,6 +68,9 @@ public final class ErrnoCalls {
                 libbpf_h.ring_buffer__new$descriptor());
         static final MethodHandle ATTACH_TRACEPOINT = capturing(libbpf_h.bpf_program__attach_tracepoint$address(),
                 libbpf_h.bpf_program__attach_tracepoint$descriptor());
+        static final MethodHandle ATTACH_RAW_TRACEPOINT = capturing(
+                libbpf_h.bpf_program__attach_raw_tracepoint$address(),
+                libbpf_h.bpf_program__attach_raw_tracepoint$descriptor());
         static final MethodHandle ATTACH_PERF_EVENT = capturing(libbpf_h.bpf_program__attach_perf_event$address(),
                 libbpf_h.bpf_program__attach_perf_event$descriptor());
         // glibc reads every variadic argument with va_arg(long): all five are passed as long, and
@@ -106,6 +109,12 @@ public final class ErrnoCalls {
     public static MemorySegment bpf_program__attach_tracepoint(MemorySegment callState, MemorySegment prog,
                                                                MemorySegment category, MemorySegment name) {
         return (MemorySegment) call(Handles.ATTACH_TRACEPOINT, callState, prog, category, name);
+    }
+
+    /** {@code struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *, const char *)} */
+    public static MemorySegment bpf_program__attach_raw_tracepoint(MemorySegment callState, MemorySegment prog,
+                                                                   MemorySegment name) {
+        return (MemorySegment) call(Handles.ATTACH_RAW_TRACEPOINT, callState, prog, name);
     }
 
     /** {@code struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *, int)} */

@@ -51,6 +51,16 @@ public enum OutputFormat {
                 + "': its name must end in one of " + supportedExtensions());
     }
 
+    /**
+     * The file another profile of the same recording goes to: {@code tag} inserted before this format's extension
+     * ({@code out.html}, {@code offcpu} -> {@code out.offcpu.html}), in the same directory.
+     */
+    public Path sibling(Path file, String tag) {
+        String name = file.getFileName().toString();
+        String stem = name.substring(0, name.length() - extension.length());
+        return file.resolveSibling(stem + "." + tag + name.substring(stem.length()));
+    }
+
     /** The supported extensions, for help texts and error messages. */
     public static String supportedExtensions() {
         return Arrays.stream(values())

@@ -17,6 +17,10 @@ public final class RecordSummary {
     private RecordSummary() {
     }
 
+    private static long stat(long[] k, int index) {
+        return index < k.length ? k[index] : 0;
+    }
+
     public static String of(Recording recording, Profile profile, List<Path> outputs) {
         Map<ProcessIdentity, Long> perProcess = new HashMap<>();
         for (Profile.Entry e : profile.entries()) {
@@ -41,6 +45,13 @@ public final class RecordSummary {
             sb.append(String.format("  user stacks: %d complete, %d ended in an error frame, %d before their process"
                     + " was synced (frame pointers only)%n", k[RecordLayout.STAT_UNWIND_COMPLETE],
                     k[RecordLayout.STAT_UNWIND_ERRORS], k[RecordLayout.STAT_NOT_SYNCED]));
+        }
+        Profile blocked = recording.offCpuProfile();
+        if (blocked != null) {
+            sb.append(String.format("  off-CPU: %.3f s blocked in %d stacks; waits %d kept, %d shorter than the minimum,"
+                    + " %d lost%n", blocked.totalSamples() / 1e9, blocked.entries().size(),
+                    stat(k, RecordLayout.STAT_OFF_CPU_SAMPLES), stat(k, RecordLayout.STAT_OFF_CPU_SHORT),
+                    stat(k, RecordLayout.STAT_OFF_CPU_LOST)));
         }
         for (InterpreterStats in : stats.interpreters()) {
             for (String line : in.summary()) {

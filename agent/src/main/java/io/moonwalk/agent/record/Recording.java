@@ -6,7 +6,9 @@ import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.Session;
 import io.moonwalk.agent.session.SessionOptions;
 import io.moonwalk.agent.session.SessionStats;
+import io.moonwalk.agent.profile.SampleType;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -25,6 +27,7 @@ public final class Recording {
     private long startEpochNanos;
     private long elapsedNanos;
     private SessionStats stats = SessionStats.NONE;
+    private Profile offCpu;
 
     public Recording(SamplerOptions options, Duration duration) {
         this.options = options;
@@ -65,6 +68,10 @@ public final class Recording {
             targetsGone = s.targetsGone();
             s.detach();
             Profile profile = s.endWindow(startEpochNanos, elapsedNanos);
+            offCpu = s.lastOffCpuProfile();
+            if (offCpu == null && options.offCpu()) {
+                offCpu = new Profile(startEpochNanos, elapsedNanos, 0, List.of(), SampleType.OFF_CPU);
+            }
             stats = s.stats();
             return profile;
         } finally {
@@ -78,6 +85,11 @@ public final class Recording {
         if (s != null) {
             s.detachNow();
         }
+    }
+
+    /** The off-CPU profile of the recording (blocked nanoseconds per stack), null without {@code --off-cpu}. */
+    public Profile offCpuProfile() {
+        return offCpu;
     }
 
     /** The session's figures after the frames were named. Call after {@link #run}. */

@@ -188,6 +188,14 @@ public final class Session implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The off-CPU profile named by the last {@link #endWindow} (blocked nanoseconds per stack), or null when the
+     * session records none (no {@code --off-cpu}, or no wait long enough yet).
+     */
+    public synchronized Profile lastOffCpuProfile() {
+        return collector.lastOffCpuProfile();
+    }
+
     /** Drops the current window after its naming failed (see {@link SampleCollector#abandonWindow}). */
     public synchronized void abandonWindow() {
         collector.abandonWindow();

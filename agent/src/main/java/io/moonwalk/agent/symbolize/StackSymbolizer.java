@@ -6,6 +6,7 @@ import io.moonwalk.agent.collect.ProcessRegistry.TrackedProcess;
 import io.moonwalk.agent.collect.ProcessRegistry;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.profile.SampleType;
 import io.moonwalk.bpf.layout.RecordLayout;
 import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Stage;
@@ -85,8 +86,14 @@ public final class StackSymbolizer {
         }
     }
 
-    /** Builds the profile of a window from its raw table. */
+    /** Builds the CPU profile of a window from its raw table. */
     public Profile symbolize(RawStackTable table, long startEpochNanos, long durationNanos, long periodNanos) {
+        return symbolize(table, startEpochNanos, durationNanos, periodNanos, SampleType.CPU);
+    }
+
+    /** Builds the profile of a window from its raw table, whose counts are values of {@code type}. */
+    public Profile symbolize(RawStackTable table, long startEpochNanos, long durationNanos, long periodNanos,
+            SampleType type) {
         List<Profile.Entry> entries = new ArrayList<>(table.size());
         for (int e = 0; e < table.size(); e++) {
             int pid = table.pid(e);
@@ -110,7 +117,7 @@ public final class StackSymbolizer {
                 entries.add(new Profile.Entry(identity, thread, List.of(NAMING_FAILED), Map.of(), table.count(e)));
             }
         }
-        return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries));
+        return new Profile(startEpochNanos, durationNanos, periodNanos, List.copyOf(entries), type);
     }
 
     /** Names entry {@code e} (its words already in {@link #view}). */

@@ -128,6 +128,10 @@ public final class RecordLayout {
     public static final int SAMPLE_KERNEL_MODE = 0x1;
     public static final int SAMPLE_TRUNCATED = 0x2;
 
+    // enum mw_sample_kind: what a sample record stands for
+    public static final int SAMPLE_KIND_CPU = 0;
+    public static final int SAMPLE_KIND_OFF_CPU = 1;
+
     // enum mw_stat: indexes of BpfSampler.stats()
     public static final int STAT_SAMPLES = 0;
     public static final int STAT_SKIPPED_IDLE = 1;
@@ -148,7 +152,11 @@ public final class RecordLayout {
     public static final int STAT_JIT_SEGMENTS = 16;
     public static final int STAT_JIT_UNMATCHED = 17;
     public static final int STAT_JIT_CFA_DISAGREE = 18;
-    public static final int STAT_MAX = 19;
+    public static final int STAT_OFF_CPU_WAITS = 19;
+    public static final int STAT_OFF_CPU_SHORT = 20;
+    public static final int STAT_OFF_CPU_LOST = 21;
+    public static final int STAT_OFF_CPU_SAMPLES = 22;
+    public static final int STAT_MAX = 23;
 
     /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */
     public static final StructLayout SAMPLE = MemoryLayout.structLayout(
@@ -163,7 +171,8 @@ public final class RecordLayout {
             U32.withName("flags"),
             U64.withName("vm"),
             U32.withName("vmstate"),
-            U32.withName("reserved"),
+            U32.withName("kind"),
+            U64.withName("value"),
             MemoryLayout.sequenceLayout(MAX_FRAME_WORDS, U64).withName("frames")
     ).withName("mw_sample");
 
@@ -188,7 +197,8 @@ public final class RecordLayout {
             U32.withName("user_stacks"),
             U32.withName("reserved"),
             U64.withName("pidns_dev"),
-            U64.withName("pidns_ino")
+            U64.withName("pidns_ino"),
+            U64.withName("off_cpu_min_ns")
     ).withName("mw_config");
 
     // ---- bpf/src/unwind.h: the native unwinder's maps ----
@@ -324,6 +334,8 @@ public final class RecordLayout {
     public static final long SAMPLE_FLAGS = SAMPLE.byteOffset(groupElement("flags"));
     public static final long SAMPLE_VM = SAMPLE.byteOffset(groupElement("vm"));
     public static final long SAMPLE_VMSTATE = SAMPLE.byteOffset(groupElement("vmstate"));
+    public static final long SAMPLE_KIND = SAMPLE.byteOffset(groupElement("kind"));
+    public static final long SAMPLE_VALUE = SAMPLE.byteOffset(groupElement("value"));
     /** Bytes before the first frame word: the fixed part of every sample record. */
     public static final long SAMPLE_HEADER_BYTES = SAMPLE.byteOffset(groupElement("frames"));
 
@@ -338,6 +350,7 @@ public final class RecordLayout {
     public static final long CONFIG_USER_STACKS = CONFIG.byteOffset(groupElement("user_stacks"));
     public static final long CONFIG_PIDNS_DEV = CONFIG.byteOffset(groupElement("pidns_dev"));
     public static final long CONFIG_PIDNS_INO = CONFIG.byteOffset(groupElement("pidns_ino"));
+    public static final long CONFIG_OFF_CPU_MIN_NS = CONFIG.byteOffset(groupElement("off_cpu_min_ns"));
 
     // ---- field handles: (MemorySegment bytes, long base offset of the struct) ----
 

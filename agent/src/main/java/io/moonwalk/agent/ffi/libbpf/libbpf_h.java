@@ -622,6 +622,67 @@ public class libbpf_h extends libbpf_h$shared {
         }
     }
 
+    private static class bpf_program__set_autoload {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_INT,
+            libbpf_h.C_POINTER,
+            libbpf_h.C_BOOL
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bpf_program__set_autoload");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bpf_program__set_autoload(struct bpf_program *prog, bool autoload)
+     * }
+     */
+    public static FunctionDescriptor bpf_program__set_autoload$descriptor() {
+        return bpf_program__set_autoload.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bpf_program__set_autoload(struct bpf_program *prog, bool autoload)
+     * }
+     */
+    public static MethodHandle bpf_program__set_autoload$handle() {
+        return bpf_program__set_autoload.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bpf_program__set_autoload(struct bpf_program *prog, bool autoload)
+     * }
+     */
+    public static MemorySegment bpf_program__set_autoload$address() {
+        return bpf_program__set_autoload.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bpf_program__set_autoload(struct bpf_program *prog, bool autoload)
+     * }
+     */
+    public static int bpf_program__set_autoload(MemorySegment prog, boolean autoload) {
+        var mh$ = bpf_program__set_autoload.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_program__set_autoload", prog, autoload);
+            }
+            return (int)mh$.invokeExact(prog, autoload);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class bpf_program__fd {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             libbpf_h.C_INT,
@@ -858,6 +919,67 @@ public class libbpf_h extends libbpf_h$shared {
                 traceDowncall("bpf_program__attach_tracepoint", prog, tp_category, tp_name);
             }
             return (MemorySegment)mh$.invokeExact(prog, tp_category, tp_name);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bpf_program__attach_raw_tracepoint {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_POINTER,
+            libbpf_h.C_POINTER,
+            libbpf_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bpf_program__attach_raw_tracepoint");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *prog, const char *tp_name)
+     * }
+     */
+    public static FunctionDescriptor bpf_program__attach_raw_tracepoint$descriptor() {
+        return bpf_program__attach_raw_tracepoint.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *prog, const char *tp_name)
+     * }
+     */
+    public static MethodHandle bpf_program__attach_raw_tracepoint$handle() {
+        return bpf_program__attach_raw_tracepoint.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *prog, const char *tp_name)
+     * }
+     */
+    public static MemorySegment bpf_program__attach_raw_tracepoint$address() {
+        return bpf_program__attach_raw_tracepoint.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *prog, const char *tp_name)
+     * }
+     */
+    public static MemorySegment bpf_program__attach_raw_tracepoint(MemorySegment prog, MemorySegment tp_name) {
+        var mh$ = bpf_program__attach_raw_tracepoint.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_program__attach_raw_tracepoint", prog, tp_name);
+            }
+            return (MemorySegment)mh$.invokeExact(prog, tp_name);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
