@@ -2,9 +2,14 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.export.otlp.OtlpExporter;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
+import java.util.List;
 
-/** Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}. */
+/**
+ * Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}; a window with JIT trace
+ * aborts sends them as a second request, a {@code trace_aborts} profile ({@link AbortProfile}).
+ */
 public final class OtlpSink implements WindowSink {
     private static final System.Logger LOG = System.getLogger(OtlpSink.class.getName());
 
@@ -25,7 +30,16 @@ public final class OtlpSink implements WindowSink {
 
     @Override
     public void accept(Profile window) {
+        accept(window, List.of());
+    }
+
+    @Override
+    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) {
         exporter.offer(window);
+        Profile aborts = AbortProfile.of(window, sites);
+        if (aborts != null) {
+            exporter.offer(aborts);
+        }
     }
 
     @Override

@@ -3,13 +3,16 @@ package io.moonwalk.agent.daemon;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.SessionStats;
 import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * Windows go to the rolling {@link ProfileStore} on local disk, each with the interpreter VMs'
- * health at the time it is written ({@link VmGauges}) for the web view's JIT health charts.
+ * health at the time it is written ({@link VmGauges}) and the window's trace-abort sites
+ * ({@link WindowAbortSites}) for the web view's JIT health charts.
  */
 public final class StoreSink implements WindowSink {
     private final ProfileStore store;
@@ -31,7 +34,13 @@ public final class StoreSink implements WindowSink {
 
     @Override
     public void accept(Profile window) throws IOException {
-        store.write(window, VmGauges.of(stats.get().interpreters()));
+        accept(window, List.of());
+    }
+
+    @Override
+    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) throws IOException {
+        // VM health: levels when the window is written; abort sites: the window's own (taken when it was named)
+        store.write(window, VmGauges.of(stats.get().interpreters()), WindowAbortSites.of(sites));
     }
 
     @Override

@@ -2,9 +2,12 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.Session;
+import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Heartbeats;
 import io.moonwalk.containment.Stage;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Closes and names windows on a thread of its own ({@code moonwalk-window-naming}), so the drain thread only
@@ -25,6 +28,8 @@ final class WindowNamer implements AutoCloseable {
     private long windows; // guarded by this
     private boolean requested; // guarded by this
     private boolean closed; // guarded by this
+    /** the plugins' site counts of the window named last: namer thread, then the caller of nameLast */
+    private volatile List<InterpreterStats.SiteCount> lastSites = List.of();
 
     WindowNamer(Session session, WindowWorker worker, Agent.WindowListener listener) {
         this.session = session;
@@ -72,7 +77,7 @@ final class WindowNamer implements AutoCloseable {
                 }
                 continue;
             }
-            worker.offer(p);
+            worker.offer(p, lastSites);
         }
     }
 
@@ -89,6 +94,12 @@ final class WindowNamer implements AutoCloseable {
             windows++;
         }
         Profile p = session.endWindow(startEpoch, now - start);
+        // published by endWindow for this window; later stats carry the next window's (sinks may run late)
+        List<InterpreterStats.SiteCount> sites = new ArrayList<>();
+        for (InterpreterStats in : session.stats().interpreters()) {
+            sites.addAll(in.windowSites());
+        }
+        lastSites = sites;
         listener.windowClosed(now - start, System.nanoTime() - now);
         return p;
     }
@@ -108,6 +119,11 @@ final class WindowNamer implements AutoCloseable {
             }
             return null;
         }
+    }
+
+    /** The interpreter site counts of the window {@link #nameLast()} (or the namer thread) named last. */
+    List<InterpreterStats.SiteCount> lastSites() {
+        return lastSites;
     }
 
     /** Windows named or attempted. */

@@ -1,7 +1,9 @@
 package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
+import java.util.List;
 
 /** Where finished windows go (OTLP export, local store). Called on the window thread only. */
 public interface WindowSink {
@@ -10,6 +12,14 @@ public interface WindowSink {
 
     /** Takes one window; must not wait on the network. */
     void accept(Profile window) throws Exception;
+
+    /**
+     * Takes one window with the events the interpreter plugins counted at code sites in it (trace aborts), taken
+     * when the window was named; a sink that keeps none of them takes the window alone.
+     */
+    default void accept(Profile window, List<InterpreterStats.SiteCount> sites) throws Exception {
+        accept(window);
+    }
 
     /** False while the sink's last delivery or write failed (drives {@code /readyz}). */
     boolean healthy();

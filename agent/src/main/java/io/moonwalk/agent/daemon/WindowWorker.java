@@ -4,6 +4,7 @@ import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Heartbeats;
 import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -20,9 +21,13 @@ import java.util.function.Consumer;
  */
 public final class WindowWorker {
     static final int QUEUE_WINDOWS = 4;
-    private static final Profile END = new Profile(0, 0, 1, List.of());
+    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), List.of());
 
-    private final BlockingQueue<Profile> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
+    /** A window and the interpreter site counts taken when it was named. */
+    private record Window(Profile profile, List<InterpreterStats.SiteCount> sites) {
+    }
+
+    private final BlockingQueue<Window> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
     private final List<WindowSink> sinks;
     private final Consumer<Profile> observer;
     private final Thread thread;
@@ -46,7 +51,15 @@ public final class WindowWorker {
 
     /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
     public boolean offer(Profile window) {
-        if (ending || queue.remainingCapacity() <= 1 || !queue.offer(window)) {
+        return offer(window, List.of());
+    }
+
+    /**
+     * Queues a window with the interpreter site counts of the same window ({@link WindowSink#accept(Profile, List)});
+     * returns at once. False (and counted) when the sinks are too far behind.
+     */
+    public boolean offer(Profile window, List<InterpreterStats.SiteCount> sites) {
+        if (ending || queue.remainingCapacity() <= 1 || !queue.offer(new Window(window, List.copyOf(sites)))) {
             droppedWindows.incrementAndGet();
             droppedSamples.addAndGet(window.totalSamples());
             return false;
@@ -57,19 +70,20 @@ public final class WindowWorker {
     private void run() {
         long windows = 0;
         while (true) {
-            Profile p;
+            Window w;
             beat.beat();
             try {
-                p = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
+                w = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 return;
             }
-            if (p == null) {
+            if (w == null) {
                 continue;
             }
-            if (p == END) {
+            if (w == END) {
                 return;
             }
+            Profile p = w.profile();
             windows++;
             try {
                 observer.accept(p);
@@ -79,7 +93,7 @@ public final class WindowWorker {
             for (WindowSink s : sinks) {
                 try {
                     Faults.inject(Stage.WINDOW_SINK, windows);
-                    s.accept(p);
+                    s.accept(p, w.sites());
                 } catch (Exception | Error e) {
                     // one sink's failure (a full disk, a bug) must cost neither the other sinks nor later windows
                     sinkFailures.incrementAndGet();
