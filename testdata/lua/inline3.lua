@@ -5,6 +5,9 @@
 -- arg[2] (optional): a directory through which a test gives jit.p the same window as its own recording: when
 -- the file "start" appears there, jit.p starts with the options and output file it names ("fl1 /path"); when
 -- "stop" appears, jit.p stops (writing its report) and the script ends. Checked every 20 ms of CPU time.
+-- "-" or nothing: no control directory.
+-- arg[3] (optional): iterations of outer's loop between clock checks (default 1e6; a larger count keeps the
+-- process out of the kernel's clock_gettime for seconds: StackCoreLuajitIT's cores).
 local function leaf(x)
   local y = x * 3 % 11
   y = y + x % 5
@@ -27,6 +30,8 @@ end
 local t0 = os.clock()
 local secs = tonumber(arg and arg[1]) or 3
 local control = arg and arg[2]
+if control == "-" then control = nil end
+local n = tonumber(arg and arg[3]) or 1000000
 local profiler, nextCheck = nil, 0
 
 local function exists(name)
@@ -37,7 +42,7 @@ end
 
 local s = 0
 while os.clock() - t0 < secs do
-  s = s + outer(1000000)
+  s = s + outer(n)
   if control and os.clock() >= nextCheck then
     nextCheck = os.clock() + 0.02
     if not profiler and exists("start") then

@@ -3,7 +3,11 @@ package io.moonwalk.agent.replay;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.frame.FrameKind;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,6 +36,48 @@ final class ReplayTruth {
 
     /** One traceback entry: a Lua function at file:line, or a C function by name. */
     record LuaFrame(String file, int line, String name) {
+    }
+
+    /**
+     * One trace as LuaJIT itself reported it (testdata/replay/workloads/jit_events.lua, kept as jit.txt): where it
+     * starts ({@code chunk:line} of its first bytecode), its parent (0: a root trace) and its machine code.
+     */
+    record JitTrace(int number, int parent, String start, long mcode, long size) {
+        boolean holds(long pc) {
+            return Long.compareUnsigned(pc, mcode) >= 0 && Long.compareUnsigned(pc, mcode + size) < 0;
+        }
+    }
+
+    /**
+     * The traces alive at the core, from the workload's trace events ({@code moonwalk-jit start|stop|abort|flush}):
+     * a stop after its start makes a trace; a flush forgets all before it.
+     */
+    static List<JitTrace> jitTruth(List<String> lines) {
+        Map<Integer, String[]> started = new HashMap<>();
+        Map<Integer, JitTrace> alive = new TreeMap<>();
+        for (String l : lines) {
+            String[] p = l.split(" ");
+            switch (p[1]) {
+                case "start" -> started.put(Integer.parseInt(p[2]), p);
+                case "stop" -> {
+                    int no = Integer.parseInt(p[2]);
+                    String[] st = started.get(no);
+                    if (st != null) {
+                        String chunkLine = st[5].substring(0, st[5].lastIndexOf(':') + 1) + st[6];
+                        alive.put(no, new JitTrace(no, Integer.parseInt(st[3]), chunkLine,
+                                Long.parseUnsignedLong(p[3].substring(2), 16), Long.parseLong(p[4])));
+                    }
+                }
+                case "flush" -> {
+                    started.clear();
+                    alive.clear();
+                }
+                default -> {
+                    // abort: the trace number is reused by the next start
+                }
+            }
+        }
+        return List.copyOf(alive.values());
     }
 
     private static final Pattern LUA_LINE = Pattern.compile("^\\t(.+?):(\\d+): in (.+)$");
@@ -116,6 +162,15 @@ final class ReplayTruth {
      * exported alias). {@code upTo}: gdb frames compared (gdb stops being truth where it cannot unwind).
      */
     static List<String> checkNative(List<Frame> stack, List<GdbFrame> gdb, int upTo) {
+        return checkNative(stack, gdb, upTo, pc -> false);
+    }
+
+    /**
+     * As {@link #checkNative(List, List, int)}, for stripped binaries: gdb names a frame "??" where the file has no
+     * symbol for its PC; such a frame in the LuaJIT VM ({@code inVm}: a stripped libluajit) is the interpreter's, any
+     * other is compared by its PC only.
+     */
+    static List<String> checkNative(List<Frame> stack, List<GdbFrame> gdb, int upTo, LongPredicate inVm) {
         List<String> bad = new ArrayList<>();
         int i = 0;
         int n = 0;
@@ -126,7 +181,8 @@ final class ReplayTruth {
             if (n++ >= upTo) {
                 break;
             }
-            if (g.interpreter()) {
+            boolean unnamed = g.name.equals("??");
+            if (g.interpreter() || (unnamed && inVm.test(g.pc))) {
                 while (i < stack.size() && (stack.get(i).kind() == FrameKind.INTERPRETED
                         || stack.get(i).kind() == FrameKind.ERROR)) {
                     i++;
@@ -139,7 +195,8 @@ final class ReplayTruth {
             }
             Frame f = stack.get(i++);
             long want = i == 1 ? g.pc : g.pc - 1;
-            if (f.kind() != FrameKind.NATIVE || f.address() != want || !sameFunction(f.function(), g.name)) {
+            boolean named = unnamed || sameFunction(f.function(), g.name);
+            if (f.kind() != FrameKind.NATIVE || f.address() != want || !named) {
                 bad.add("frame " + (i - 1) + ": replayed " + f.label() + " at 0x" + Long.toHexString(f.address())
                         + ", gdb " + g.name + " at 0x" + Long.toHexString(g.pc));
             }

@@ -128,6 +128,11 @@ public final class ModuleLocator implements MappedFileSource, AutoCloseable {
     }
 
     private Optional<Path> find(MappedFile f) {
+        if (f.path().startsWith("/dev/")) {
+            // a device, not a module: shared anonymous memory shows as "/dev/zero (deleted)" (nginx's shared zones);
+            // the core holds its memory, and nothing can be found for it, so it is not missing
+            return Optional.empty();
+        }
         Optional<String> id = buildId(f.path());
         if (store != null && id.isPresent()) {
             Path plain = store.resolve(id.get());
