@@ -72,8 +72,9 @@ public final class Agent {
      * @param onAttached called once the programs are attached
      */
     public void run(Runnable onAttached) {
-        SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true);
-        Profile lastWindow;
+        SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true,
+                options.offCpuMinNanos());
+        Window lastWindow;
         try (Session s = Session.open(SessionOptions.of(so, options.selector()))) {
             session = s;
             onAttached.run();

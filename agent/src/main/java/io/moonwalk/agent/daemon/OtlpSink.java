@@ -1,7 +1,6 @@
 package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.export.otlp.OtlpExporter;
-import io.moonwalk.agent.profile.Profile;
 import java.time.Duration;
 
 /** Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}. */
@@ -24,8 +23,8 @@ public final class OtlpSink implements WindowSink {
     }
 
     @Override
-    public void accept(Profile window) {
-        exporter.offer(window);
+    public void accept(Window window) {
+        exporter.offer(window.cpu(), window.offCpu());
     }
 
     @Override

@@ -60,7 +60,7 @@ final class WindowNamer implements AutoCloseable {
                 requested = false;
             }
             beat.beat();
-            Profile p;
+            Window p;
             try {
                 p = name();
             } catch (RuntimeException | Error e) {
@@ -76,8 +76,8 @@ final class WindowNamer implements AutoCloseable {
         }
     }
 
-    /** Names the window from its start until now and starts the next one. */
-    private Profile name() {
+    /** Names the window (and its off-CPU profile, if recorded) from its start until now and starts the next one. */
+    private Window name() {
         long start;
         long startEpoch;
         long now = System.nanoTime();
@@ -89,15 +89,16 @@ final class WindowNamer implements AutoCloseable {
             windows++;
         }
         Profile p = session.endWindow(startEpoch, now - start);
+        Profile offCpu = session.lastOffCpuProfile();
         listener.windowClosed(now - start, System.nanoTime() - now);
-        return p;
+        return new Window(p, offCpu);
     }
 
     /**
      * After {@link #close()}, on the caller's thread: names the last window (the session detached), or returns null
      * when that fails (counted).
      */
-    Profile nameLast() {
+    Window nameLast() {
         try {
             return name();
         } catch (RuntimeException | Error e) {

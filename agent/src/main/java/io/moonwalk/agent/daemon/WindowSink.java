@@ -1,6 +1,5 @@
 package io.moonwalk.agent.daemon;
 
-import io.moonwalk.agent.profile.Profile;
 import java.time.Duration;
 
 /** Where finished windows go (OTLP export, local store). Called on the window thread only. */
@@ -8,8 +7,8 @@ public interface WindowSink {
     /** A short name for logs and metrics: {@code otlp}, {@code store}. */
     String name();
 
-    /** Takes one window; must not wait on the network. */
-    void accept(Profile window) throws Exception;
+    /** Takes one window (its CPU profile, and its off-CPU profile when recorded); must not wait on the network. */
+    void accept(Window window) throws Exception;
 
     /** False while the sink's last delivery or write failed (drives {@code /readyz}). */
     boolean healthy();

@@ -20,9 +20,9 @@ import java.util.function.Consumer;
  */
 public final class WindowWorker {
     static final int QUEUE_WINDOWS = 4;
-    private static final Profile END = new Profile(0, 0, 1, List.of());
+    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), null);
 
-    private final BlockingQueue<Profile> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
+    private final BlockingQueue<Window> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
     private final List<WindowSink> sinks;
     private final Consumer<Profile> observer;
     private final Thread thread;
@@ -44,11 +44,16 @@ public final class WindowWorker {
         thread.start();
     }
 
-    /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
+    /** Queues a CPU window without an off-CPU profile. */
     public boolean offer(Profile window) {
+        return offer(new Window(window, null));
+    }
+
+    /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
+    public boolean offer(Window window) {
         if (ending || queue.remainingCapacity() <= 1 || !queue.offer(window)) {
             droppedWindows.incrementAndGet();
-            droppedSamples.addAndGet(window.totalSamples());
+            droppedSamples.addAndGet(window.cpu().totalSamples());
             return false;
         }
         return true;
@@ -57,7 +62,7 @@ public final class WindowWorker {
     private void run() {
         long windows = 0;
         while (true) {
-            Profile p;
+            Window p;
             beat.beat();
             try {
                 p = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
@@ -72,7 +77,7 @@ public final class WindowWorker {
             }
             windows++;
             try {
-                observer.accept(p);
+                observer.accept(p.cpu());
             } catch (RuntimeException | Error e) {
                 Faults.contained(Stage.WINDOW_SINK, "the metrics of window " + windows, e);
             }
