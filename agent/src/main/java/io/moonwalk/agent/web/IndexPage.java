@@ -143,7 +143,9 @@ final class IndexPage {
 
     /** The off-CPU pages of an agent that records no off-CPU profile: what it is and how to turn it on. */
     static String offCpuOff() {
-        return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>moonwalk agent: off-CPU</title>"
+        // a static page, rendered as it arrives (data-render: what the browser tests wait for)
+        return "<!doctype html><html lang=\"en\" data-render=\"ok\"><head><meta charset=\"utf-8\">"
+                + "<title>moonwalk agent: off-CPU</title>"
                 + "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
                 + "<style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}code{background:#f4f4f4}</style>"
                 + "</head><body><h1>moonwalk agent</h1>" + toggle(true)
