@@ -18,23 +18,15 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import bench_overhead  # noqa: E402  (the fdinfo reader both benchmarks use)
 PERF_EVENT, RAW_TRACEPOINT = 7, 17
 
 
 def prog_run_time(owner_pid):
-    """run_time_ns by program type of the BPF programs whose file descriptors owner_pid holds."""
-    progs = {}
-    fdinfo = f"/proc/{owner_pid}/fdinfo"
-    for fd in os.listdir(fdinfo):
-        try:
-            with open(os.path.join(fdinfo, fd)) as f:
-                info = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if "prog_id" in info and "run_time_ns" in info:
-            progs[int(info["prog_id"])] = (int(info["prog_type"]), int(info["run_time_ns"]), int(info["run_cnt"]))
+    """[run_time_ns, run_cnt] by program type of the BPF programs whose file descriptors owner_pid holds."""
     out = {}
-    for t, ns, cnt in progs.values():
+    for ns, cnt, t in bench_overhead.bpf_programs(owner_pid).values():
         a = out.setdefault(t, [0, 0])
         a[0] += ns
         a[1] += cnt
@@ -53,26 +45,28 @@ def switches(pid):
 
 def one_round(mode, exe, args, work):
     seconds = args.seconds
-    target = subprocess.Popen([exe, str(seconds + 60), str(args.rate)], stdout=subprocess.PIPE, text=True)
+    target = subprocess.Popen([exe, str(int(seconds) + 60), str(args.rate)], stdout=subprocess.PIPE, text=True)
     rec = None
     try:
         time.sleep(0.5)
         if mode != "none":
             cmd = [os.path.join(ROOT, "moonwalk"), "record", "--pid", str(target.pid), "--hz", "99",
-                   "--duration", f"{seconds + 30}s", "--output", os.path.join(work, f"{mode}.folded")]
+                   "--duration", f"{int(seconds) + 30}s", "--output", os.path.join(work, f"{mode}.folded")]
             if mode != "cpu":
                 cmd += ["--off-cpu", mode.split("-", 1)[1]]
             err = open(os.path.join(work, f"{mode}.err"), "w+")
             rec = subprocess.Popen(cmd, stderr=err, stdout=subprocess.DEVNULL,
                                    env=dict(os.environ, MOONWALK_NO_BUILD="1"))
-            deadline = time.time() + 90
-            while time.time() < deadline:
+            deadline = time.time() + 180
+            while time.time() < deadline and rec.poll() is None:
                 err.seek(0)
                 if "recording" in err.read():
                     break
                 time.sleep(0.1)
-            else:
-                raise SystemExit(f"record did not start in mode {mode}")
+            err.seek(0)
+            text = err.read()
+            if "recording" not in text:
+                raise SystemExit(f"record did not start in mode {mode}:\n{text}")
             time.sleep(2)  # past the first samples' syncs
         s0, k0, t0 = switches(target.pid), prog_run_time(rec.pid) if rec else {}, time.time()
         r0 = rounds_so_far(target)

@@ -63,9 +63,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def bpf_run_time_ns(owner_pid):
-    """Summed run_time_ns of the BPF programs whose file descriptors owner_pid holds (its own programs, not
-    other processes' mw_* programs), and run_cnt of its perf_event programs (= samples handled)."""
+def bpf_programs(owner_pid):
+    """(run_time_ns, run_cnt, prog_type) by program id of the BPF programs whose file descriptors owner_pid holds
+    (its own programs, not other processes' mw_* programs), from /proc/PID/fdinfo."""
     progs = {}
     fdinfo = f"/proc/{owner_pid}/fdinfo"
     for fd in os.listdir(fdinfo):
@@ -76,6 +76,12 @@ def bpf_run_time_ns(owner_pid):
             continue
         if "prog_id" in info and "run_time_ns" in info:
             progs[int(info["prog_id"])] = (int(info["run_time_ns"]), int(info["run_cnt"]), int(info["prog_type"]))
+    return progs
+
+
+def bpf_run_time_ns(owner_pid):
+    """Summed run_time_ns of owner_pid's BPF programs, and run_cnt of its perf_event programs (= samples handled)."""
+    progs = bpf_programs(owner_pid)
     ns = sum(v[0] for v in progs.values())
     cnt = sum(v[1] for v in progs.values() if v[2] == 7)  # BPF_PROG_TYPE_PERF_EVENT
     return ns, cnt

@@ -108,6 +108,19 @@ enum mw_sample_kind {
 	MW_SAMPLE_KIND_CPU = 0,     /* a cpu-clock sample; value 0 (one period of CPU time) */
 	MW_SAMPLE_KIND_OFF_CPU = 1, /* a thread returning from a system call it was blocked in for at least the configured
 				* minimum; value = nanoseconds off CPU; kernel frames = the stack it blocked at */
+	MW_SAMPLE_KIND_MMAP = 2,    /* an mmap, munmap or mprotect call of a LuaJIT process (rate-limited per process);
+				* value = the calls of that process this record stands for (itself and the ones
+				* the rate limit passed over since the last record); no kernel frames */
+};
+
+/* Per-process counts of the mapping calls of LuaJIT processes (map mmap_counts, key tgid), read by the agent. */
+struct mw_mmap_counts {
+	__u64 mmap;          /* calls, whether walked or not */
+	__u64 munmap;
+	__u64 mprotect;
+	__u64 last_ns;       /* ktime of the last record sent */
+	__u64 pending;       /* calls since then, carried by the next record */
+	__u64 limited;       /* calls the rate limit did not walk */
 };
 
 struct mw_sample {
@@ -151,6 +164,8 @@ struct mw_config {
 	__u64 pidns_ino;
 	/* off-CPU profile (events.bpf.c, loaded only when on): blocks shorter than this are not recorded */
 	__u64 off_cpu_min_ns;
+	/* mmap event profile (events.bpf.c, loaded only when on): at most one walked record per process per interval */
+	__u64 mmap_interval_ns;
 };
 
 /* Counters kept per CPU in the stats map, indexed by enum mw_stat. */
@@ -178,7 +193,10 @@ enum mw_stat {
 	MW_STAT_OFF_CPU_SHORT = 20,   /* ... that ended shorter than off_cpu_min_ns: not recorded */
 	MW_STAT_OFF_CPU_LOST = 21,    /* ... lost: the wait table was full, or the system call's exit did not match */
 	MW_STAT_OFF_CPU_SAMPLES = 22, /* off-CPU records sent */
-	MW_STAT_MAX = 23,
+	MW_STAT_MMAP_CALLS = 23,      /* mmap/munmap/mprotect calls of LuaJIT processes seen */
+	MW_STAT_MMAP_SAMPLES = 24,    /* ... records sent (the rest is carried in their values) */
+	MW_STAT_MMAP_LOST = 25,       /* ... calls not counted: the per-process table was full */
+	MW_STAT_MAX = 26,
 };
 
 #endif

@@ -49,6 +49,13 @@ __attribute__((always_inline)) __hidden int mw_native_pid_synced(__u32 pid)
 	return mw_pid_synced(pid);
 }
 
+__attribute__((always_inline)) __hidden int mw_native_pid_luajit(__u32 pid)
+{
+	struct mw_mapping *marker = mw_find_mapping(pid, 0);
+
+	return marker && marker->kind == MW_MAP_PID_MARKER && (marker->flags & MW_MAPPING_LUAJIT);
+}
+
 __attribute__((always_inline)) __hidden int mw_native_drop_marker(__u32 pid)
 {
 	struct mw_pid_key key;

@@ -30,6 +30,8 @@ extern struct mw_walk_state_map walk_state SEC(".maps");
 
 /* Whether the agent has installed pid's mappings (its PID marker is in pid_maps). */
 int mw_native_pid_synced(__u32 pid);
+/* Whether pid's maps are installed and its PID marker says it runs LuaJIT. */
+int mw_native_pid_luajit(__u32 pid);
 /* Drops pid's marker after an exec; 0 when there was one. */
 int mw_native_drop_marker(__u32 pid);
 

@@ -136,6 +136,23 @@ static __always_inline void mw_pid_event(__u32 type, __u32 pid, __u64 pc)
 	mw_emit_pid_event(&e);
 }
 
+/* The fixed part of a record of the current task (the walk fills frames, frame_words, kernel_frames, vm, vmstate). */
+static __always_inline void mw_record_header(struct mw_sample *s, __u32 tgid, __u32 tid, __u32 flags, __u32 kind,
+					     __u64 value)
+{
+	s->type = MW_EVENT_SAMPLE;
+	s->pid = tgid;
+	s->tid = tid;
+	s->cpu = bpf_get_smp_processor_id();
+	s->ktime_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	s->flags = flags;
+	s->vm = 0;
+	s->vmstate = 0;
+	s->kind = kind;
+	s->value = value;
+}
+
 /* Sends the record with its exact length. */
 static __always_inline void mw_emit_sample(struct mw_sample *s, __u64 words)
 {

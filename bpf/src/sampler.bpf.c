@@ -236,17 +236,7 @@ int mw_sample(struct bpf_perf_event_data *ctx)
 	if (!s)
 		return 0;
 
-	s->type = MW_EVENT_SAMPLE;
-	s->pid = tgid;
-	s->tid = tid;
-	s->cpu = bpf_get_smp_processor_id();
-	s->ktime_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(s->comm, sizeof(s->comm));
-	s->flags = mw_interrupted_kernel(ctx) ? MW_SAMPLE_KERNEL_MODE : 0;
-	s->vm = 0;
-	s->vmstate = 0;
-	s->kind = MW_SAMPLE_KIND_CPU;
-	s->value = 0;
+	mw_record_header(s, tgid, tid, mw_interrupted_kernel(ctx) ? MW_SAMPLE_KERNEL_MODE : 0, MW_SAMPLE_KIND_CPU, 0);
 
 	words = mw_kernel_stack(ctx, s);
 	s->kernel_frames = words;

@@ -13,6 +13,7 @@
 #include "record.bpf.h"
 #include "sampler.bpf.h"
 #include "native.bpf.h"
+#include "events.bpf.h"
 
 /*
  * A real subprogram rather than inline code: its prototype keeps struct mw_exit in the object's
@@ -51,6 +52,8 @@ int mw_process_exit(void *ctx)
 	tgid = mw_current_ids(cfg) >> 32;
 	if (tgid == 0)
 		return 0;
+	/* the mmap event probe's counts of the process (a no-op when it had none or the probe is off) */
+	bpf_map_delete_elem(&mmap_counts, &tgid);
 	if (cfg->filter_pids) {
 		if (!bpf_map_lookup_elem(&pid_filter, &tgid))
 			return 0;

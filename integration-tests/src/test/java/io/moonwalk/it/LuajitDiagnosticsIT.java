@@ -93,7 +93,11 @@ class LuajitDiagnosticsIT {
                     .findFirst().orElse(null);
             String aborts = r.stderr().lines().filter(l -> l.startsWith("  luajit trace aborts pid " + lj.pid()
                     + " vm")).findFirst().orElse(null);
-            System.out.printf("record summary:%n%s%n%s%njit.v root aborts: %d%n", gc, aborts, truthAborts);
+            String jit = r.stderr().lines().filter(l -> l.startsWith("  luajit jit pid " + lj.pid() + " vm"))
+                    .findFirst().orElse(null);
+            System.out.printf("record summary:%n%s%n%s%n%s%njit.v root aborts: %d%n", jit, gc, aborts, truthAborts);
+            assertThat(jit).as("traces compiled line in %s", r.stderr()).matches("  luajit jit pid \\d+ vm\\d+: \\d+"
+                    + " traces compiled \\([\\d.]+/s\\), \\d+ flushes \\([\\d.]+/s\\) in [\\d.]+ s tracked");
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             assertThat(gc).as("GC heap line in %s", r.stderr()).matches(
                     "  luajit gc pid \\d+ vm\\d+: heap [1-9]\\d* KB, next step at \\d+ KB, phase [a-z]+");
@@ -102,7 +106,8 @@ class LuajitDiagnosticsIT {
             assertThat(m.matches()).as("trace abort line in %s", r.stderr()).isTrue();
             assertThat(Long.parseLong(m.group(1))).as("aborts in the record summary vs jit.v").isEqualTo(truthAborts);
             assertThat(m.group(2).split(", ")).hasSize(5).allSatisfy(site -> assertThat(site)
-                    .matches(".*/trace_aborts\\.lua:\\d+ \\([^)]+\\) x\\d+( blacklisted)?"));
+                    .matches("(function <\\S+/trace_aborts\\.lua:\\d+>|main chunk) \\(\\S+/trace_aborts\\.lua:\\d+\\)"
+                            + " \\([^)]+\\) x\\d+( blacklisted)?"));
         } finally {
             lj.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             Files.deleteIfExists(jv);
@@ -110,7 +115,7 @@ class LuajitDiagnosticsIT {
     }
 
     /** The value of the series {@code name{...}} whose labels contain {@code label}, -1 if absent. */
-    private static double value(String metrics, String name, String label) {
+    static double value(String metrics, String name, String label) {
         Pattern p = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
         Matcher m = p.matcher(metrics);
         while (m.find()) {

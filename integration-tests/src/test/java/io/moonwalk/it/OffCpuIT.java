@@ -118,7 +118,7 @@ class OffCpuIT {
             System.out.printf("programs and links of record without --off-cpu: %s; with it: %s%n", off, on);
             assertThat(off).as("without --off-cpu").isEmpty();
             assertThat(on).as("with --off-cpu (the check can see them)").contains("prog mw_off_cpu_switch",
-                    "prog mw_off_cpu_exit", "raw_tracepoint sched_switch", "raw_tracepoint sys_exit");
+                    "prog mw_off_cpu_exit", "link mw_off_cpu_switch", "link mw_off_cpu_exit", "raw_tracepoint sys_exit");
         } finally {
             target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
@@ -141,11 +141,15 @@ class OffCpuIT {
             awaitRecording(rec, err);
             List<String> found = new ArrayList<>();
             Set<String> progIds = new TreeSet<>();
+            List<String> linkedProgIds = new ArrayList<>();
             try (Stream<Path> fds = Files.list(Path.of("/proc/" + rec.pid() + "/fdinfo"))) {
                 for (Path fd : fds.toList()) {
                     Map<String, String> info = fdinfo(fd);
                     if (info.containsKey("prog_id")) {
                         progIds.add(info.get("prog_id"));
+                    }
+                    if (info.containsKey("link_type")) {
+                        linkedProgIds.add(info.get("prog_id"));
                     }
                     if ("raw_tracepoint".equals(info.get("link_type"))) {
                         found.add("raw_tracepoint " + info.get("tp_name"));
@@ -157,6 +161,9 @@ class OffCpuIT {
                 Matcher m = Pattern.compile("name (\\S+)").matcher(Moonwalk.tool("bpftool", "prog", "show", "id", id));
                 if (m.find() && m.group(1).startsWith("mw_off_cpu")) {
                     found.add("prog " + m.group(1));
+                    if (linkedProgIds.contains(id)) {
+                        found.add("link " + m.group(1));
+                    }
                 }
             }
             return found;

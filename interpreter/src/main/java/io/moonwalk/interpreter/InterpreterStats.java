@@ -1,6 +1,7 @@
 package io.moonwalk.interpreter;
 
 import io.moonwalk.bpf.maps.MapFill;
+import io.moonwalk.frame.Frame;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -14,17 +15,43 @@ import java.util.Objects;
  * @param values      the meters' current values
  * @param summary     lines for the record summary (without indentation or line breaks)
  * @param mapFill     fill of the kernel maps the plugin writes (exported with the core's maps)
+ * @param windowSites events the plugin counted at code sites in the last closed window (e.g. trace aborts), at
+ *                    most a few dozen: the core keeps them with the window and exports them as a profile of
+ *                    their own
  */
 public record InterpreterStats(String interpreter, List<Measurement> values, List<String> summary,
-                               List<MapFill> mapFill) {
+                               List<MapFill> mapFill, List<SiteCount> windowSites) {
     public InterpreterStats {
         values = List.copyOf(values);
         summary = List.copyOf(summary);
         mapFill = List.copyOf(mapFill);
+        windowSites = List.copyOf(windowSites);
+    }
+
+    public InterpreterStats(String interpreter, List<Measurement> values, List<String> summary,
+                            List<MapFill> mapFill) {
+        this(interpreter, values, summary, mapFill, List.of());
     }
 
     public static InterpreterStats empty(String interpreter) {
         return new InterpreterStats(interpreter, List.of(), List.of(), List.of());
+    }
+
+    /**
+     * How often an event happened at one code site of one process within one window.
+     *
+     * @param event  what was counted, a sample type name ({@code trace_aborts})
+     * @param pid    the process
+     * @param frame  the site, as a frame of the process (a Lua frame {@code function (chunk:line)})
+     * @param labels bounded labels of the count ({@code luajit.vm}, {@code luajit.abort_reason})
+     * @param count  events in the window
+     */
+    public record SiteCount(String event, int pid, Frame frame, Map<String, String> labels, long count) {
+        public SiteCount {
+            Objects.requireNonNull(event, "event");
+            Objects.requireNonNull(frame, "frame");
+            labels = Map.copyOf(labels);
+        }
     }
 
     /** Whether a meter only goes up (a counter) or is a level (a gauge). */

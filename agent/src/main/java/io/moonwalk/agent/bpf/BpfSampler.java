@@ -71,11 +71,11 @@ public final class BpfSampler implements AutoCloseable {
     public static final String OFF_CPU_EXIT_PROGRAM = "mw_off_cpu_exit";
     /** The raw tracepoint copies of the walkers the event probes enter, by tail-call slot (tailcall.bpf.h). */
     static final List<String> EVENT_WALK_PROGRAMS = List.of("mw_ev_walk", "mw_ev_lua_walk");
-    /** Every program that exists for event profiles only. */
-    static final List<String> EVENT_PROGRAMS = List.of(OFF_CPU_SWITCH_PROGRAM, OFF_CPU_EXIT_PROGRAM, "mw_ev_walk",
-            "mw_ev_lua_walk");
+    /** The mmap event probe (events.bpf.c): loaded and attached only with {@link SamplerOptions#mmapEvents()}. */
+    public static final String MMAP_PROGRAM = "mw_mmap_enter";
     static final String EVENT_PROGS_MAP = "event_progs";
     static final String OFF_CPU_WAITS_MAP = "off_cpu_waits";
+    static final String MMAP_COUNTS_MAP = "mmap_counts";
     static final String CONFIG_MAP = "config_map";
     static final String PID_FILTER_MAP = "pid_filter";
     static final String STATS_MAP = "stats";
@@ -216,22 +216,11 @@ public final class BpfSampler implements AutoCloseable {
                 throw BpfException.of("sizing the ring buffer to " + options.ringBufferBytes() + " bytes", -rc,
                         "use a power of two of at least one page");
             }
-            if (!options.offCpu()) {
-                // not in the kernel at all when off: no verification, no attach, the wait table one entry (an object
-                // built without them, as some tests load, has nothing to switch off)
-                for (String p : EVENT_PROGRAMS) {
-                    MemorySegment prog = ErrnoCalls.bpf_object__find_program_by_name(callState, obj,
-                            arena.allocateFrom(p));
-                    if (!prog.equals(MemorySegment.NULL)) {
-                        libbpf_h.bpf_program__set_autoload(prog, false);
-                    }
-                }
-                MemorySegment waits = ErrnoCalls.bpf_object__find_map_by_name(callState, obj,
-                        arena.allocateFrom(OFF_CPU_WAITS_MAP));
-                if (!waits.equals(MemorySegment.NULL) && (rc = libbpf_h.bpf_map__set_max_entries(waits, 1)) < 0) {
-                    throw BpfException.of("shrinking the unused off-CPU wait table", -rc, null);
-                }
-            }
+            // an event profile that is off is not in the kernel at all: no verification, no attach, its table one
+            // entry (an object built without them, as some tests load, has nothing to switch off)
+            disableUnless(options.eventProbes(), EVENT_WALK_PROGRAMS, null);
+            disableUnless(options.offCpu(), List.of(OFF_CPU_SWITCH_PROGRAM, OFF_CPU_EXIT_PROGRAM), OFF_CPU_WAITS_MAP);
+            disableUnless(options.mmapEvents(), List.of(MMAP_PROGRAM), MMAP_COUNTS_MAP);
             for (Map.Entry<String, Integer> size : mapSizes.entrySet()) {
                 rc = libbpf_h.bpf_map__set_max_entries(map(size.getKey()), size.getValue());
                 if (rc < 0) {
@@ -251,7 +240,7 @@ public final class BpfSampler implements AutoCloseable {
             }
         }
         sampleProgram = program(SAMPLE_PROGRAM);
-        if (options.offCpu()) {
+        if (options.eventProbes()) {
             fillEventWalkers();
         }
         logVerifiedInstructions();
@@ -272,13 +261,17 @@ public final class BpfSampler implements AutoCloseable {
         attachedOnce = true;
         attachExitTracepoint();
         if (options.offCpu()) {
-            attachRawTracepoint(OFF_CPU_SWITCH_PROGRAM, "sched_switch");
+            attachBtfTracepoint(OFF_CPU_SWITCH_PROGRAM, "sched_switch");
             attachRawTracepoint(OFF_CPU_EXIT_PROGRAM, "sys_exit");
+        }
+        if (options.mmapEvents()) {
+            attachRawTracepoint(MMAP_PROGRAM, "sys_enter");
         }
         attachPerfEvents(options.hz());
         LOG.log(Level.INFO, "BPF sampler attached: {0} CPUs at {1} Hz, {2}{3}", perfEvents, options.hz(),
                 filtering ? options.pids().size() + " pids" : "whole host",
-                options.offCpu() ? ", off-CPU waits of " + options.offCpuMinNanos() / 1000 + " us or more" : "");
+                (options.offCpu() ? ", off-CPU waits of " + options.offCpuMinNanos() / 1000 + " us or more" : "")
+                        + (options.mmapEvents() ? ", mmap events" : ""));
     }
 
     /** How close the big programs come to the verifier's limit, per kernel (reported by 5.16+ only). */
@@ -288,8 +281,14 @@ public final class BpfSampler implements AutoCloseable {
         }
         StringBuilder sb = new StringBuilder();
         List<String> programs = new ArrayList<>(List.of(SAMPLE_PROGRAM, WALK_PROGRAM, LUA_WALK_PROGRAM));
+        if (options.eventProbes()) {
+            programs.addAll(EVENT_WALK_PROGRAMS);
+        }
         if (options.offCpu()) {
-            programs.addAll(EVENT_PROGRAMS);
+            programs.addAll(List.of(OFF_CPU_SWITCH_PROGRAM, OFF_CPU_EXIT_PROGRAM));
+        }
+        if (options.mmapEvents()) {
+            programs.add(MMAP_PROGRAM);
         }
         for (String p : programs) {
             int n = verifiedInstructions(p);
@@ -342,6 +341,7 @@ public final class BpfSampler implements AutoCloseable {
             value.set(JAVA_INT, CONFIG_FILTER_PIDS, filtering ? 1 : 0);
             value.set(JAVA_INT, CONFIG_USER_STACKS, options.userStacks() ? 1 : 0);
             value.set(JAVA_LONG, CONFIG_OFF_CPU_MIN_NS, options.offCpuMinNanos());
+            value.set(JAVA_LONG, RecordLayout.CONFIG_MMAP_INTERVAL_NS, options.mmapIntervalNanos());
             PidNamespace ns = PidNamespace.ofThisProcess();
             if (!ns.initial()) {
                 value.set(JAVA_LONG, CONFIG_PIDNS_DEV, ns.dev());
@@ -393,6 +393,72 @@ public final class BpfSampler implements AutoCloseable {
         if (link.equals(MemorySegment.NULL)) {
             throw BpfException.of("attaching " + program + " to tracepoint sched/" + sched,
                     ErrnoCalls.errno(callState), "tracefs/debugfs tracepoints must be available");
+        }
+        links.add(link);
+    }
+
+    /** Before load: unless {@code on}, the programs are not loaded and {@code table} (if any) is shrunk to one entry. */
+    private void disableUnless(boolean on, List<String> programs, String table) {
+        if (on) {
+            return;
+        }
+        for (String p : programs) {
+            MemorySegment prog = ErrnoCalls.bpf_object__find_program_by_name(callState, obj, arena.allocateFrom(p));
+            if (!prog.equals(MemorySegment.NULL)) {
+                libbpf_h.bpf_program__set_autoload(prog, false);
+            }
+        }
+        if (table == null) {
+            return;
+        }
+        MemorySegment m = ErrnoCalls.bpf_object__find_map_by_name(callState, obj, arena.allocateFrom(table));
+        int rc;
+        if (!m.equals(MemorySegment.NULL) && (rc = libbpf_h.bpf_map__set_max_entries(m, 1)) < 0) {
+            throw BpfException.of("shrinking the unused table " + table, -rc, null);
+        }
+    }
+
+    /**
+     * The mmap event probe's counts per LuaJIT process (pid -> mmap, munmap, mprotect calls, calls the rate limit
+     * did not walk), empty when the probe is off.
+     */
+    public Map<Integer, long[]> mmapCounts() {
+        synchronized (lock) {
+            ensureOpen();
+            Map<Integer, long[]> out = new java.util.TreeMap<>();
+            if (!options.mmapEvents()) {
+                return out;
+            }
+            MemorySegment m = map(MMAP_COUNTS_MAP);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment key = a.allocate(JAVA_INT);
+                MemorySegment next = a.allocate(JAVA_INT);
+                MemorySegment value = a.allocate(RecordLayout.MMAP_COUNTS);
+                MemorySegment prev = MemorySegment.NULL;
+                for (int i = 0; i < RecordLayout.MMAP_PROCESSES; i++) {
+                    if (libbpf_h.bpf_map__get_next_key(m, prev, next, JAVA_INT.byteSize()) < 0) {
+                        break;
+                    }
+                    if (libbpf_h.bpf_map__lookup_elem(m, next, JAVA_INT.byteSize(), value, value.byteSize(), 0) == 0) {
+                        out.put(next.get(JAVA_INT, 0), new long[] {value.get(JAVA_LONG, RecordLayout.MMAP_COUNTS_MMAP),
+                                value.get(JAVA_LONG, RecordLayout.MMAP_COUNTS_MUNMAP),
+                                value.get(JAVA_LONG, RecordLayout.MMAP_COUNTS_MPROTECT),
+                                value.get(JAVA_LONG, RecordLayout.MMAP_COUNTS_LIMITED)});
+                    }
+                    MemorySegment.copy(next, 0, key, 0, JAVA_INT.byteSize());
+                    prev = key;
+                }
+            }
+            return out;
+        }
+    }
+
+    /** A tp_btf program: the tracepoint is named in its section (tp_btf/NAME). */
+    private void attachBtfTracepoint(String program, String tracepoint) {
+        MemorySegment link = ErrnoCalls.bpf_program__attach_trace(callState, program(program));
+        if (link.equals(MemorySegment.NULL)) {
+            throw BpfException.of("attaching " + program + " to BTF tracepoint " + tracepoint,
+                    ErrnoCalls.errno(callState), "the kernel needs BTF-typed tracepoints (5.5+, CONFIG_DEBUG_INFO_BTF)");
         }
         links.add(link);
     }

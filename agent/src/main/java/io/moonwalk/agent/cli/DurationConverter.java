@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Parses durations like {@code 30s}, {@code 2m}, {@code 500ms}, {@code 1h}, or plain seconds. */
+/** Parses durations like {@code 30s}, {@code 2m}, {@code 500ms}, {@code 250us}, {@code 1h}, or plain seconds. */
 public final class DurationConverter implements ITypeConverter<Duration> {
-    private static final Pattern FORM = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
+    private static final Pattern FORM = Pattern.compile("(\\d{1,9})(us|ms|s|m|h)?");
 
     @Override
     public Duration convert(String value) {
@@ -29,6 +29,7 @@ public final class DurationConverter implements ITypeConverter<Duration> {
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
         Duration d = switch (unit) {
+            case "us" -> Duration.ofNanos(n * 1000);
             case "ms" -> Duration.ofMillis(n);
             case "m" -> Duration.ofMinutes(n);
             case "h" -> Duration.ofHours(n);

@@ -52,6 +52,14 @@ public final class RecordCommand implements Callable<Integer> {
                     + " second profile next to each output (NAME.offcpu.EXT; pprof sample type off_cpu/nanoseconds).")
     Duration offCpu;
 
+    @Option(names = "--mmap-events", arity = "0..1", paramLabel = "INTERVAL", fallbackValue = "10ms",
+            converter = DurationConverter.class,
+            description = "Also count every mmap, munmap and mprotect call of LuaJIT processes and record the calling"
+                    + " stack (kernel + native + Lua) at most once per INTERVAL per process (default ${FALLBACK-VALUE});"
+                    + " written as NAME.mmap.EXT (sample type mmap_calls: each stack's value is the calls it stands"
+                    + " for). Finds the Lua code behind an mcode allocation storm.")
+    Duration mmapEvents;
+
     @Override
     public Integer call() throws Exception {
         if (hz < 1 || hz > MAX_HZ) {
@@ -76,10 +84,15 @@ public final class RecordCommand implements Callable<Integer> {
             throw new UsageProblem("--off-cpu " + format(offCpu) + " is out of range: use a minimum block time"
                     + " from 1us to 60s, e.g. 1ms");
         }
+        if (mmapEvents != null && (mmapEvents.isNegative() || mmapEvents.isZero() || mmapEvents.toSeconds() > 60)) {
+            throw new UsageProblem("--mmap-events " + format(mmapEvents) + " is out of range: use a walk interval"
+                    + " from 1us to 60s, e.g. 10ms");
+        }
         Preflight.requireProfiling();
 
         SamplerOptions options = new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true,
-                offCpu == null ? 0 : Math.max(1, offCpu.toNanos()));
+                offCpu == null ? 0 : Math.max(1, offCpu.toNanos()),
+                mmapEvents == null ? 0 : Math.max(1, mmapEvents.toNanos()));
         Recording recording = new Recording(options, duration);
         Signal.handle(new Signal("INT"), sig -> recording.requestStop());
         Signal.handle(new Signal("TERM"), sig -> recording.requestStop());
@@ -88,13 +101,16 @@ public final class RecordCommand implements Callable<Integer> {
 
         Profile profile = recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
                 targets.isEmpty() ? "the whole host" : "pid " + targets, hz, format(duration),
-                offCpu == null ? "" : ", off-CPU waits of " + format(offCpu) + " or more"));
+                (offCpu == null ? "" : ", off-CPU waits of " + format(offCpu) + " or more")
+                        + (mmapEvents == null ? "" : ", mmap events")));
         List<Path> written = new ArrayList<>();
         Profile blocked = recording.offCpuProfile();
+        Profile mapped = recording.mmapProfile();
         for (int i = 0; i < outputs.size(); i++) {
             Path out = outputs.get(i);
             if (!write(formats.get(i), profile, out, written)
-                    || (blocked != null && !write(formats.get(i), blocked, formats.get(i).sibling(out, "offcpu"), written))) {
+                    || (blocked != null && !write(formats.get(i), blocked, formats.get(i).sibling(out, "offcpu"), written))
+                    || (mapped != null && !write(formats.get(i), mapped, formats.get(i).sibling(out, "mmap"), written))) {
                 return Main.EXIT_RUNTIME;
             }
         }
@@ -135,6 +151,9 @@ public final class RecordCommand implements Callable<Integer> {
     }
 
     static String format(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) {
+            return d.toNanos() / 1000 + "us";
+        }
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0) {
             return ms / 3_600_000 + "h";

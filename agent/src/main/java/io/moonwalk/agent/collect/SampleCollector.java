@@ -41,11 +41,16 @@ public final class SampleCollector implements RecordHandler {
     static final long PREFETCH_WAIT_NANOS = 300_000_000L;
 
     private final RawStackTable table = newWindowTable();
-    /** Off-CPU waits of the window (value = nanoseconds blocked), made at the first one: most sessions have none. */
-    private RawStackTable offCpuTable;
-    /** The off-CPU profile named at the last window end, null when that window had no off-CPU table. */
-    private Profile lastOffCpu;
-    private long offCpuWaits;
+    /**
+     * The event profiles' tables of the window by record kind (RecordLayout.SAMPLE_KIND_*: off-CPU waits with the
+     * nanoseconds blocked, mmap calls), each made at its first record: most sessions have none.
+     */
+    private final RawStackTable[] eventTables = new RawStackTable[EVENT_TYPES.length];
+    /** The event profiles named at the last window end, by kind; null where the session has no such table. */
+    private final Profile[] lastEvents = new Profile[EVENT_TYPES.length];
+    private long eventRecords;
+    /** What each record kind's values measure (index: RecordLayout.SAMPLE_KIND_*; 0 is the CPU sample). */
+    private static final SampleType[] EVENT_TYPES = {SampleType.CPU, SampleType.OFF_CPU, SampleType.MMAP};
     private final NativeSymbolizer nativeSymbolizer;
     private final ProcessRegistry processes;
     private final Set<Integer> targets;
@@ -114,8 +119,8 @@ public final class SampleCollector implements RecordHandler {
         if (p == null || p.exited()) { // exited: a sample after the exit event is a new process on a recycled PID
             p = processes.get(pid, r.comm());
         }
-        if (r.kind() == RecordLayout.SAMPLE_KIND_OFF_CPU) {
-            addOffCpu(r, p, n);
+        if (r.kind() != RecordLayout.SAMPLE_KIND_CPU) {
+            addEvent(r, p, n);
             return;
         }
         samples++;
@@ -145,17 +150,23 @@ public final class SampleCollector implements RecordHandler {
     }
 
     /**
-     * One wait of a thread in a system call: its stack with the nanoseconds it was blocked. No VM labels: the wait's
-     * Lua frames are named like a CPU sample's (the interpreter plugin already knows the process, or learns it from
-     * the CPU samples; an off-CPU stack alone does not teach it).
+     * One event record (an off-CPU wait with the nanoseconds blocked, mmap calls): its stack with its value. No VM
+     * labels: its Lua frames are named like a CPU sample's (the interpreter plugin already knows the process, or
+     * learns it from the CPU samples; an event stack alone does not teach it). A kind this version does not know is
+     * counted as dropped.
      */
-    private void addOffCpu(SampleRecord r, ProcessRegistry.TrackedProcess p, int n) {
-        if (offCpuTable == null) {
-            offCpuTable = newWindowTable();
+    private void addEvent(SampleRecord r, ProcessRegistry.TrackedProcess p, int n) {
+        int kind = r.kind();
+        if (kind <= 0 || kind >= eventTables.length) {
+            droppedSamples++;
+            return;
         }
-        offCpuWaits++;
-        if (!offCpuTable.add(r.pid(), p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n, r.kernelFrames(),
-                0L, Math.max(0, r.value()))) {
+        if (eventTables[kind] == null) {
+            eventTables[kind] = newWindowTable();
+        }
+        eventRecords++;
+        if (!eventTables[kind].add(r.pid(), p.image(), r.tid(), r.commWord(0), r.commWord(1), scratch, n,
+                r.kernelFrames(), 0L, Math.max(0, r.value()))) {
             droppedSamples++;
         }
         InterpreterProcess instance = instanceOf(r.pid());
@@ -265,14 +276,13 @@ public final class SampleCollector implements RecordHandler {
         processes.reconcile(); // exits lost to a full ring buffer; recycled PIDs
         StackSymbolizer symbolizer = new StackSymbolizer(kernelSymbols(), processes, interpreters, instances::get);
         Profile profile = symbolizer.symbolize(table, startEpochNanos, durationNanos, periodNanos);
-        lastOffCpu = offCpuTable == null ? null
-                : symbolizer.symbolize(offCpuTable, startEpochNanos, durationNanos, 0, SampleType.OFF_CPU);
+        for (int k = 1; k < eventTables.length; k++) {
+            lastEvents[k] = eventTables[k] == null ? null
+                    : symbolizer.symbolize(eventTables[k], startEpochNanos, durationNanos, 0, EVENT_TYPES[k]);
+        }
         unknownNativeFrames += symbolizer.unknownNativeFrames();
         unknownKernelFrames += symbolizer.unknownKernelFrames();
-        table.clear();
-        if (offCpuTable != null) {
-            offCpuTable.clear();
-        }
+        clearTables();
         for (int pid : exitedInWindow) {
             instances.remove(pid);
             if (pid == lastInstancePid) {
@@ -289,11 +299,8 @@ public final class SampleCollector implements RecordHandler {
      * and exited processes are forgotten, as {@link #endWindow} would have done, so the next window starts clean.
      */
     public void abandonWindow() {
-        table.clear();
-        lastOffCpu = null;
-        if (offCpuTable != null) {
-            offCpuTable.clear();
-        }
+        clearTables();
+        java.util.Arrays.fill(lastEvents, null);
         for (int pid : exitedInWindow) {
             instances.remove(pid);
         }
@@ -324,17 +331,34 @@ public final class SampleCollector implements RecordHandler {
         return kernelSymbols;
     }
 
+    private void clearTables() {
+        table.clear();
+        for (RawStackTable t : eventTables) {
+            if (t != null) {
+                t.clear();
+            }
+        }
+    }
+
     /**
      * The off-CPU profile of the window {@link #endWindow} closed last (blocked nanoseconds per stack), or null when
      * no wait was recorded since the session began.
      */
     public Profile lastOffCpuProfile() {
-        return lastOffCpu;
+        return lastEvents[RecordLayout.SAMPLE_KIND_OFF_CPU];
     }
 
-    /** Off-CPU waits received since start. */
-    public long offCpuWaits() {
-        return offCpuWaits;
+    /**
+     * The mmap event profile of the window {@link #endWindow} closed last (calls per stack), or null when no such call
+     * was recorded since the session began.
+     */
+    public Profile lastMmapProfile() {
+        return lastEvents[RecordLayout.SAMPLE_KIND_MMAP];
+    }
+
+    /** Event records (off-CPU waits, mmap calls) received since start. */
+    public long eventRecords() {
+        return eventRecords;
     }
 
     /** Samples received since start. */

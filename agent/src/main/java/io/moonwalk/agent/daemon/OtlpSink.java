@@ -1,9 +1,15 @@
 package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.export.otlp.OtlpExporter;
+import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
+import java.util.List;
 
-/** Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}. */
+/**
+ * Windows go to an OTLP receiver through the asynchronous, byte-bounded {@link OtlpExporter}; a window with JIT trace
+ * aborts sends them as a second request, a {@code trace_aborts} profile ({@link AbortProfile}).
+ */
 public final class OtlpSink implements WindowSink {
     private static final System.Logger LOG = System.getLogger(OtlpSink.class.getName());
 
@@ -23,8 +29,24 @@ public final class OtlpSink implements WindowSink {
     }
 
     @Override
-    public void accept(Window window) {
-        exporter.offer(window.cpu(), window.offCpu());
+    public void accept(Profile window) {
+        accept(window, List.of());
+    }
+
+    @Override
+    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) {
+        accept(new Window(window, null, sites));
+    }
+
+    /** The CPU and off-CPU profiles in one request; the window's trace aborts, if any, in a second. */
+    @Override
+    public void accept(Window w) {
+        Profile window = w.cpu();
+        exporter.offer(window, w.offCpu());
+        Profile aborts = AbortProfile.of(window, w.sites());
+        if (aborts != null) {
+            exporter.offer(aborts);
+        }
     }
 
     @Override

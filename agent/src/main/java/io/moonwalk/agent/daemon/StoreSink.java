@@ -1,15 +1,18 @@
 package io.moonwalk.agent.daemon;
 
+import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.SessionStats;
 import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * Windows go to the rolling {@link ProfileStore} on local disk, each with the interpreter VMs'
- * health at the time it is written ({@link VmGauges}) for the web view's JIT health charts; a window's
- * off-CPU profile ({@code --off-cpu}) goes to the off-CPU store in the same directory.
+ * health at the time it is written ({@link VmGauges}) and the window's trace-abort sites
+ * ({@link WindowAbortSites}) for the web view's JIT health charts.
  */
 public final class StoreSink implements WindowSink {
     private final ProfileStore store;
@@ -24,7 +27,7 @@ public final class StoreSink implements WindowSink {
         this(store, null, stats);
     }
 
-    /** @param offCpuStore where off-CPU profiles go; null when the agent records none */
+    /** @param offCpuStore where off-CPU profiles ({@code --off-cpu}) go, next to the CPU windows; null when none */
     public StoreSink(ProfileStore store, ProfileStore offCpuStore, Supplier<SessionStats> stats) {
         this.store = store;
         this.offCpuStore = offCpuStore;
@@ -37,8 +40,19 @@ public final class StoreSink implements WindowSink {
     }
 
     @Override
+    public void accept(Profile window) throws IOException {
+        accept(window, List.of());
+    }
+
+    @Override
+    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) throws IOException {
+        // VM health: levels when the window is written; abort sites: the window's own (taken when it was named)
+        store.write(window, VmGauges.of(stats.get().interpreters()), WindowAbortSites.of(sites));
+    }
+
+    @Override
     public void accept(Window window) throws IOException {
-        store.write(window.cpu(), VmGauges.of(stats.get().interpreters()));
+        accept(window.cpu(), window.sites());
         if (offCpuStore != null && window.offCpu() != null) {
             offCpuStore.write(window.offCpu());
         }

@@ -2,9 +2,12 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.Session;
+import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Heartbeats;
 import io.moonwalk.containment.Stage;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Closes and names windows on a thread of its own ({@code moonwalk-window-naming}), so the drain thread only
@@ -76,7 +79,7 @@ final class WindowNamer implements AutoCloseable {
         }
     }
 
-    /** Names the window (and its off-CPU profile, if recorded) from its start until now and starts the next one. */
+    /** Names the window from its start until now and starts the next one. */
     private Window name() {
         long start;
         long startEpoch;
@@ -89,9 +92,14 @@ final class WindowNamer implements AutoCloseable {
             windows++;
         }
         Profile p = session.endWindow(startEpoch, now - start);
-        Profile offCpu = session.lastOffCpuProfile();
+        Profile offCpu = session.lastOffCpuProfile(); // named by endWindow, for the same span
+        // published by endWindow for this window; later stats carry the next window's (sinks may run late)
+        List<InterpreterStats.SiteCount> sites = new ArrayList<>();
+        for (InterpreterStats in : session.stats().interpreters()) {
+            sites.addAll(in.windowSites());
+        }
         listener.windowClosed(now - start, System.nanoTime() - now);
-        return new Window(p, offCpu);
+        return new Window(p, offCpu, sites);
     }
 
     /**

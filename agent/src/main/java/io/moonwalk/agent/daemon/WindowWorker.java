@@ -4,6 +4,7 @@ import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Heartbeats;
 import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
  */
 public final class WindowWorker {
     static final int QUEUE_WINDOWS = 4;
-    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), null);
+    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), null, List.of());
 
     private final BlockingQueue<Window> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
     private final List<WindowSink> sinks;
@@ -44,12 +45,20 @@ public final class WindowWorker {
         thread.start();
     }
 
-    /** Queues a CPU window without an off-CPU profile. */
+    /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
     public boolean offer(Profile window) {
-        return offer(new Window(window, null));
+        return offer(window, List.of());
     }
 
-    /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
+    /**
+     * Queues a window with the interpreter site counts of the same window ({@link WindowSink#accept(Profile, List)});
+     * returns at once. False (and counted) when the sinks are too far behind.
+     */
+    public boolean offer(Profile window, List<InterpreterStats.SiteCount> sites) {
+        return offer(new Window(window, null, sites));
+    }
+
+    /** Queues a window with its off-CPU profile and site counts; returns at once. False (and counted) when full. */
     public boolean offer(Window window) {
         if (ending || queue.remainingCapacity() <= 1 || !queue.offer(window)) {
             droppedWindows.incrementAndGet();
@@ -62,29 +71,30 @@ public final class WindowWorker {
     private void run() {
         long windows = 0;
         while (true) {
-            Window p;
+            Window w;
             beat.beat();
             try {
-                p = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
+                w = queue.poll(Heartbeats.BEAT_NANOS, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 return;
             }
-            if (p == null) {
+            if (w == null) {
                 continue;
             }
-            if (p == END) {
+            if (w == END) {
                 return;
             }
+            Profile p = w.cpu();
             windows++;
             try {
-                observer.accept(p.cpu());
+                observer.accept(p);
             } catch (RuntimeException | Error e) {
                 Faults.contained(Stage.WINDOW_SINK, "the metrics of window " + windows, e);
             }
             for (WindowSink s : sinks) {
                 try {
                     Faults.inject(Stage.WINDOW_SINK, windows);
-                    s.accept(p);
+                    s.accept(w);
                 } catch (Exception | Error e) {
                     // one sink's failure (a full disk, a bug) must cost neither the other sinks nor later windows
                     sinkFailures.incrementAndGet();

@@ -71,6 +71,8 @@ public final class ErrnoCalls {
         static final MethodHandle ATTACH_RAW_TRACEPOINT = capturing(
                 libbpf_h.bpf_program__attach_raw_tracepoint$address(),
                 libbpf_h.bpf_program__attach_raw_tracepoint$descriptor());
+        static final MethodHandle ATTACH_TRACE = capturing(libbpf_h.bpf_program__attach_trace$address(),
+                libbpf_h.bpf_program__attach_trace$descriptor());
         static final MethodHandle ATTACH_PERF_EVENT = capturing(libbpf_h.bpf_program__attach_perf_event$address(),
                 libbpf_h.bpf_program__attach_perf_event$descriptor());
         // glibc reads every variadic argument with va_arg(long): all five are passed as long, and
@@ -115,6 +117,11 @@ public final class ErrnoCalls {
     public static MemorySegment bpf_program__attach_raw_tracepoint(MemorySegment callState, MemorySegment prog,
                                                                    MemorySegment name) {
         return (MemorySegment) call(Handles.ATTACH_RAW_TRACEPOINT, callState, prog, name);
+    }
+
+    /** {@code struct bpf_link *bpf_program__attach_trace(const struct bpf_program *)}: a tp_btf/fentry program. */
+    public static MemorySegment bpf_program__attach_trace(MemorySegment callState, MemorySegment prog) {
+        return (MemorySegment) call(Handles.ATTACH_TRACE, callState, prog);
     }
 
     /** {@code struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *, int)} */

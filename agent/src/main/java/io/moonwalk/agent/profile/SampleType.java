@@ -18,6 +18,11 @@ public record SampleType(String type, String unit, boolean periodic) {
     public static final SampleType CPU = new SampleType("samples", "count", true);
     /** Time a thread spent off CPU (blocked), summed per stack at the moment it blocked. */
     public static final SampleType OFF_CPU = new SampleType("off_cpu", "nanoseconds", false);
+    /** mmap, munmap and mprotect calls of LuaJIT processes, summed per calling stack (a rate-limited walk stands for
+     * the calls since the previous one). */
+    public static final SampleType MMAP = new SampleType("mmap_calls", "count", false);
+    /** JIT trace aborts counted at their sites (the LuaJIT plugin's window sites): an event count, not sampled. */
+    public static final SampleType TRACE_ABORTS = new SampleType("trace_aborts", "count", false);
 
     public SampleType {
         Objects.requireNonNull(type, "type");

@@ -53,6 +53,16 @@ public final class RecordSummary {
                     stat(k, RecordLayout.STAT_OFF_CPU_SAMPLES), stat(k, RecordLayout.STAT_OFF_CPU_SHORT),
                     stat(k, RecordLayout.STAT_OFF_CPU_LOST)));
         }
+        Profile mapped = recording.mmapProfile();
+        if (mapped != null) {
+            double secs = Math.max(0.001, recording.elapsed().toMillis() / 1000.0);
+            sb.append(String.format("  mmap events: %d calls of LuaJIT processes, %d walked (%d in stacks), %d not"
+                    + " counted (table full)%n", stat(k, RecordLayout.STAT_MMAP_CALLS),
+                    stat(k, RecordLayout.STAT_MMAP_SAMPLES), mapped.totalSamples(), stat(k, RecordLayout.STAT_MMAP_LOST)));
+            recording.mmapCounts().forEach((pid, c) -> sb.append(String.format(
+                    "    pid %d: mmap %d (%.1f/s), munmap %d (%.1f/s), mprotect %d (%.1f/s)%n", pid, c[0], c[0] / secs,
+                    c[1], c[1] / secs, c[2], c[2] / secs)));
+        }
         for (InterpreterStats in : stats.interpreters()) {
             for (String line : in.summary()) {
                 sb.append("  ").append(line).append(System.lineSeparator());

@@ -28,6 +28,8 @@ public final class Recording {
     private long elapsedNanos;
     private SessionStats stats = SessionStats.NONE;
     private Profile offCpu;
+    private Profile mmap;
+    private java.util.Map<Integer, long[]> mmapCounts = java.util.Map.of();
 
     public Recording(SamplerOptions options, Duration duration) {
         this.options = options;
@@ -66,11 +68,16 @@ public final class Recording {
             s.drain();
             elapsedNanos = System.nanoTime() - start;
             targetsGone = s.targetsGone();
+            mmapCounts = s.mmapCounts(); // the kernel's table goes with the sampler
             s.detach();
             Profile profile = s.endWindow(startEpochNanos, elapsedNanos);
             offCpu = s.lastOffCpuProfile();
             if (offCpu == null && options.offCpu()) {
                 offCpu = new Profile(startEpochNanos, elapsedNanos, 0, List.of(), SampleType.OFF_CPU);
+            }
+            mmap = s.lastMmapProfile();
+            if (mmap == null && options.mmapEvents()) {
+                mmap = new Profile(startEpochNanos, elapsedNanos, 0, List.of(), SampleType.MMAP);
             }
             stats = s.stats();
             return profile;
@@ -90,6 +97,16 @@ public final class Recording {
     /** The off-CPU profile of the recording (blocked nanoseconds per stack), null without {@code --off-cpu}. */
     public Profile offCpuProfile() {
         return offCpu;
+    }
+
+    /** The mmap event profile of the recording (calls per stack), null without {@code --mmap-events}. */
+    public Profile mmapProfile() {
+        return mmap;
+    }
+
+    /** Calls per LuaJIT process counted by the mmap probe at the end: pid -> {mmap, munmap, mprotect, not walked}. */
+    public java.util.Map<Integer, long[]> mmapCounts() {
+        return mmapCounts;
     }
 
     /** The session's figures after the frames were named. Call after {@link #run}. */

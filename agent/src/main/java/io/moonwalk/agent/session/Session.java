@@ -196,6 +196,19 @@ public final class Session implements AutoCloseable {
         return collector.lastOffCpuProfile();
     }
 
+    /**
+     * The mmap event profile named by the last {@link #endWindow} (mmap/munmap/mprotect calls of LuaJIT processes per
+     * stack), or null when the session records none.
+     */
+    public synchronized Profile lastMmapProfile() {
+        return collector.lastMmapProfile();
+    }
+
+    /** Calls of each LuaJIT process counted by the mmap event probe: pid -> {mmap, munmap, mprotect, not walked}. */
+    public synchronized Map<Integer, long[]> mmapCounts() {
+        return detached ? Map.of() : sampler.mmapCounts();
+    }
+
     /** Drops the current window after its naming failed (see {@link SampleCollector#abandonWindow}). */
     public synchronized void abandonWindow() {
         collector.abandonWindow();

@@ -172,7 +172,16 @@ public final class ProfileStore {
     }
 
     /** As {@link #write(Profile)}, keeping {@code vms} (VM health at the window's end) in the window's summary. */
-    public synchronized WindowSummary write(Profile p, List<WindowSummary.VmHealth> vms) throws IOException {
+    public WindowSummary write(Profile p, List<WindowSummary.VmHealth> vms) throws IOException {
+        return write(p, vms, List.of());
+    }
+
+    /**
+     * As {@link #write(Profile, List)}, also keeping the window's busiest trace-abort sites ({@code aborts}, most
+     * first) in its summary.
+     */
+    public synchronized WindowSummary write(Profile p, List<WindowSummary.VmHealth> vms,
+            List<WindowSummary.AbortSite> aborts) throws IOException {
         long start = p.startEpochNanos() / 1_000_000;
         long duration = Math.max(1, p.durationNanos() / 1_000_000);
         while (windows.containsKey(start)) {
@@ -191,7 +200,8 @@ public final class ProfileStore {
             throw e instanceof IOException io ? io : new IOException(e);
         }
         long bytes = pprofBytes.size() + foldedBytes.size();
-        WindowSummary s = WindowSummary.of(p, bytes).at(start, duration, bytes).withVms(interned(vms));
+        WindowSummary s = WindowSummary.of(p, bytes).at(start, duration, bytes).withVms(interned(vms))
+                .withAborts(aborts);
         long charge = charged(s);
         if (charge > maxBytes) {
             evictedWindows++;

@@ -30,8 +30,8 @@ import java.util.function.Consumer;
  *
  * <p>Line format (tab-separated, version in the first line {@value #HEADER}):
  * {@code start  duration  samples  bytes  pid:samples:command,...  state:samples,...
- * vm:traces:mcode:maxmcode:flushes,...}, where command, state and vm are %-escaped (the last field
- * may be absent). The index is a cache of the windows, never the truth: a line
+ * vm:traces:mcode:maxmcode:flushes,...  vm:count:reason:site,...}, where command, state, vm, reason and site are
+ * %-escaped (the last two fields may be absent; the trace-abort sites need the VM field, empty or not). The index is a cache of the windows, never the truth: a line
  * that does not parse is skipped (counted), and a window file without a line is read once and
  * indexed.
  */
@@ -163,6 +163,18 @@ final class StoreIndex {
                 first = false;
             }
         }
+        if (!s.aborts().isEmpty()) {
+            if (s.vms().isEmpty()) {
+                sb.append('\t');
+            }
+            sb.append('\t');
+            first = true;
+            for (WindowSummary.AbortSite a : s.aborts()) {
+                sb.append(first ? "" : ",").append(escape(a.vm())).append(':').append(a.count()).append(':')
+                        .append(escape(a.reason())).append(':').append(escape(a.site()));
+                first = false;
+            }
+        }
         return sb.toString();
     }
 
@@ -197,7 +209,7 @@ final class StoreIndex {
     /** The summary on {@code line}, or null when it is not a well-formed index line. */
     WindowSummary parse(String line) {
         String[] f = line.split("\t", -1);
-        if (f.length != 6 && f.length != 7) {
+        if (f.length < 6 || f.length > 8) {
             return null;
         }
         try {
@@ -240,7 +252,7 @@ final class StoreIndex {
                 }
             }
             List<WindowSummary.VmHealth> vms = new ArrayList<>();
-            if (f.length == 7 && !f[6].isEmpty()) {
+            if (f.length >= 7 && !f[6].isEmpty()) {
                 String[] vs = f[6].split(",");
                 if (vs.length > WindowSummary.MAX_VMS) {
                     return null;
@@ -260,7 +272,23 @@ final class StoreIndex {
                     vms.add(new WindowSummary.VmHealth(interned.computeIfAbsent(decode(x[0]), c -> c), n[0], n[1], n[2], n[3]));
                 }
             }
-            return new WindowSummary(start, duration, samples, procs, states, bytes, vms);
+            List<WindowSummary.AbortSite> aborts = new ArrayList<>();
+            if (f.length == 8 && !f[7].isEmpty()) {
+                String[] as = f[7].split(",");
+                if (as.length > WindowSummary.MAX_ABORT_SITES) {
+                    return null;
+                }
+                for (String a : as) {
+                    String[] x = a.split(":", -1);
+                    long count = x.length == 4 ? Long.parseLong(x[1]) : -1;
+                    if (count < 0 || x[0].isEmpty() || x[3].isEmpty()) {
+                        return null;
+                    }
+                    aborts.add(new WindowSummary.AbortSite(interned.computeIfAbsent(decode(x[0]), c -> c), decode(x[3]),
+                            interned.computeIfAbsent(decode(x[2]), c -> c), count));
+                }
+            }
+            return new WindowSummary(start, duration, samples, procs, states, bytes, vms, aborts);
         } catch (IllegalArgumentException e) { // NumberFormatException, bad %-escape
             return null;
         }

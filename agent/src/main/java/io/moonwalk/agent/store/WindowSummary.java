@@ -24,9 +24,10 @@ import java.util.TreeMap;
  * @param vmStates       samples per value of the {@value #VM_STATE} label
  * @param bytes          bytes of the window's files on disk
  * @param vms            interpreter VMs' JIT health at the window's end (at most {@value #MAX_VMS} VMs)
+ * @param aborts         the window's busiest JIT trace-abort sites (at most {@value #MAX_ABORT_SITES}, most first)
  */
 public record WindowSummary(long startMillis, long durationMillis, long samples, Map<Integer, ProcessSamples> processes,
-                            Map<String, Long> vmStates, long bytes, List<VmHealth> vms) {
+                            Map<String, Long> vmStates, long bytes, List<VmHealth> vms, List<AbortSite> aborts) {
     /** The sample label carrying the LuaJIT VM state (filled by the LuaJIT unwinder). */
     public static final String VM_STATE = "luajit.vm_state";
     /** Processes named per window; a 500-process host keeps its 24 h index in a few MiB. */
@@ -34,6 +35,8 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
     public static final int MAX_VM_STATES = 16;
     /** VMs whose JIT health a window keeps: 24 h of windows hold at most 138,240 (about 5 MiB). */
     public static final int MAX_VMS = 8;
+    /** Trace-abort sites a window keeps: 24 h of windows hold at most 172,800 (a few MiB of index). */
+    public static final int MAX_ABORT_SITES = 10;
 
     /**
      * One interpreter VM's JIT health when the window was stored (floats: these are chart values).
@@ -47,6 +50,17 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
     public record VmHealth(String vm, float traces, float mcodeBytes, float maxMcodeBytes, float flushes) {
     }
 
+    /**
+     * JIT trace aborts at one site within the window.
+     *
+     * @param vm     {@code pid/vm} ({@code 300/vm1})
+     * @param site   the trace's start as a Lua frame: {@code function <app.lua:9> (app.lua:12)}
+     * @param reason LuaJIT's reason (the last at the site in the window), without its argument
+     * @param count  aborts at the site in the window
+     */
+    public record AbortSite(String vm, String site, String reason, long count) {
+    }
+
     /** A process's name and sample count within a window. */
     public record ProcessSamples(String command, long samples) {
     }
@@ -55,6 +69,12 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
         processes = Collections.unmodifiableMap(new TreeMap<>(processes));
         vmStates = Collections.unmodifiableMap(new TreeMap<>(vmStates));
         vms = List.copyOf(vms.size() > MAX_VMS ? vms.subList(0, MAX_VMS) : vms);
+        aborts = List.copyOf(aborts.size() > MAX_ABORT_SITES ? aborts.subList(0, MAX_ABORT_SITES) : aborts);
+    }
+
+    public WindowSummary(long startMillis, long durationMillis, long samples, Map<Integer, ProcessSamples> processes,
+                         Map<String, Long> vmStates, long bytes, List<VmHealth> vms) {
+        this(startMillis, durationMillis, samples, processes, vmStates, bytes, vms, List.of());
     }
 
     public WindowSummary(long startMillis, long durationMillis, long samples, Map<Integer, ProcessSamples> processes,
@@ -76,11 +96,15 @@ public record WindowSummary(long startMillis, long durationMillis, long samples,
     }
 
     WindowSummary at(long start, long duration, long fileBytes) {
-        return new WindowSummary(start, duration, samples, processes, vmStates, fileBytes, vms);
+        return new WindowSummary(start, duration, samples, processes, vmStates, fileBytes, vms, aborts);
     }
 
     WindowSummary withVms(List<VmHealth> g) {
-        return new WindowSummary(startMillis, durationMillis, samples, processes, vmStates, bytes, g);
+        return new WindowSummary(startMillis, durationMillis, samples, processes, vmStates, bytes, g, aborts);
+    }
+
+    public WindowSummary withAborts(List<AbortSite> a) {
+        return new WindowSummary(startMillis, durationMillis, samples, processes, vmStates, bytes, vms, a);
     }
 
     static WindowSummary of(Profile p, long bytes) {

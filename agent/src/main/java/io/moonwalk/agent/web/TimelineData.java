@@ -14,12 +14,19 @@ import java.util.Map;
  * among the window's busiest ({@link WindowSummary#MAX_PROCESSES}), so a quiet process's line is a
  * lower bound. With the samples come the interpreter VMs' health values the windows carry (traces,
  * mcode bytes and their limit, flushes per bucket) for at most {@value #MAX_VMS} VMs, on the same
- * buckets so the charts line up with the timeline.
+ * buckets so the charts line up with the timeline, and the JIT trace-abort sites of the windows summed over the
+ * timeline ({@value #MAX_ABORT_ROWS} busiest; the windows keep their own busiest sites only).
  */
 final class TimelineData {
     static final int MAX_BUCKETS = 720;
     static final int MAX_STATE_SERIES = 6;
     static final int MAX_VMS = 8;
+    static final int MAX_ABORT_ROWS = 20;
+    /** Distinct (VM, site, reason) summed at most: a day of windows keeps at most 172,800 entries. */
+    static final int MAX_ABORT_KEYS = 4096;
+
+    private record AbortKey(String vm, String site, String reason) {
+    }
     /** Meter name suffixes of the JIT health charts, in the JSON's order. */
     private static final String[] METERS = {"traces", "mcode.bytes", "max.mcode.bytes", "flushes"};
 
@@ -44,7 +51,7 @@ final class TimelineData {
         String unit = offCpu ? "ms blocked/s" : "samples/s";
         double scale = offCpu ? 1e-6 : 1;
         if (windows.isEmpty()) {
-            return "{\"unit\":\"" + unit + "\",\"t\":[],\"total\":[],\"series\":[],\"jit\":[]}";
+            return "{\"unit\":\"" + unit + "\",\"t\":[],\"total\":[],\"series\":[],\"jit\":[],\"aborts\":[]}";
         }
         long first = windows.getFirst().startMillis();
         long last = windows.getLast().endMillis();
@@ -60,7 +67,22 @@ final class TimelineData {
         Map<String, long[]> states = new HashMap<>();
         Map<String, Long> stateTotals = new HashMap<>();
         Map<String, double[][]> vms = new java.util.TreeMap<>(); // "pid/vm" -> meter -> bucket value
+        Map<AbortKey, long[]> aborts = new HashMap<>(); // -> {count, windows, last window end}
         for (WindowSummary w : windows) {
+            for (WindowSummary.AbortSite a : jit ? w.aborts() : List.<WindowSummary.AbortSite>of()) {
+                AbortKey k = new AbortKey(a.vm(), a.site(), a.reason());
+                long[] v = aborts.get(k);
+                if (v == null) {
+                    if (aborts.size() >= MAX_ABORT_KEYS) {
+                        continue;
+                    }
+                    v = new long[3];
+                    aborts.put(k, v);
+                }
+                v[0] += a.count();
+                v[1]++;
+                v[2] = Math.max(v[2], w.endMillis());
+            }
             int b = (int) Math.min(n - 1, (w.startMillis() - first) / width);
             covered[b] += w.durationMillis();
             total[b] += w.samples();
@@ -139,6 +161,21 @@ final class TimelineData {
             }
             sb.append('}');
             firstVm = false;
+        }
+        sb.append("],\"aborts\":[");
+        List<Map.Entry<AbortKey, long[]>> rows = aborts.entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(MAX_ABORT_ROWS).toList();
+        for (int i = 0; i < rows.size(); i++) {
+            AbortKey k = rows.get(i).getKey();
+            long[] v = rows.get(i).getValue();
+            sb.append(i == 0 ? "{\"vm\":" : ",{\"vm\":");
+            ScriptSafeJson.appendString(sb, k.vm());
+            sb.append(",\"site\":");
+            ScriptSafeJson.appendString(sb, k.site());
+            sb.append(",\"reason\":");
+            ScriptSafeJson.appendString(sb, k.reason());
+            sb.append(",\"count\":").append(v[0]).append(",\"windows\":").append(v[1]).append(",\"last\":")
+                    .append(v[2] / 1000.0).append('}');
         }
         sb.append("]}");
         return sb.toString();

@@ -47,11 +47,45 @@ window.moonwalkTimeline = function (el, T, sel, onSelect) {
   return plot;
 };
 
+// JIT trace-abort sites of the stored windows (each keeps its busiest), summed: where LuaJIT keeps trying to
+// compile and gives up. Text only (textContent): site names come from the profiled processes.
+window.moonwalkAbortTable = function (el, T) {
+  'use strict';
+  if (!T.aborts || !T.aborts.length) { return; }
+  var box = document.createElement('div');
+  box.className = 'jit-aborts';
+  var h = document.createElement('div');
+  h.className = 'jit-aborts-title';
+  h.textContent = 'JIT trace aborts by site, summed over the stored windows (each keeps its busiest sites)';
+  box.appendChild(h);
+  var table = document.createElement('table');
+  var head = document.createElement('tr');
+  ['VM', 'trace start', 'reason', 'aborts', 'windows', 'last (UTC)'].forEach(function (t) {
+    var th = document.createElement('th');
+    th.textContent = t;
+    head.appendChild(th);
+  });
+  table.appendChild(head);
+  T.aborts.forEach(function (a) {
+    var tr = document.createElement('tr');
+    [a.vm, a.site, a.reason, String(a.count), String(a.windows),
+      new Date(a.last * 1000).toISOString().substring(11, 19)].forEach(function (t) {
+      var td = document.createElement('td');
+      td.textContent = t;
+      tr.appendChild(td);
+    });
+    table.appendChild(tr);
+  });
+  box.appendChild(table);
+  el.appendChild(box);
+  el.setAttribute('data-abort-rows', String(T.aborts.length));
+};
+
 // JIT health per interpreter VM on the timeline's buckets, one chart per meter, cursors synced with the
-// timeline: live traces, mcode bytes against the VM's limit (dashed), flushes per bucket.
+// timeline: live traces, mcode bytes against the VM's limit (dashed), flushes per bucket; then the abort sites.
 window.moonwalkJitCharts = function (el, T) {
   'use strict';
-  if (!T.jit || !T.jit.length) { return; }
+  if (!T.jit || !T.jit.length) { window.moonwalkAbortTable(el, T); return; }
   var colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
   var charts = [
     { title: 'JIT traces', unit: 'traces', lines: function (vm, c) { return [[vm.vm + ' traces', vm.traces, c, null]]; } },
@@ -86,4 +120,5 @@ window.moonwalkJitCharts = function (el, T) {
     window.addEventListener('resize', function () { plot.setSize({ width: Math.max(el.clientWidth, 300), height: 130 }); });
   });
   el.setAttribute('data-vms', String(T.jit.length));
+  window.moonwalkAbortTable(el, T);
 };

@@ -17,9 +17,13 @@ class StoreIndexTest {
         ProfileStoreTest.ManualClock clock = new ProfileStoreTest.ManualClock(1_000_000L);
         ProfileStore s = new ProfileStore(dir, 1 << 30, Duration.ofHours(1), clock);
         for (int i = 0; i < windows; i++) {
-            s.write(ProfileStoreTest.window(1_000_000L + i * 1000L, 2 + i),
-                    List.of(new WindowSummary.VmHealth("202/vm1", 40 + i, 65536, 524288, 0),
-                            new WindowSummary.VmHealth("202/vm 2,=:%+\t", 3, 0.5f * i, 1e9f, i)));
+            // the second window: trace-abort sites without VM health (an empty VM field before them)
+            s.write(ProfileStoreTest.window(1_000_000L + i * 1000L, 2 + i), i == 1 ? List.of()
+                    : List.of(new WindowSummary.VmHealth("202/vm1", 40 + i, 65536, 524288, 0),
+                            new WindowSummary.VmHealth("202/vm 2,=:%+\t", 3, 0.5f * i, 1e9f, i)),
+                    i == 0 ? List.of() : List.of(new WindowSummary.AbortSite("202/vm1",
+                            "function <@/srv/a b,c:=%+.lua:3> (@/srv/a b,c:=%+.lua:5)", "NYI: bytecode", 11 + i),
+                            new WindowSummary.AbortSite("202/vm1", "main chunk (x.lua:1)", "loop unroll limit reached", 1)));
         }
         return s;
     }
@@ -29,7 +33,7 @@ class StoreIndexTest {
     }
 
     private static List<WindowSummary> withoutVms(List<WindowSummary> ws) {
-        return ws.stream().map(w -> w.withVms(List.of())).toList();
+        return ws.stream().map(w -> w.withVms(List.of()).withAborts(List.of())).toList();
     }
 
     @Test
@@ -40,6 +44,8 @@ class StoreIndexTest {
         Path pprof = s.file(before.get(1).startMillis(), before.get(1).durationMillis(), ProfileStore.PPROF);
         Files.write(pprof, new byte[] {0x1f, (byte) 0x8b, 1, 2, 3});
         ProfileStore again = reopen(dir);
+        assertThat(before.get(1).aborts()).hasSize(2);
+        assertThat(before.get(1).vms()).isEmpty();
         assertThat(again.windows()).isEqualTo(before);
         assertThat(again.totalBytes()).isEqualTo(s.totalBytes());
     }
@@ -69,7 +75,7 @@ class StoreIndexTest {
                 "x".repeat(StoreIndex.MAX_LINE + 10), "1\t2\t3", "99\t1\t1\t1\t7:1:%zz\t", "\t\t\t\t\t",
                 "5\t1000\t1\t1\t" + "1:1:a,".repeat(40) + "\t"), StandardCharsets.UTF_8);
         ProfileStore again = reopen(dir);
-        assertThat(again.windows().getFirst()).isEqualTo(before.getFirst().withVms(List.of())); // read from its file
+        assertThat(again.windows().getFirst()).isEqualTo(before.getFirst().withVms(List.of()).withAborts(List.of()));
         assertThat(again.windows().subList(1, 3)).isEqualTo(before.subList(1, 3));
         before = again.windows();
         // rewritten clean: header and one line per window

@@ -37,6 +37,25 @@ class TimelineDataTest {
     }
 
     @Test
+    void abortSitesAreSummedOverTheWindowsBusiestFirst() {
+        List<WindowSummary> ws = new ArrayList<>();
+        WindowSummary.AbortSite nyi = new WindowSummary.AbortSite("7/vm1", "function <a.lua:3> (a.lua:5)",
+                "NYI: bytecode", 4);
+        WindowSummary.AbortSite unroll = new WindowSummary.AbortSite("7/vm1", "main chunk (a.lua:20)",
+                "loop unroll limit reached", 3);
+        ws.add(w(0, 100, 7, 5, 0).withAborts(List.of(nyi, unroll)));
+        ws.add(w(5000, 100, 7, 5, 0).withAborts(List.of(unroll)));
+        ws.add(w(10_000, 100, 7, 5, 0).withAborts(List.of(unroll)));
+        String json = TimelineData.json(ws, 7);
+        assertThat(json).endsWith(",\"aborts\":[{\"vm\":\"7/vm1\",\"site\":\"main chunk (a.lua:20)\","
+                + "\"reason\":\"loop unroll limit reached\",\"count\":9,\"windows\":3,\"last\":15.0},"
+                // script-safe: < and > escaped, so a site name can never close the page's script element
+                + "{\"vm\":\"7/vm1\",\"site\":\"function \\u003ca.lua:3\\u003e (a.lua:5)\",\"reason\":\"NYI: bytecode\","
+                + "\"count\":4,\"windows\":1,\"last\":5.0}]}");
+        assertThat(TimelineData.json(ws, 7, false)).endsWith(",\"aborts\":[]}");
+    }
+
+    @Test
     void aDayOfWindowsIs720Points() {
         List<WindowSummary> ws = new ArrayList<>();
         for (int i = 0; i < 17_280; i++) {

@@ -180,8 +180,11 @@ class WebViewBrowserTest {
         for (int i = 0; i < 240; i++) {
             // the VM's JIT health: traces grow, a flush at the switch empties them
             int traces = i < 120 ? 10 + i : i - 120;
+            // trace aborts after the switch: a site with a name that must stay text
             store.write(switchingWindow(first + i * 5000L, i >= 120), List.of(new WindowSummary.VmHealth("300/vm1",
-                    traces, 65536f * (1 + traces / 40), 524288, i < 120 ? 0 : 1)));
+                    traces, 65536f * (1 + traces / 40), 524288, i < 120 ? 0 : 1)), i < 120 ? List.of()
+                    : List.of(new WindowSummary.AbortSite("300/vm1", "function <app.lua:3> (<b>x</b>.lua:5)",
+                            "NYI: bytecode", 2)));
         }
         long half = first + 120 * 5000L;
         try (AgentHttpServer http = server(store); DevTools b = new DevTools()) {
@@ -190,6 +193,12 @@ class WebViewBrowserTest {
             b.screenshot(SHOTS.resolve("1-whole-range.png"));
             // JIT health: three charts for the one VM, aligned with the timeline (same plot left edge and width)
             assertThat(b.eval("document.getElementById('jit-health').getAttribute('data-vms')")).isEqualTo("1");
+            // the abort sites of the stored windows, summed: one row, its site as text (no element injected)
+            assertThat(b.eval("document.getElementById('jit-health').getAttribute('data-abort-rows')")).isEqualTo("1");
+            assertThat(b.eval("Array.from(document.querySelectorAll('.jit-aborts td')).map(t => t.textContent)"
+                    + ".slice(0, 5).join('|')")).isEqualTo(
+                    "300/vm1|function <app.lua:3> (<b>x</b>.lua:5)|NYI: bytecode|240|120");
+            assertThat(b.eval("document.querySelectorAll('.jit-aborts b').length")).isEqualTo("0");
             assertThat(b.eval("document.querySelectorAll('#jit-health .u-over').length")).isEqualTo("3");
             assertThat(b.eval("Array.from(document.querySelectorAll('#timeline-box .u-over')).map(o => Math.round("
                     + "o.getBoundingClientRect().left) + ':' + Math.round(o.getBoundingClientRect().width)).join(' ')")

@@ -131,6 +131,8 @@ public final class RecordLayout {
     // enum mw_sample_kind: what a sample record stands for
     public static final int SAMPLE_KIND_CPU = 0;
     public static final int SAMPLE_KIND_OFF_CPU = 1;
+    public static final int SAMPLE_KIND_MMAP = 2;
+    public static final int MMAP_PROCESSES = 4096;
 
     // enum mw_stat: indexes of BpfSampler.stats()
     public static final int STAT_SAMPLES = 0;
@@ -156,7 +158,10 @@ public final class RecordLayout {
     public static final int STAT_OFF_CPU_SHORT = 20;
     public static final int STAT_OFF_CPU_LOST = 21;
     public static final int STAT_OFF_CPU_SAMPLES = 22;
-    public static final int STAT_MAX = 23;
+    public static final int STAT_MMAP_CALLS = 23;
+    public static final int STAT_MMAP_SAMPLES = 24;
+    public static final int STAT_MMAP_LOST = 25;
+    public static final int STAT_MAX = 26;
 
     /** struct mw_sample (the full struct; records in the ring buffer end after frame_words words). */
     public static final StructLayout SAMPLE = MemoryLayout.structLayout(
@@ -175,6 +180,16 @@ public final class RecordLayout {
             U64.withName("value"),
             MemoryLayout.sequenceLayout(MAX_FRAME_WORDS, U64).withName("frames")
     ).withName("mw_sample");
+
+    /** struct mw_mmap_counts (mmap_counts value, key: u32 tgid) */
+    public static final StructLayout MMAP_COUNTS = MemoryLayout.structLayout(
+            U64.withName("mmap"),
+            U64.withName("munmap"),
+            U64.withName("mprotect"),
+            U64.withName("last_ns"),
+            U64.withName("pending"),
+            U64.withName("limited")
+    ).withName("mw_mmap_counts");
 
     /** struct mw_exit */
     public static final StructLayout EXIT = MemoryLayout.structLayout(
@@ -198,7 +213,8 @@ public final class RecordLayout {
             U32.withName("reserved"),
             U64.withName("pidns_dev"),
             U64.withName("pidns_ino"),
-            U64.withName("off_cpu_min_ns")
+            U64.withName("off_cpu_min_ns"),
+            U64.withName("mmap_interval_ns")
     ).withName("mw_config");
 
     // ---- bpf/src/unwind.h: the native unwinder's maps ----
@@ -351,6 +367,11 @@ public final class RecordLayout {
     public static final long CONFIG_PIDNS_DEV = CONFIG.byteOffset(groupElement("pidns_dev"));
     public static final long CONFIG_PIDNS_INO = CONFIG.byteOffset(groupElement("pidns_ino"));
     public static final long CONFIG_OFF_CPU_MIN_NS = CONFIG.byteOffset(groupElement("off_cpu_min_ns"));
+    public static final long CONFIG_MMAP_INTERVAL_NS = CONFIG.byteOffset(groupElement("mmap_interval_ns"));
+    public static final long MMAP_COUNTS_MMAP = MMAP_COUNTS.byteOffset(groupElement("mmap"));
+    public static final long MMAP_COUNTS_MUNMAP = MMAP_COUNTS.byteOffset(groupElement("munmap"));
+    public static final long MMAP_COUNTS_MPROTECT = MMAP_COUNTS.byteOffset(groupElement("mprotect"));
+    public static final long MMAP_COUNTS_LIMITED = MMAP_COUNTS.byteOffset(groupElement("limited"));
 
     // ---- field handles: (MemorySegment bytes, long base offset of the struct) ----
 

@@ -131,6 +131,8 @@ class RecordLayoutTest {
         assertMap("config_map", null, RecordLayout.INDEX_KEY.byteSize(), "mw_config", RecordLayout.CONFIG.byteSize());
         assertMap("scratch", null, RecordLayout.INDEX_KEY.byteSize(), "mw_sample", RecordLayout.SAMPLE.byteSize());
         assertMap("stats", null, RecordLayout.INDEX_KEY.byteSize(), null, Long.BYTES);
+        assertMap("mmap_counts", null, RecordLayout.INDEX_KEY.byteSize(), "mw_mmap_counts",
+                RecordLayout.MMAP_COUNTS.byteSize());
     }
 
     /** 72 since the record carries its kind and value (off-CPU nanoseconds); a change here costs ring-buffer bytes. */

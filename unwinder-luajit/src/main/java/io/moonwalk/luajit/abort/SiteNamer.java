@@ -10,7 +10,8 @@ import io.moonwalk.process.MemoryReader;
 import io.moonwalk.process.ReadStatus;
 
 /**
- * Names the start bytecode of an aborted trace as {@code jit.v} does: {@code chunk:line}. The penalty cache holds
+ * Names the start bytecode of an aborted trace as {@code jit.v} does, {@code chunk:line}, with its function as a Lua
+ * frame whose caller is unknown is named ({@link SiteName}). The penalty cache holds
  * only the instruction's address; its proto is found by walking back from it to the proto header that precedes
  * every proto's bytecode (a GC object of type proto whose bytecode covers the address), then read and validated
  * by {@link ProtoReader} — a candidate that does not validate is skipped, so a stray byte never names a site.
@@ -25,7 +26,7 @@ public final class SiteNamer {
     static final int MAX_CANDIDATES = 64;
     /** LuaJIT's limit on instructions per function (LJ_MAX_BCINS). */
     private static final long MAX_SIZEBC = 1 << 26;
-    public static final String UNKNOWN = "[unknown site]";
+    public static final String UNKNOWN = SiteName.UNKNOWN.display();
 
     private final MemoryReader memory;
     private final LuajitLayout l;
@@ -38,15 +39,20 @@ public final class SiteNamer {
         this.protos = new ProtoReader(memory, layout, BytecodeSet.LUAJIT_2_1, 256);
     }
 
-    /** {@code chunk:line} of the instruction at {@code pc}, or {@link #UNKNOWN}. */
+    /** {@code function (chunk:line)} of the instruction at {@code pc} ({@link SiteName#display}), or {@link #UNKNOWN}. */
     public String name(int pid, long pc) {
+        return site(pid, pc).display();
+    }
+
+    /** The function, chunk and line of the instruction at {@code pc}, or {@link SiteName#UNKNOWN}. */
+    public SiteName site(int pid, long pc) {
         // candidate headers: pt = pc - ptSize - 4k for k = 0, 1, ...; the header's gct byte says "proto"
         long lowest = pc - l.ptSize() - 4L * MAX_BYTECODES;
         int candidates = 0;
         for (long end = pc - l.ptSize() + 16; end > lowest && end > BLOCK; end -= BLOCK - 16) {
             long start = end - BLOCK;
             if (memory.read(pid, start, block, 0, BLOCK) != ReadStatus.OK) {
-                return UNKNOWN;
+                return SiteName.UNKNOWN;
             }
             // pt values in this block, highest first (pt is 4-aligned like the bytecode after it)
             for (long pt = (end - 16) & ~3L; pt >= start; pt -= 4) {
@@ -61,17 +67,21 @@ public final class SiteNamer {
                     continue;
                 }
                 if (++candidates > MAX_CANDIDATES) {
-                    return UNKNOWN;
+                    return SiteName.UNKNOWN;
                 }
                 ProtoResult r = protos.read(pid, pt);
                 if (r instanceof ProtoInfo p) {
                     if (index < p.sizebc()) {
-                        return ChunkNames.display(p.chunkname()) + ":" + p.line((int) index);
+                        String chunk = ChunkNames.display(p.chunkname());
+                        // as a Lua frame whose caller gives no name is labelled (LuaFrameNamer)
+                        String function = p.firstline() == 0 ? "main chunk"
+                                : "function <" + chunk + ":" + p.firstline() + ">";
+                        return new SiteName(function, chunk, p.line((int) index), p.firstline());
                     }
                 }
             }
         }
-        return UNKNOWN;
+        return SiteName.UNKNOWN;
     }
 
     private static long u32(byte[] b, int off) {

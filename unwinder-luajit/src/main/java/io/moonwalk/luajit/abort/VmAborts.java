@@ -15,12 +15,12 @@ public final class VmAborts {
     public static final int MAX_SITES = 256;
 
     private static final class Site {
-        final String name;
+        final SiteName name;
         String reason;
         long count;
         boolean blacklisted;
 
-        Site(String name) {
+        Site(SiteName name) {
             this.name = name;
         }
     }
@@ -57,7 +57,7 @@ public final class VmAborts {
                     sites.remove(smallest);
                     evicted++;
                 }
-                s = new Site(namer.name(cache.pid(), a.pc()));
+                s = new Site(namer.site(cache.pid(), a.pc()));
                 sites.put(a.pc(), s);
             }
             s.reason = TraceErrors.label(a.reason());
@@ -65,6 +65,12 @@ public final class VmAborts {
             s.count += a.count();
         }
         return fresh;
+    }
+
+    /** The name of the site at {@code pc} (after {@link #observe} counted an abort there), or null. */
+    public SiteName nameOf(long pc) {
+        Site s = sites.get(pc);
+        return s == null ? null : s.name;
     }
 
     public long total() {
@@ -89,7 +95,7 @@ public final class VmAborts {
         for (Site s : sites.values()) {
             all.add(new AbortSite(s.name, s.reason, s.count, s.blacklisted));
         }
-        all.sort(Comparator.comparingLong(AbortSite::count).reversed().thenComparing(AbortSite::site));
+        all.sort(Comparator.comparingLong(AbortSite::count).reversed().thenComparing(a -> a.site().display()));
         return List.copyOf(all.subList(0, Math.min(n, all.size())));
     }
 

@@ -25,6 +25,8 @@ public final class FlushDetector {
     private JitSnapshot last;
     private long flushes;
     private long areaChanges;
+    private long tracesCompiled;
+    private long firstNanos;
 
     /** What changed between the previous snapshot and this one. */
     public record Change(boolean flushed, List<McodeArea> added, List<McodeArea> removed, int tracesBefore,
@@ -52,6 +54,7 @@ public final class FlushDetector {
         }
         last = now;
         if (prev == null) {
+            firstNanos = now.takenNanos();
             if (!now.areas().isEmpty()) {
                 areaChanges++;
             }
@@ -76,6 +79,7 @@ public final class FlushDetector {
                 || Long.compareUnsigned(now.mcbot(), prev.mcbot()) < 0);
         boolean flushed = !removed.isEmpty() || now.szallmcarea() < prev.szallmcarea() || areaReset
                 || allTracesGone(prev, now);
+        tracesCompiled += newTraces(prev, now);
         if (flushed) {
             flushes++;
         }
@@ -83,6 +87,27 @@ public final class FlushDetector {
             areaChanges++;
         }
         return new Change(flushed, added, removed, prev.liveTraces(), now.liveTraces());
+    }
+
+    /**
+     * Traces in {@code now} that were not in {@code prev}: a trace number LuaJIT handed out (again) since, holding a
+     * different trace (GCtrace, mcode or start differ). Trace numbers are reused — the lowest free one is taken,
+     * and a flush frees them all — so a trace compiled and freed between the two reads is not seen.
+     */
+    private static int newTraces(JitSnapshot prev, JitSnapshot now) {
+        Map<Integer, TraceInfo> before = new HashMap<>();
+        for (TraceInfo t : prev.traces()) {
+            before.put(t.traceno(), t);
+        }
+        int n = 0;
+        for (TraceInfo t : now.traces()) {
+            TraceInfo was = before.get(t.traceno());
+            if (was == null || was.address() != t.address() || was.mcode() != t.mcode()
+                    || was.startpt() != t.startpt() || was.startpc() != t.startpc()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static boolean allTracesGone(JitSnapshot prev, JitSnapshot now) {
@@ -106,6 +131,20 @@ public final class FlushDetector {
     /** Flushes detected so far. */
     public long flushes() {
         return flushes;
+    }
+
+    /**
+     * Traces seen compiled since the first snapshot (that one's traces predate tracking and are not counted): the
+     * traces of each snapshot that the previous one did not hold. A lower bound when traces are compiled and freed
+     * (flushed, or their function collected) between two reads — in a flush storm most are.
+     */
+    public long tracesCompiled() {
+        return tracesCompiled;
+    }
+
+    /** Nanoseconds between the first and the latest snapshot: the span the counters cover. */
+    public long trackedNanos() {
+        return last == null ? 0 : last.takenNanos() - firstNanos;
     }
 
     /** Snapshots whose area list differed from the previous one (including the first non-empty one). */

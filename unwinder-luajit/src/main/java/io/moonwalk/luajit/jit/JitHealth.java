@@ -14,22 +14,24 @@ package io.moonwalk.luajit.jit;
  * @param mcodeBytesInTraces bytes of machine code in live traces
  * @param maxMcodeBytes     {@code maxmcode} parameter in bytes
  * @param areaBytes         {@code sizemcode} parameter in bytes (size of each new area)
- * @param flushes           flushes detected since tracking of this VM began
+ * @param flushes           flushes detected since tracking of this VM began (at most one per read)
+ * @param tracesCompiled    traces seen compiled since tracking of this VM began ({@link FlushDetector#tracesCompiled})
+ * @param trackedNanos      time between the first and the latest read of the VM (the span the counters cover)
  * @param rejectedTraces    trace slots that failed validation in the last read
  */
 public record JitHealth(int pid, long g, boolean jitOn, int liveTraces, int sideTraces, int maxTrace, int areas,
                         long mcodeBytes, long mcodeBytesInTraces, long maxMcodeBytes, long areaBytes, long flushes,
-                        int rejectedTraces) {
+                        long tracesCompiled, long trackedNanos, int rejectedTraces) {
 
-    public static JitHealth of(JitSnapshot s, long flushes) {
+    public static JitHealth of(JitSnapshot s, long flushes, long tracesCompiled, long trackedNanos) {
         return new JitHealth(s.pid(), s.g(), s.jitOn(), s.liveTraces(), s.sideTraces(), s.param(JitParam.MAXTRACE),
                 s.areas().size(), s.mcodeBytesAllocated(), s.mcodeBytesInTraces(),
                 (long) s.param(JitParam.MAXMCODE) << 10, (long) s.param(JitParam.SIZEMCODE) << 10, flushes,
-                s.rejectedTraces());
+                tracesCompiled, trackedNanos, s.rejectedTraces());
     }
 
     public static JitHealth of(JitSnapshot s, FlushDetector d) {
-        return of(s, d.flushes());
+        return of(s, d.flushes(), d.tracesCompiled(), d.trackedNanos());
     }
 
     /** Live traces as a fraction of {@code maxtrace} (0 when maxtrace is 0). */

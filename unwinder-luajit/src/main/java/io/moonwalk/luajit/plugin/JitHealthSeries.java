@@ -86,6 +86,9 @@ final class JitHealthSeries {
             out.add(gauge("moonwalk.luajit.jit.enabled", "1 while the VM's JIT is on", tags, h, x -> x.jitOn() ? 1 : 0));
             out.add(Measurement.counter("moonwalk.luajit.flushes",
                     "JIT flushes detected in the VM since the agent began tracking it", tags, h.flushes()));
+            out.add(Measurement.counter("moonwalk.luajit.traces.compiled",
+                    "JIT traces seen compiled in the VM since the agent began tracking it (a lower bound in a flush"
+                            + " storm)", tags, h.tracesCompiled()));
             VmAborts.Summary ab = abortsOf.get(vm);
             if (ab != null) {
                 out.add(Measurement.counter("moonwalk.luajit.vm.trace.aborts",

@@ -11,6 +11,9 @@ import io.moonwalk.interpreter.InterpreterProcess;
 import io.moonwalk.interpreter.InterpreterStats;
 import io.moonwalk.interpreter.InterpreterStats.Measurement;
 import io.moonwalk.interpreter.NativeNames;
+import io.moonwalk.luajit.abort.AbortSite;
+import io.moonwalk.luajit.abort.SiteName;
+import io.moonwalk.luajit.abort.VmAborts;
 import io.moonwalk.luajit.detect.LuajitBinary;
 import io.moonwalk.luajit.jit.JitHealth;
 import io.moonwalk.luajit.jit.SnapshotFallback;
@@ -41,6 +44,10 @@ final class LuajitInterpreter implements Interpreter {
     private final LuaFrameSymbolizer symbolizer;
     private final ProtoPrefetcher prefetcher;
     private final JitHealthSeries healthSeries = new JitHealthSeries(vmLabels);
+    /** Abort sites published per VM and window (the window's busiest): the OTLP profile's; the store keeps fewer. */
+    static final int WINDOW_ABORT_SITES = 32;
+    /** The trace aborts of the last window that ended, per VM. */
+    private volatile List<VmAborts.Summary> windowAborts = List.of();
     private final long[] seenVm = new long[SEEN_VMS];
     private final int[] seenPid = new int[SEEN_VMS];
     /** Lua frames named in the window being named, by what their name depends on (naming thread). */
@@ -165,6 +172,7 @@ final class LuajitInterpreter implements Interpreter {
 
     @Override
     public void beforeNaming(long maxWaitNanos) {
+        windowAborts = jit.cutAbortWindow(WINDOW_ABORT_SITES);
         prefetcher.awaitIdle(maxWaitNanos);
         named.clear(); // process maps and protos can change between windows
         namedJit.clear();
@@ -245,7 +253,26 @@ final class LuajitInterpreter implements Interpreter {
         m.addAll(healthSeries.measurements(health, diag.heaps(), diag.aborts()));
         m.addAll(diag.hostMeasurements());
         return new InterpreterStats(name(), m, summary(k, namedFrames, stale, invalid, health, diag, snaps),
-                List.of(files.fill(), jit.fill()));
+                List.of(files.fill(), jit.fill()), abortSites(windowAborts));
+    }
+
+    /**
+     * The last window's abort sites as counts at Lua frames ({@code function (chunk:line)} of the trace's start),
+     * labelled with the VM and LuaJIT's reason: the core turns them into the {@code trace_aborts} profile.
+     */
+    private List<InterpreterStats.SiteCount> abortSites(List<VmAborts.Summary> window) {
+        List<InterpreterStats.SiteCount> out = new ArrayList<>();
+        for (VmAborts.Summary vm : window) {
+            String label = vmLabels.name(vm.pid(), vm.g());
+            for (AbortSite s : vm.top()) {
+                SiteName n = s.site();
+                out.add(new InterpreterStats.SiteCount("trace_aborts", vm.pid(),
+                        Frame.interpreted(LuaFrameSymbolizer.RUNTIME, n.function(), n.chunk(),
+                                n == SiteName.UNKNOWN ? Frame.LINE_UNKNOWN : n.line(), n.startLine(), false),
+                        Map.of("luajit.vm", label, "luajit.abort_reason", s.reason()), s.count()));
+            }
+        }
+        return out;
     }
 
     /** The lines {@code record} prints about LuaJIT. */
@@ -275,6 +302,12 @@ final class LuajitInterpreter implements Interpreter {
             out.add(String.format("luajit vm pid %d g 0x%x: jit %s, traces %d/%d (%d side), mcode %d/%d KB in %d"
                     + " areas, flushes %d", h.pid(), h.g(), h.jitOn() ? "on" : "off", h.liveTraces(), h.maxTrace(),
                     h.sideTraces(), h.mcodeBytes() >> 10, h.maxMcodeBytes() >> 10, h.areas(), h.flushes()));
+            if (h.trackedNanos() > 0) {
+                double secs = h.trackedNanos() / 1e9;
+                out.add(String.format("luajit jit pid %d %s: %d traces compiled (%.1f/s), %d flushes (%.1f/s) in %.1f s"
+                        + " tracked", h.pid(), vmLabels.name(h.pid(), h.g()), h.tracesCompiled(),
+                        h.tracesCompiled() / secs, h.flushes(), h.flushes() / secs, secs));
+            }
             out.addAll(diag.vmLines(h.pid(), h.g(), vmLabels));
             routes.computeIfAbsent(h.pid(), pid -> new int[] {jit.entriesOf(pid), jit.areasOf(pid)});
         }

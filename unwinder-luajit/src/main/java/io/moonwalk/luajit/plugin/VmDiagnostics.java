@@ -131,7 +131,7 @@ final class VmDiagnostics {
         sb.append("); top sites:");
         for (int i = 0; i < a.top().size(); i++) {
             AbortSite s = a.top().get(i);
-            sb.append(i == 0 ? " " : ", ").append(s.site()).append(" (").append(s.reason()).append(") x")
+            sb.append(i == 0 ? " " : ", ").append(s.site().display()).append(" (").append(s.reason()).append(") x")
                     .append(s.count()).append(s.blacklisted() ? " blacklisted" : "");
         }
         return sb.toString();

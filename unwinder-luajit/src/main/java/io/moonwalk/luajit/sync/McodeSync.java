@@ -11,7 +11,9 @@ import io.moonwalk.luajit.abort.AbortTally;
 import io.moonwalk.luajit.abort.PenaltyReader;
 import io.moonwalk.luajit.abort.SiteNamer;
 import io.moonwalk.luajit.abort.TraceErrors;
+import io.moonwalk.luajit.abort.SiteName;
 import io.moonwalk.luajit.abort.VmAborts;
+import io.moonwalk.luajit.abort.WindowAborts;
 import io.moonwalk.luajit.gc.GcHeap;
 import io.moonwalk.luajit.lowmem.LowHeadroom;
 import io.moonwalk.luajit.lowmem.LowHeadroomScanner;
@@ -68,6 +70,8 @@ public final class McodeSync implements AutoCloseable {
         final VmAborts aborts = new VmAborts();
         /** published copy of {@link #aborts}, null until the penalty cache was read once */
         VmAborts.Summary abortSummary;
+        /** aborts since the last window's end; guarded by the McodeSync */
+        final WindowAborts window = new WindowAborts();
         int failures;
         long flushedAt;
         /** found from a register, not yet read successfully: dropped silently at its first failed read */
@@ -346,8 +350,13 @@ public final class McodeSync implements AutoCloseable {
                 }
             }
             List<AbortTally.Aborts> fresh = null;
+            List<SiteName> freshNames = new ArrayList<>();
             try {
                 fresh = vm.aborts.observe(penaltyReader.read(pid, vm.g, vm.aborts.last()), siteNamer);
+                for (AbortTally.Aborts a : fresh) {
+                    SiteName n = vm.aborts.nameOf(a.pc());
+                    freshNames.add(n == null ? SiteName.UNKNOWN : n);
+                }
             } catch (JitReadException e) {
                 synchronized (this) {
                     penaltyReadFailures++;
@@ -358,8 +367,10 @@ public final class McodeSync implements AutoCloseable {
                 vm.last = s;
                 vm.heap = heap;
                 if (fresh != null) {
-                    for (AbortTally.Aborts a : fresh) {
+                    for (int i = 0; i < fresh.size(); i++) {
+                        AbortTally.Aborts a = fresh.get(i);
                         abortsByReason[Math.min(Math.max(a.reason(), 0), TraceErrors.count())] += a.count();
+                        vm.window.add(freshNames.get(i), TraceErrors.label(a.reason()), a.count(), a.blacklisted());
                     }
                     vm.abortSummary = vm.aborts.summary(pid, vm.g, TOP_ABORT_SITES);
                 }
@@ -519,6 +530,22 @@ public final class McodeSync implements AutoCloseable {
             for (Vm vm : p.vms.values()) {
                 if (vm.abortSummary != null) {
                     out.add(vm.abortSummary);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Each VM's trace aborts since the previous call (the window that ends now), with its {@code topSites} busiest
+     * sites; VMs without aborts in the window are left out. Starts the next window.
+     */
+    public synchronized List<VmAborts.Summary> cutAbortWindow(int topSites) {
+        List<VmAborts.Summary> out = new ArrayList<>();
+        for (Proc p : procs.values()) {
+            for (Vm vm : p.vms.values()) {
+                if (!vm.window.isEmpty()) {
+                    out.add(vm.window.cut(p.pid, vm.g, topSites));
                 }
             }
         }

@@ -40,6 +40,26 @@ class FlushDetectorTest {
         assertThat(c2.added()).containsExactly(a2);
         assertThat(d.flushes()).isZero();
         assertThat(d.areaChanges()).isEqualTo(2);
+        assertThat(d.tracesCompiled()).as("the first read's trace predates tracking; then traces 2 and 3").isEqualTo(2);
+    }
+
+    @Test
+    void tracesCompiledCountsReusedNumbersAndNotSurvivors() {
+        McodeArea a1 = new McodeArea(A, 0x10000);
+        FlushDetector d = new FlushDetector();
+        d.observe(snap(1, List.of(a1), A + 0xf000, List.of(t(1, 0x100, A + 0xf800), t(2, 0x200, A + 0xf000))));
+        // trace 1 survives, trace 2 was freed and its number handed out again (new GCtrace, new mcode), 3 is new
+        d.observe(snap(1, List.of(a1), A + 0xe000, List.of(t(1, 0x100, A + 0xf800), t(2, 0x300, A + 0xe800),
+                t(3, 0x400, A + 0xe000))));
+        assertThat(d.tracesCompiled()).isEqualTo(2);
+        // a flush, then two traces compiled: numbers 1 and 2 again with new objects
+        d.observe(snap(1, List.of(a1), A + 0xff00, List.of(t(1, 0x500, A + 0xff80), t(2, 0x600, A + 0xff00))));
+        assertThat(d.flushes()).isEqualTo(1);
+        assertThat(d.tracesCompiled()).isEqualTo(4);
+        // nothing new: nothing counted
+        d.observe(snap(1, List.of(a1), A + 0xff00, List.of(t(1, 0x500, A + 0xff80), t(2, 0x600, A + 0xff00))));
+        assertThat(d.tracesCompiled()).isEqualTo(4);
+        assertThat(d.trackedNanos()).isPositive();
     }
 
     @Test

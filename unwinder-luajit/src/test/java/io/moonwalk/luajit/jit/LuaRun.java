@@ -54,6 +54,11 @@ final class LuaRun implements AutoCloseable {
         throw new AssertionError("process " + pid + " ended before printing " + marker + "; got " + got);
     }
 
+    /** The next line, or null at EOF. */
+    String readLine() throws IOException {
+        return out.readLine();
+    }
+
     /** Sends a command and returns its answer (the lines before DONE). */
     List<String> command(String cmd) throws IOException {
         in.write((cmd + "\n").getBytes(StandardCharsets.UTF_8));

@@ -81,7 +81,10 @@ class TraceAbortsLiveTest {
             Map<String, String> ourReason = new HashMap<>();
             Map<String, Boolean> blacklisted = new HashMap<>();
             for (AbortSite s : aborts.top(VmAborts.MAX_SITES)) {
-                String site = s.site().substring(s.site().lastIndexOf('/') + 1);
+                String pos = s.site().position(); // chunk:line, as jit.v prints it
+                String site = pos.substring(pos.lastIndexOf('/') + 1);
+                assertThat(s.site().display()).as("named like a Lua frame whose caller is unknown")
+                        .matches("(function <\\S+:\\d+>|main chunk) \\(\\Q" + pos + "\\E\\)");
                 ourCount.merge(site, (int) s.count(), Integer::sum);
                 ourReason.put(site, s.reason());
                 blacklisted.merge(site, s.blacklisted(), Boolean::logicalOr);

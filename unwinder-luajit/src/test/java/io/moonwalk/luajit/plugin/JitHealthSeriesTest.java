@@ -20,7 +20,7 @@ class JitHealthSeriesTest {
 
     private static JitHealth health(int pid, long g, int traces, int areas, long flushes) {
         return new JitHealth(pid, g, true, traces, 2, 1000, areas, areas * 65536L, traces * 100L, 16L << 20, 65536,
-                flushes, 0);
+                flushes, traces + 5 * flushes, 1_000_000_000L, 0);
     }
 
     private final VmLabels labels = new VmLabels();
@@ -53,6 +53,11 @@ class JitHealthSeriesTest {
         Measurement flushes = find(ms, "moonwalk.luajit.flushes", 11, 0x2000).orElseThrow();
         assertThat(flushes.type()).isEqualTo(Type.COUNTER);
         assertThat(flushes.value()).isEqualTo(3);
+        Measurement compiled = find(ms, "moonwalk.luajit.traces.compiled", 11, 0x2000).orElseThrow();
+        assertThat(compiled.type()).isEqualTo(Type.COUNTER);
+        assertThat(compiled.value()).as("the VM's own figure, not another VM's").isEqualTo(
+                ms.stream().filter(m -> m.name().equals("moonwalk.luajit.traces") && m.tags().get("pid").equals("11"))
+                        .findFirst().orElseThrow().value() + 5 * 3);
         assertThat(s.exported()).isEqualTo(1);
     }
 

@@ -987,6 +987,66 @@ public class libbpf_h extends libbpf_h$shared {
         }
     }
 
+    private static class bpf_program__attach_trace {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_POINTER,
+            libbpf_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bpf_program__attach_trace");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static FunctionDescriptor bpf_program__attach_trace$descriptor() {
+        return bpf_program__attach_trace.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static MethodHandle bpf_program__attach_trace$handle() {
+        return bpf_program__attach_trace.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static MemorySegment bpf_program__attach_trace$address() {
+        return bpf_program__attach_trace.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * struct bpf_link *bpf_program__attach_trace(const struct bpf_program *prog)
+     * }
+     */
+    public static MemorySegment bpf_program__attach_trace(MemorySegment prog) {
+        var mh$ = bpf_program__attach_trace.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_program__attach_trace", prog);
+            }
+            return (MemorySegment)mh$.invokeExact(prog);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class bpf_object__find_map_by_name {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             libbpf_h.C_POINTER,
@@ -1535,6 +1595,69 @@ public class libbpf_h extends libbpf_h$shared {
                 traceDowncall("bpf_map__delete_elem", map, key, key_sz, flags);
             }
             return (int)mh$.invokeExact(map, key, key_sz, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bpf_map__get_next_key {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            libbpf_h.C_INT,
+            libbpf_h.C_POINTER,
+            libbpf_h.C_POINTER,
+            libbpf_h.C_POINTER,
+            libbpf_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bpf_map__get_next_key");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bpf_map__get_next_key(const struct bpf_map *map, const void *cur_key, void *next_key, size_t key_sz)
+     * }
+     */
+    public static FunctionDescriptor bpf_map__get_next_key$descriptor() {
+        return bpf_map__get_next_key.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bpf_map__get_next_key(const struct bpf_map *map, const void *cur_key, void *next_key, size_t key_sz)
+     * }
+     */
+    public static MethodHandle bpf_map__get_next_key$handle() {
+        return bpf_map__get_next_key.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bpf_map__get_next_key(const struct bpf_map *map, const void *cur_key, void *next_key, size_t key_sz)
+     * }
+     */
+    public static MemorySegment bpf_map__get_next_key$address() {
+        return bpf_map__get_next_key.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bpf_map__get_next_key(const struct bpf_map *map, const void *cur_key, void *next_key, size_t key_sz)
+     * }
+     */
+    public static int bpf_map__get_next_key(MemorySegment map, MemorySegment cur_key, MemorySegment next_key, long key_sz) {
+        var mh$ = bpf_map__get_next_key.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_map__get_next_key", map, cur_key, next_key, key_sz);
+            }
+            return (int)mh$.invokeExact(map, cur_key, next_key, key_sz);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
