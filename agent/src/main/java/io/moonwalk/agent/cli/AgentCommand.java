@@ -200,7 +200,7 @@ public final class AgentCommand implements Callable<Integer> {
         }
         if (offCpu != null && (offCpu.isNegative() || offCpu.isZero() || offCpu.toSeconds() > 60)) {
             throw new UsageProblem("--off-cpu " + RecordCommand.format(offCpu) + " is out of range: use a minimum block"
-                    + " time from 1ms to 60s, e.g. 1ms");
+                    + " time from 1us to 60s, e.g. 1ms");
         }
         long offCpuMinNanos = offCpu == null ? 0 : Math.max(1, offCpu.toNanos());
         if (!List.of("auto", "on", "off").contains(storeMode)) {

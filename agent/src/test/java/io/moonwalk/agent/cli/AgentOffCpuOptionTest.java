@@ -43,7 +43,7 @@ class AgentOffCpuOptionTest {
         AgentCommand next = parse(Map.of(), "", "--off-cpu", "--hz", "99");
         assertThat(next.offCpu).isEqualTo(Duration.ofMillis(1));
         assertThat(next.hz).isEqualTo(99);
-        assertThat(parse(Map.of(), "", "--off-cpu", "20ms").offCpu).isEqualTo(Duration.ofMillis(20));
+        assertThat(parse(Map.of(), "", "--off-cpu", "250us").offCpu).isEqualTo(Duration.ofNanos(250_000));
     }
 
     @Test
