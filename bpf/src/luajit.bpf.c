@@ -79,8 +79,10 @@ __attribute__((always_inline)) __hidden int mw_luajit_hook_interp(__u32 family, 
 /*
  * A leaf PC in no mapping of a LuaJIT process (its PID marker carries the LuaJIT file): maybe trace code of an
  * area not routed yet. The agent is asked to find the VM (UNKNOWN_LEAF, validated there). Meanwhile, in GC64
- * trace code r14 is DISPATCH, so g = r14 - G2DISP; mw_lua_enter_jit then accepts the sample only if g validates
- * and g->vmstate's trace holds the PC (lw->jit_boot), so other JIT code (PCRE) never passes.
+ * trace code r14 is DISPATCH, so g = r14 - G2DISP; in non-GC64 trace code no register holds the VM and
+ * mw_lua_enter_jit finds it from the interpreter frame the trace runs on (mw_lj_jit_g_from_stack). Either way the
+ * sample is accepted only if g validates and g->vmstate's trace holds the PC (lw->jit_boot), so other JIT code
+ * (PCRE) never passes.
  */
 __attribute__((always_inline)) __hidden int mw_luajit_hook_unrouted_leaf(__u32 family, __u32 pid,
 									  struct mw_mapping *marker)
@@ -97,12 +99,18 @@ __attribute__((always_inline)) __hidden int mw_luajit_hook_unrouted_leaf(__u32 f
 		return MW_STEP_CONTINUE;
 	file_id = marker->file_id;
 	lj = MW_LOOKUP(&luajit_files, &file_id);
-	if (!lj || !lj->gc64 || lw->r14 <= lj->g2disp)
+	if (!lj || (lj->gc64 && lw->r14 <= lj->g2disp))
 		return MW_STEP_CONTINUE;
 	lw->lj = *lj;
 	lw->cframe = 0;
-	lw->jit_g = lw->r14 - lj->g2disp;
-	lw->jit_boot = 1;
+	if (lj->gc64) {
+		lw->jit_g = lw->r14 - lj->g2disp;
+		lw->jit_boot = MW_LJ_BOOT_R14;
+	} else {
+		/* non-GC64 trace code keeps no register on the VM: mw_lua_enter_jit finds it on the stack */
+		lw->jit_g = 0;
+		lw->jit_boot = MW_LJ_BOOT_STACK;
+	}
 	return MW_STEP_LUAJIT;
 }
 

@@ -48,6 +48,11 @@
 
 /* JIT: CFA = rsp + spadjust + this (the interpreter's 80 plus the 16 bytes the trace entry saves r12/r13 in) */
 #define MW_LJ_JIT_CFRAME_EXTRA 16
+/* lua_walk.jit_boot: how the VM of an unrouted PC was found (0: the PC is in a routed mcode area) */
+#define MW_LJ_BOOT_R14 1   /* GC64 trace code: r14 = DISPATCH, jit_g = r14 - G2DISP */
+#define MW_LJ_BOOT_STACK 2 /* non-GC64: jit_g = 0, found from the interpreter frame on the stack */
+/* non-GC64 unrouted PC: cframe candidates rsp + 8 k (the trace's spill area, spadjust, lies between) */
+#define MW_LJ_JIT_SCAN_PROBES 64
 /* bytes of GCtrace read (every field the walker uses lies below, in both GC modes) */
 #define MW_LJ_TRACE_BYTES 112
 #define MW_LJ_GCT_TRACE 9
@@ -173,6 +178,7 @@ MW_INLINE int mw_luajit_interp_hook(__u32 family, struct mw_mapping *m, __u64 pc
 	lw->lj = *lj;
 	lw->cframe = 0;
 	lw->jit_g = 0;
+	lw->jit_boot = 0;
 	return MW_STEP_LUAJIT;
 }
 
@@ -585,6 +591,34 @@ MW_INLINE int mw_lua_leave(struct mw_walk_state *st, struct mw_lua_walk *lw)
 }
 
 /*
+ * The VM of non-GC64 trace code at an unrouted PC. No register holds it there (GC64 traces keep DISPATCH in r14),
+ * but a trace runs on the C stack right below the interpreter frame it was entered from: that cframe lies at
+ * rsp + spadjust + 16 (spadjust, the trace's spill area, is unknown until the trace is), its SAVE_L is the running
+ * lua_State and that L's cframe points back at it. The first candidate where both hold, with L the VM's cur_L,
+ * gives g (0: none); mw_lua_enter_jit still accepts it only if g->vmstate's trace holds the PC.
+ */
+MW_INLINE __u64 mw_lj_jit_g_from_stack(const struct mw_luajit_file *lj, __u64 rsp)
+{
+	__u64 c, L, cf, g;
+	int k;
+
+	for (k = 0; k < MW_LJ_JIT_SCAN_PROBES; k++) {
+		c = rsp + 8 * k;
+		L = mw_lj_ref(lj, c + lj->cf_l);
+		if (!L || (L & 7))
+			continue;
+		cf = 0;
+		if (MW_READ_USER(&cf, sizeof(cf), L + lj->l_cframe) || (cf & ~3ULL) != c)
+			continue;
+		g = mw_lj_ref(lj, L + lj->l_glref);
+		if (g && mw_lj_is_thread_of(lj, L, g) && mw_lj_ref(lj, g + lj->g_cur_l) == L)
+			return g;
+		return 0;
+	}
+	return 0;
+}
+
+/*
  * Sets up the walk of a JIT segment: the PC (st->rip) lies in an mcode area of VM lw->jit_g. The running
  * lua_State is g->cur_L; g->vmstate names the running trace, whose mcode must hold the PC; the trace frame
  * sits right below the interpreter frame it was entered from (L->cframe), so its CFA is rsp + spadjust + 96
@@ -601,6 +635,13 @@ MW_INLINE int mw_lua_enter_jit(struct mw_walk_state *st, struct mw_lua_walk *lw,
 	__u16 spadjust = 0, root = 0;
 	__s32 vmstate = 0;
 	int matched = 0;
+
+	if (lw->jit_boot == MW_LJ_BOOT_STACK) {
+		g = mw_lj_jit_g_from_stack(lj, st->rsp);
+		if (!g)
+			return MW_ERR_NO_MAPPING;
+		lw->jit_g = g;
+	}
 
 	L = mw_lj_ref(lj, g + lj->g_cur_l);
 	if (!mw_lj_is_thread_of(lj, L, g))
@@ -696,7 +737,7 @@ MW_INLINE int mw_lua_segment(struct mw_walk_state *st, struct mw_lua_walk *lw, s
 			st->user_frames--;
 		}
 		lw->jit_leaf = 0;
-		r = lw->jit_g ? mw_lua_enter_jit(st, lw, s) : mw_lua_enter(st, lw, s);
+		r = lw->jit_g || lw->jit_boot == MW_LJ_BOOT_STACK ? mw_lua_enter_jit(st, lw, s) : mw_lua_enter(st, lw, s);
 		if (r == MW_LUA_NATIVE)
 			return mw_lua_leave(st, lw);
 		if (r) {

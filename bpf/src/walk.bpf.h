@@ -91,7 +91,7 @@ struct mw_lua_walk {
 	__u64 jit_trace;    /* the matched GCtrace, 0 none */
 	__u64 jit_pc;       /* the PC in its mcode (the byte before a return address) */
 	__u32 jit_leaf;     /* the next emitted Lua frame is the trace's frame: traceno | side << 16 | 1 << 31 */
-	__u32 jit_boot;     /* jit_g came from r14 of an unrouted leaf: accept only a matching trace */
+	__u32 jit_boot;     /* unrouted PC (MW_LJ_BOOT_*): accept only a matching trace */
 	struct mw_luajit_file lj;
 	__u8 hdr[MW_LJ_HDR_BYTES];
 };

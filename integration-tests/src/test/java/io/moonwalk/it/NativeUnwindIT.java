@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The in-kernel native unwinder (DWARF unwind tables, no frame pointers) through {@code moonwalk record}, against
@@ -24,6 +26,8 @@ import org.junit.jupiter.api.Test;
  */
 class NativeUnwindIT {
     private static final String ERROR = "[unwind error";
+    private static final Path NOGC64_LIB = Path.of(System.getProperty("moonwalk.luajit.fixtures",
+            "/var/cache/moonwalk-fixtures/luajit"), "build/openresty-nogc64/src/libluajit.so");
 
     @BeforeAll
     static void root() {
@@ -224,9 +228,10 @@ class NativeUnwindIT {
      * its mcode is routed per area (at most 16 pid_maps prefixes per area, never one per trace) and no map write
      * is refused.
      */
-    @Test
-    void nginxLuaWorkerWithJitIsCompleteAndRoutedPerMcodeArea() throws Exception {
-        NginxRun run = profileNginxWorker(true);
+    @ParameterizedTest
+    @ValueSource(strings = {"luajit2", "nogc64"})
+    void nginxLuaWorkerWithJitIsCompleteAndRoutedPerMcodeArea(String build) throws Exception {
+        NginxRun run = profileNginxWorker(true, build);
         Folded p = run.profile();
         long through = p.countMatching(NativeUnwindIT::throughWorkerCycle);
         long errors = p.countMatching(NativeUnwindIT::hasError);
@@ -253,7 +258,7 @@ class NativeUnwindIT {
         assertThat(inTraces).as("samples inside traces").isPositive();
         // issue 13 item 3: samples in a freshly allocated mcode area (before its route) are still trace frames
         long unmapped = p.countMatching(l -> l.joined().contains("[unwind error: no mapping]"));
-        System.out.printf("nginx JIT on: %d samples with a no-mapping frame%n", unmapped);
+        System.out.printf("nginx JIT on (%s): %d samples with a no-mapping frame%n", build, unmapped);
         assertThat(unmapped).as("worker samples ending in [unwind error: no mapping]").isZero();
         assertThat(100.0 * through / p.total()).as("complete worker stacks with the JIT on, %%")
                 .isGreaterThanOrEqualTo(95.0);
@@ -274,9 +279,31 @@ class NativeUnwindIT {
     }
 
     private NginxRun profileNginxWorker(boolean jit) throws Exception {
+        return profileNginxWorker(jit, "luajit2");
+    }
+
+    /**
+     * Debian's nginx with Debian's luajit2 ({@code luajit2}), or with the OpenResty non-GC64 fixture build's
+     * libluajit-5.1.so.2 put first on its library path ({@code nogc64}).
+     */
+    private NginxRun profileNginxWorker(boolean jit, String build) throws Exception {
+        Map<String, String> env = Map.of();
+        if (build.equals("nogc64")) {
+            Path lib = Files.createDirectories(Moonwalk.WORK.resolve("nogc64-lib"));
+            Path so = lib.resolve("libluajit-5.1.so.2");
+            Files.deleteIfExists(so);
+            Files.createSymbolicLink(so, NOGC64_LIB);
+            env = Map.of("LD_LIBRARY_PATH", lib.toString());
+        } else if (!build.equals("luajit2")) {
+            throw new IllegalArgumentException(build);
+        }
         Process wrk = null;
         try (NginxServer nginx = NginxServer.start("lua.conf", "nginx",
-                jit ? Map.of("jit.off()", "jit.on()") : Map.of())) {
+                jit ? Map.of("jit.off()", "jit.on()") : Map.of(), env)) {
+            if (build.equals("nogc64")) {
+                String maps = Files.readString(Path.of("/proc/" + nginx.worker + "/maps"));
+                assertThat(maps).as("the worker runs the non-GC64 build").contains(NOGC64_LIB.toString());
+            }
             Path prefix = nginx.prefix;
             long worker = nginx.worker;
             wrk = new ProcessBuilder("wrk", "-t1", "-c4", "-d8s", "http://127.0.0.1:" + nginx.port + "/sum")

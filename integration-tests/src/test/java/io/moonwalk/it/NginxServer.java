@@ -29,6 +29,12 @@ final class NginxServer implements AutoCloseable {
 
     /** Starts testdata/nginx/{@code config} with {@code @PORT@} and {@code replacements} substituted. */
     static NginxServer start(String config, String prefixName, Map<String, String> replacements) throws Exception {
+        return start(config, prefixName, replacements, Map.of());
+    }
+
+    /** ... with {@code env} added to nginx's environment (LD_LIBRARY_PATH for another LuaJIT build). */
+    static NginxServer start(String config, String prefixName, Map<String, String> replacements,
+            Map<String, String> env) throws Exception {
         Path prefix = Files.createTempDirectory(Moonwalk.WORK, prefixName);
         Files.createDirectories(prefix.resolve("tmp"));
         Files.createDirectories(prefix.resolve("logs"));
@@ -43,8 +49,10 @@ final class NginxServer implements AutoCloseable {
         }
         Path conf = prefix.resolve("nginx.conf");
         Files.writeString(conf, text);
-        Process master = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr")
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("nginx.out").toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr")
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("nginx.out").toFile());
+        pb.environment().putAll(env);
+        Process master = pb.start();
         try {
             return new NginxServer(prefix, port, master, waitForWorker(master.pid(), port));
         } catch (Exception | AssertionError e) {

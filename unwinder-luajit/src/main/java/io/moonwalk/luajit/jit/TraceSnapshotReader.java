@@ -11,10 +11,11 @@ import java.util.Map;
 
 /**
  * Turns a sampled machine-code position inside a LuaJIT trace into the Lua frames the trace was running there,
- * inlined calls included, the way LuaJIT itself would restore them on an exit: the snapshot covering the position
- * is the rightmost one whose {@code mcofs} is at or below it (LuaJIT's {@code lj_trace_unwind} does the same
- * search), its frame slots name the inlined functions (IR constants), their frame links give each caller's call
- * site, and its PC gives the innermost frame's current bytecode.
+ * inlined calls included, the way LuaJIT itself would restore them on an exit: the snapshot is the one of the next
+ * exit branch after the position ({@link #nextExit}; where none is recognised, the rightmost snapshot whose
+ * {@code mcofs} is at or below it, the search of LuaJIT's {@code lj_trace_unwind}), its frame slots name the
+ * inlined functions (IR constants), their frame links give each caller's call site, and its PC gives the
+ * innermost frame's current bytecode.
  *
  * <p>Everything is read from the target with {@link MemoryReader} and checked before use: the trace must still be
  * the one the kernel sampled (number, start proto, machine code holding the PC), every function must be a Lua
@@ -88,7 +89,17 @@ public final class TraceSnapshotReader {
 
     /** One trace's snapshot table as read, with the header fields it was validated by. */
     private record Trace(int traceno, long startpt, long mcode, long szmcode, long ir, long snap, int nsnap,
-            long snapmap, long nsnapmap, int[] mcofs, int[] mapofs, int[] nent) {
+            long snapmap, long nsnapmap, int[] mcofs, int[] mapofs, int[] nent, Exits exits) {
+    }
+
+    /** A trace's machine code and the exit stubs its branches were found to reach (read on first use). */
+    private static final class Exits {
+        boolean loaded;
+        byte[] code;
+        /** The loop's back branch and its target (code offsets), -1 when the trace does not end in a loop. */
+        int loopBranch = -1;
+        int loopTarget = -1;
+        final Map<Long, Integer> stubs = new java.util.HashMap<>();
     }
 
     public TraceSnapshotReader(MemoryReader memory, LuajitLayout layout) {
@@ -137,6 +148,10 @@ public final class TraceSnapshotReader {
         }
         Trace tr = (Trace) t;
         long ofs = pc - tr.mcode;
+        int next = nextExit(pid, tr, ofs);
+        if (next >= 0) {
+            return chain(pid, tr, next, basePt);
+        }
         // rightmost snapshot whose code starts at or below the offset
         int lo = 0;
         int hi = tr.nsnap;
@@ -207,9 +222,113 @@ public final class TraceSnapshotReader {
                 return SnapshotFallback.NO_SNAPSHOT;
             }
         }
-        Trace t = new Trace(traceno, startpt, mcode, szmcode, ir, snap, nsnap, snapmap, nsnapmap, mcofs, mapofs, nent);
+        Trace t = new Trace(traceno, startpt, mcode, szmcode, ir, snap, nsnap, snapmap, nsnapmap, mcofs, mapofs, nent,
+                new Exits());
         traces.put(key, t);
         return t;
+    }
+
+    /**
+     * The snapshot of the first exit branch at or after offset {@code ofs} of the trace's code — the state LuaJIT
+     * restores if the trace leaves at its next exit, which is where jit.p's profiler hook sees it — or -1 when
+     * none is recognised (code unreadable, no exit up to the end, more than 256 snapshots).
+     *
+     * <p>Why not the snapshot whose code region holds the PC: LuaJIT's loop optimisation copies only the
+     * snapshots that a guard needs, so in a loop body one snapshot's region can run past the return of an inlined
+     * call into the caller's code (a loop calling {@code mix()} then doing its own arithmetic is all "mix" by
+     * region). The next exit's snapshot is the one the following code is still covered by.
+     *
+     * <p>The scan follows the loop's back branch once ({@link #findLoop}; the loop runs many times for each exit, so
+     * the next exit of a position after the last exit of the loop body is the first one from the loop's start).
+     *
+     * <p>x86-64 exits are {@code jcc rel32} / {@code jmp rel32} to an exit stub ({@code lj_asm_x86.h}
+     * {@code asm_exitstub_gen}: stub n starts with {@code push n & 0xff}, then {@code jmp short} or, last of its
+     * group of 32, the {@code push} of the high byte). Bytes are scanned, not decoded: a branch only counts when its
+     * target lies outside this trace and starts such a stub, and a side trace patched over an exit (its branch now
+     * reaches the side trace) is skipped for the next one.
+     */
+    private int nextExit(int pid, Trace t, long ofs) {
+        Exits e = t.exits;
+        if (!e.loaded) {
+            e.loaded = true;
+            byte[] code = new byte[(int) t.szmcode];
+            if (t.nsnap <= 256 && memory.read(pid, t.mcode, code, 0, code.length) == ReadStatus.OK) {
+                e.code = code;
+                findLoop(e);
+            }
+        }
+        byte[] c = e.code;
+        if (c == null) {
+            return -1;
+        }
+        boolean wrapped = false;
+        for (int i = (int) Math.max(0, ofs); i + 5 <= c.length; i++) {
+            if (i == e.loopBranch && !wrapped) {
+                // the loop runs many times for each exit: go round once
+                wrapped = true;
+                i = e.loopTarget - 1;
+                continue;
+            }
+            int len;
+            if ((c[i] & 0xff) == 0x0f && i + 6 <= c.length && (c[i + 1] & 0xf0) == 0x80) {
+                len = 6;
+            } else if ((c[i] & 0xff) == 0xe9) {
+                len = 5;
+            } else {
+                continue;
+            }
+            long target = t.mcode + i + len + JitStateReader.i32(c, i + len - 4);
+            if (target >= t.mcode && target < t.mcode + t.szmcode) {
+                continue; // a branch inside the trace
+            }
+            int exit = e.stubs.computeIfAbsent(target, a -> stubExit(pid, a));
+            if (exit >= 0 && exit < t.nsnap) {
+                return exit;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * A looping trace ends ({@code lj_asm.c} {@code asm_loop}, before alignment padding) in the back branch to the
+     * loop's start, short {@code jcc rel8} or {@code jcc rel32}, then the {@code jmp rel32} of the loop's exit; only
+     * that shape is taken as the loop (bytes are not decoded, so a branch-like byte elsewhere is never followed).
+     */
+    private static void findLoop(Exits e) {
+        byte[] c = e.code;
+        int end = c.length;
+        while (end > 0 && ((c[end - 1] & 0xff) == 0x90 || (c[end - 1] & 0xff) == 0xcc)) {
+            end--;
+        }
+        int j = end - 5;
+        if (j < 2 || (c[j] & 0xff) != 0xe9) {
+            return;
+        }
+        int branch;
+        int target;
+        if ((c[j - 2] & 0xf0) == 0x70) {
+            branch = j - 2;
+            target = j + c[j - 1];
+        } else if (j >= 6 && (c[j - 6] & 0xff) == 0x0f && (c[j - 5] & 0xf0) == 0x80) {
+            branch = j - 6;
+            target = j + JitStateReader.i32(c, j - 4);
+        } else {
+            return;
+        }
+        if (target >= 0 && target < branch) {
+            e.loopBranch = branch;
+            e.loopTarget = target;
+        }
+    }
+
+    /** The exit number's low byte if an exit stub starts at {@code a}, else -1. */
+    private int stubExit(int pid, long a) {
+        byte[] b = new byte[4];
+        if (memory.read(pid, a, b, 0, 4) != ReadStatus.OK || (b[0] & 0xff) != 0x6a
+                || ((b[2] & 0xff) != 0xeb && (b[2] & 0xff) != 0x6a)) {
+            return -1;
+        }
+        return b[1] & 0xff;
     }
 
     /** The frames of snapshot {@code sn}, checked against the base frame's proto. */

@@ -125,6 +125,50 @@ class TraceSnapshotReaderTest {
         assertThat(r.inlinedExact()).isEqualTo(1);
     }
 
+    /**
+     * With the trace's code readable the snapshot is the next exit's: a loop body where snapshot 1's inlined frame
+     * is reached by the exit branch after the PC, though the PC lies in snapshot 0's region; a branch inside the
+     * trace (the loop) and one to bytes that are no exit stub are passed over.
+     */
+    @Test
+    void thePcTakesTheSnapshotOfTheNextExitBranch() {
+        Image m = trace(basePc(11));
+        long stubs = 0x40000;
+        ByteBuffer st = m.put(stubs, 8);
+        st.put(0, (byte) 0x6a).put(1, (byte) 0).put(2, (byte) 0xeb).put(4, (byte) 0x6a).put(5, (byte) 1)
+                .put(6, (byte) 0xeb);
+        ByteBuffer notStub = m.put(0x50000, 4);
+        notStub.put(0, (byte) 0x90);
+        ByteBuffer code = m.put(MCODE, SZMCODE);
+        // 0x10: jmp back into the trace; 0x20: jnz to a non-stub; 0x30: jne to exit 1's stub; 0x90: jnz exit 0
+        code.put(0x10, (byte) 0xe9).putInt(0x11, (int) (MCODE - (MCODE + 0x15)));
+        code.put(0x20, (byte) 0x0f).put(0x21, (byte) 0x85).putInt(0x22, (int) (0x50000 - (MCODE + 0x26)));
+        code.put(0x30, (byte) 0x0f).put(0x31, (byte) 0x85).putInt(0x32, (int) (stubs + 4 - (MCODE + 0x36)));
+        code.put(0x90, (byte) 0x0f).put(0x91, (byte) 0x85).putInt(0x92, (int) (stubs - (MCODE + 0x96)));
+        TraceSnapshotReader r = new TraceSnapshotReader(m, L);
+        SnapshotFrames early = (SnapshotFrames) r.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0x08, BASE_PT);
+        assertThat(early.snapshot()).as("exit 1 is the next exit after 0x08").isEqualTo(1);
+        assertThat(early.inlined()).isEqualTo(1);
+        SnapshotFrames late = (SnapshotFrames) r.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0x84, BASE_PT);
+        assertThat(late.snapshot()).as("exit 0 follows 0x84, in snapshot 1's region").isZero();
+        SnapshotFrames end = (SnapshotFrames) r.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0xa0, BASE_PT);
+        assertThat(end.snapshot()).as("no exit after 0xa0: the region's snapshot").isEqualTo(1);
+        // the trace ends in a loop: short jle at 0x1f1 back to 0x1c0, jmp rel32 at 0x1f3 (patched to a side trace:
+        // no stub), nop padding; the next exit of 0x1e4 is the first one from the loop's start (exit 1 at 0x1c8),
+        // and a branch-like pair at 0x1e8 (back to 0x16a, before an exit 0 at 0x170) is not followed
+        code.put(0x170, (byte) 0x0f).put(0x171, (byte) 0x85).putInt(0x172, (int) (stubs - (MCODE + 0x176)));
+        code.put(0x1c8, (byte) 0x0f).put(0x1c9, (byte) 0x85).putInt(0x1ca, (int) (stubs + 4 - (MCODE + 0x1ce)));
+        code.put(0x1e8, (byte) 0x7e).put(0x1e9, (byte) 0x80);
+        code.put(0x1f1, (byte) 0x7e).put(0x1f2, (byte) (0x1c0 - 0x1f3));
+        code.put(0x1f3, (byte) 0xe9).putInt(0x1f4, (int) (0x50000 - (MCODE + 0x1f8)));
+        for (int i = 0x1f8; i < SZMCODE; i++) {
+            code.put(i, (byte) 0x90);
+        }
+        TraceSnapshotReader looped = new TraceSnapshotReader(m, L);
+        SnapshotFrames round = (SnapshotFrames) looped.frames(PID, TRACE, TRACENO, BASE_PT, MCODE + 0x1e4, BASE_PT);
+        assertThat(round.snapshot()).as("round the loop to exit 1").isEqualTo(1);
+    }
+
     @Test
     void anotherTraceOrAChainThatDoesNotFitFallsBackCounted() {
         TraceSnapshotReader r = new TraceSnapshotReader(trace(basePc(11)), L);

@@ -45,6 +45,10 @@ class VmPollCostBenchmark {
             ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
             long jitNs = 0;
             long diagNs = 0;
+            long detectNs = 0;
+            // two reads of the VM: the flush detector (and its traces-compiled count) compares each with the last
+            JitSnapshot[] snaps = {jit.read(pid, g), jit.read(pid, g)};
+            FlushDetector detector = new FlushDetector();
             for (int r = 0; r < ROUNDS; r++) {
                 long t0 = cpu.getCurrentThreadCpuTime();
                 for (int i = 0; i < READS; i++) {
@@ -56,14 +60,21 @@ class VmPollCostBenchmark {
                     aborts.observe(penalty.read(pid, g, aborts.last()), namer);
                 }
                 long t2 = cpu.getCurrentThreadCpuTime();
+                for (int i = 0; i < READS; i++) {
+                    detector.observe(snaps[i & 1]);
+                }
+                long t3 = cpu.getCurrentThreadCpuTime();
                 jitNs += t1 - t0;
                 diagNs += t2 - t1;
-                System.out.printf("round %2d: JIT state %6.1f us/poll, GC heap + penalty cache %6.1f us/poll%n", r,
-                        (t1 - t0) / 1e3 / READS, (t2 - t1) / 1e3 / READS);
+                detectNs += t3 - t2;
+                System.out.printf("round %2d: JIT state %6.1f us/poll, GC heap + penalty cache %6.1f us/poll, flush and"
+                        + " compile detection %6.2f us/poll%n", r, (t1 - t0) / 1e3 / READS, (t2 - t1) / 1e3 / READS,
+                        (t3 - t2) / 1e3 / READS);
             }
-            System.out.printf("per VM and poll (1/s): JIT state %.1f us CPU, diagnostics add %.1f us CPU (%.0f%%);"
-                    + " %d abort sites cached%n", jitNs / 1e3 / ROUNDS / READS, diagNs / 1e3 / ROUNDS / READS,
-                    100.0 * diagNs / jitNs, aborts.top(VmAborts.MAX_SITES).size());
+            System.out.printf("per VM and poll (1/s): JIT state %.1f us CPU, diagnostics add %.1f us CPU (%.0f%%),"
+                    + " flush and compile detection %.2f us (%d traces); %d abort sites cached%n",
+                    jitNs / 1e3 / ROUNDS / READS, diagNs / 1e3 / ROUNDS / READS, 100.0 * diagNs / jitNs,
+                    detectNs / 1e3 / ROUNDS / READS, snaps[0].liveTraces(), aborts.top(VmAborts.MAX_SITES).size());
         } finally {
             p.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
         }
