@@ -46,10 +46,18 @@ final class OtlpStacks {
 
     /** Folded stack text to count, for the samples of {@code pid}. */
     static Map<String, Long> stacksOf(List<ExportProfilesServiceRequest> requests, long pid) {
+        return stacksOf(requests, pid, null);
+    }
+
+    /**
+     * As {@link #stacksOf(List, long)}, only from the profiles whose sample type is {@code type} (e.g. {@code off_cpu};
+     * null: every profile).
+     */
+    static Map<String, Long> stacksOf(List<ExportProfilesServiceRequest> requests, long pid, String type) {
         Map<String, Long> out = new HashMap<>();
         for (ExportProfilesServiceRequest req : requests) {
             ProfilesDictionary d = req.getDictionary();
-            for (Sample s : samplesOf(req, pid)) {
+            for (Sample s : samplesOf(req, pid, type)) {
                 List<Integer> leafFirst = d.getStackTable(s.getStackIndex()).getLocationIndicesList();
                 StringBuilder sb = new StringBuilder();
                 for (int i = leafFirst.size() - 1; i >= 0; i--) {
@@ -73,10 +81,16 @@ final class OtlpStacks {
 
     /** The samples of {@code pid} in {@code req} (the dictionary is shared by every process of the request). */
     private static List<Sample> samplesOf(ExportProfilesServiceRequest req, long pid) {
+        return samplesOf(req, pid, null);
+    }
+
+    private static List<Sample> samplesOf(ExportProfilesServiceRequest req, long pid, String type) {
+        ProfilesDictionary d = req.getDictionary();
         return req.getResourceProfilesList().stream()
                 .filter(rp -> resource(rp).get("process.pid").getIntValue() == pid)
                 .flatMap(rp -> rp.getScopeProfilesList().stream())
                 .flatMap(sp -> sp.getProfilesList().stream())
+                .filter(p -> type == null || d.getStringTable(p.getSampleType().getTypeStrindex()).equals(type))
                 .flatMap(p -> p.getSamplesList().stream())
                 .toList();
     }

@@ -25,6 +25,7 @@ import io.moonwalk.agent.metrics.MetricsPushSettings;
 import io.moonwalk.agent.metrics.MicrometerMetricProducer;
 import io.moonwalk.agent.metrics.OtlpMetricsExporter;
 import io.moonwalk.agent.metrics.SdkMetricExporters;
+import io.moonwalk.agent.profile.SampleType;
 import io.moonwalk.agent.session.SessionStats;
 import io.moonwalk.agent.store.ProfileStore;
 import io.moonwalk.agent.web.AgentHttpServer;
@@ -159,6 +160,15 @@ public final class AgentCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String listen;
 
+    @Option(names = "--off-cpu", arity = "0..1", paramLabel = "MIN", fallbackValue = "1ms",
+            converter = DurationConverter.class,
+            description = "Also profile where threads block: every wait in a system call of at least MIN (default"
+                    + " ${FALLBACK-VALUE}) with its kernel + native + Lua stack and the time blocked. Each window then"
+                    + " also has an off-CPU profile (sample type off_cpu/nanoseconds): stored next to the CPU window"
+                    + " (a quarter of --store-max-size), exported in the same OTLP request, and shown by the web"
+                    + " view's CPU / off-CPU toggle. Default: off.")
+    Duration offCpu;
+
     @Option(names = "--shutdown-timeout", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
             description = "Bound on delivering the last window at SIGTERM. Default: ${DEFAULT-VALUE}.")
     Duration shutdownTimeout;
@@ -188,6 +198,11 @@ public final class AgentCommand implements Callable<Integer> {
                 throw new UsageProblem("--container " + c + " is not a container id (12 to 64 lowercase hex digits)");
             }
         }
+        if (offCpu != null && (offCpu.isNegative() || offCpu.isZero() || offCpu.toSeconds() > 60)) {
+            throw new UsageProblem("--off-cpu " + RecordCommand.format(offCpu) + " is out of range: use a minimum block"
+                    + " time from 1us to 60s, e.g. 1ms");
+        }
+        long offCpuMinNanos = offCpu == null ? 0 : Math.max(1, offCpu.toNanos());
         if (!List.of("auto", "on", "off").contains(storeMode)) {
             throw new UsageProblem("--store " + storeMode + " is not one of auto, on, off");
         }
@@ -227,14 +242,21 @@ public final class AgentCommand implements Callable<Integer> {
         List<WindowSink> sinks = new ArrayList<>();
         AtomicReference<Agent> agentRef = new AtomicReference<>();
         ProfileStore store = null;
+        ProfileStore offCpuStore = null;
         if (storing) {
             try {
-                store = new ProfileStore(storeDir, storeMaxBytes, storeMaxAge, Clock.systemUTC());
+                // with --off-cpu a quarter of the bound holds the off-CPU windows: together they stay within it
+                long offCpuBytes = offCpuMinNanos > 0 ? storeMaxBytes / 4 : 0;
+                store = new ProfileStore(storeDir, storeMaxBytes - offCpuBytes, storeMaxAge, Clock.systemUTC());
+                if (offCpuMinNanos > 0) {
+                    offCpuStore = new ProfileStore(storeDir, Math.max(1, offCpuBytes), storeMaxAge, Clock.systemUTC(),
+                            SampleType.OFF_CPU);
+                }
             } catch (IOException e) {
                 throw new UsageProblem("cannot use --store-dir " + storeDir + ": " + e.getMessage());
             }
             // the agent is built below; the sink asks it for the VMs' health at each window
-            sinks.add(new StoreSink(store, () -> {
+            sinks.add(new StoreSink(store, offCpuStore, () -> {
                 Agent a = agentRef.get();
                 return a == null ? SessionStats.NONE : a.stats();
             }));
@@ -254,7 +276,7 @@ public final class AgentCommand implements Callable<Integer> {
         WindowWorker worker = new WindowWorker(sinks, metrics::recordWindow);
         AgentOptions options = new AgentOptions(hz, new LinkedHashSet<>(pids),
                 new ProcessSelector(new LinkedHashSet<>(exes), new LinkedHashSet<>(containers), cgroups),
-                interval, jitter, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, shutdownTimeout);
+                interval, jitter, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, shutdownTimeout, offCpuMinNanos);
         Agent agent = new Agent(options, worker);
         agentRef.set(agent);
         metrics.bindAgent(agent);
@@ -274,7 +296,8 @@ public final class AgentCommand implements Callable<Integer> {
         LivenessWatchdog.start(readiness);
         AgentHttpServer http = null;
         if (listenAddress != null) {
-            http = new AgentHttpServer(listenAddress, metrics, readiness::check, readiness::live, store, Clock.systemUTC());
+            http = new AgentHttpServer(listenAddress, metrics, readiness::check, readiness::live, store, offCpuStore,
+                    Clock.systemUTC());
             http.start();
         }
         Signal.handle(new Signal("INT"), sig -> agent.requestStop());
@@ -288,8 +311,10 @@ public final class AgentCommand implements Callable<Integer> {
                 + (metricsConfig != null ? "; pushing metrics (" + metricsConfig.protocol().envValue() + ") every "
                 + RecordCommand.format(push.interval()) + " to " + metricsConfig.endpoint() : "");
         try {
-            agent.run(() -> System.err.printf("moonwalk: agent sampling %s at %d Hz, %s windows; %s%s%n",
-                    pids.isEmpty() ? "the whole host" : "pid " + pids, hz, RecordCommand.format(interval), where,
+            agent.run(() -> System.err.printf("moonwalk: agent sampling %s at %d Hz%s, %s windows; %s%s%n",
+                    pids.isEmpty() ? "the whole host" : "pid " + pids, hz,
+                    offCpu == null ? "" : " and off-CPU waits of " + RecordCommand.format(offCpu) + " or more",
+                    RecordCommand.format(interval), where,
                     finalHttp == null ? "" : "; http://" + finalHttp.address().getHostString() + ":"
                             + finalHttp.address().getPort() + "/"));
         } finally {

@@ -5,8 +5,6 @@ import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.Session;
 import io.moonwalk.agent.session.SessionOptions;
 import io.moonwalk.agent.session.SessionStats;
-import io.moonwalk.interpreter.InterpreterStats;
-import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -74,9 +72,9 @@ public final class Agent {
      * @param onAttached called once the programs are attached
      */
     public void run(Runnable onAttached) {
-        SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true);
-        Profile lastWindow;
-        List<InterpreterStats.SiteCount> lastSites = List.of();
+        SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true,
+                options.offCpuMinNanos());
+        Window lastWindow;
         try (Session s = Session.open(SessionOptions.of(so, options.selector()))) {
             session = s;
             onAttached.run();
@@ -110,7 +108,6 @@ public final class Agent {
             // the programs go before the last window is delivered: nothing is sampled after SIGTERM
             s.detach();
             lastWindow = namer.nameLast();
-            lastSites = namer.lastSites();
             last = s.stats();
         } finally {
             Session s = session;
@@ -120,7 +117,7 @@ public final class Agent {
             session = null;
         }
         if (lastWindow != null) {
-            worker.offer(lastWindow, lastSites);
+            worker.offer(lastWindow);
         }
         worker.finish(options.shutdownTimeout());
     }

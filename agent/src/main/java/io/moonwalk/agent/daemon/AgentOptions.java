@@ -15,10 +15,21 @@ import java.util.Set;
  * @param jitter          each window lasts interval * (1 ± jitter), so agents started together spread out
  * @param ringBufferBytes BPF ring buffer size
  * @param shutdownTimeout bound on delivering the last window at SIGTERM
+ * @param offCpuMinNanos  0: no off-CPU profile; else each window also carries the waits of at least this long
+ *                        ({@code --off-cpu})
  */
 public record AgentOptions(int hz, Set<Integer> pids, ProcessSelector selector, Duration interval, double jitter,
-                           int ringBufferBytes, Duration shutdownTimeout) {
+                           int ringBufferBytes, Duration shutdownTimeout, long offCpuMinNanos) {
+    /** Without the off-CPU profile. */
+    public AgentOptions(int hz, Set<Integer> pids, ProcessSelector selector, Duration interval, double jitter,
+                        int ringBufferBytes, Duration shutdownTimeout) {
+        this(hz, pids, selector, interval, jitter, ringBufferBytes, shutdownTimeout, 0);
+    }
+
     public AgentOptions {
+        if (offCpuMinNanos < 0) {
+            throw new IllegalArgumentException("off-CPU minimum block time " + offCpuMinNanos + " ns is negative");
+        }
         pids = Set.copyOf(pids);
         Objects.requireNonNull(selector, "selector");
         if (interval.toMillis() < 100) {

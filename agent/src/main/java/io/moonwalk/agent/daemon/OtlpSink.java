@@ -35,8 +35,15 @@ public final class OtlpSink implements WindowSink {
 
     @Override
     public void accept(Profile window, List<InterpreterStats.SiteCount> sites) {
-        exporter.offer(window);
-        Profile aborts = AbortProfile.of(window, sites);
+        accept(new Window(window, null, sites));
+    }
+
+    /** The CPU and off-CPU profiles in one request; the window's trace aborts, if any, in a second. */
+    @Override
+    public void accept(Window w) {
+        Profile window = w.cpu();
+        exporter.offer(window, w.offCpu());
+        Profile aborts = AbortProfile.of(window, w.sites());
         if (aborts != null) {
             exporter.offer(aborts);
         }

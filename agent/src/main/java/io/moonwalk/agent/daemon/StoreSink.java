@@ -16,14 +16,21 @@ import java.util.function.Supplier;
  */
 public final class StoreSink implements WindowSink {
     private final ProfileStore store;
+    private final ProfileStore offCpuStore;
     private final Supplier<SessionStats> stats;
 
     public StoreSink(ProfileStore store) {
-        this(store, () -> SessionStats.NONE);
+        this(store, null, () -> SessionStats.NONE);
     }
 
     public StoreSink(ProfileStore store, Supplier<SessionStats> stats) {
+        this(store, null, stats);
+    }
+
+    /** @param offCpuStore where off-CPU profiles ({@code --off-cpu}) go, next to the CPU windows; null when none */
+    public StoreSink(ProfileStore store, ProfileStore offCpuStore, Supplier<SessionStats> stats) {
         this.store = store;
+        this.offCpuStore = offCpuStore;
         this.stats = stats;
     }
 
@@ -44,15 +51,28 @@ public final class StoreSink implements WindowSink {
     }
 
     @Override
+    public void accept(Window window) throws IOException {
+        accept(window.cpu(), window.sites());
+        if (offCpuStore != null && window.offCpu() != null) {
+            offCpuStore.write(window.offCpu());
+        }
+    }
+
+    @Override
     public boolean healthy() {
-        return store.lastError() == null;
+        return store.lastError() == null && (offCpuStore == null || offCpuStore.lastError() == null);
     }
 
     @Override
     public String status() {
         String err = store.lastError();
+        if (err == null && offCpuStore != null && offCpuStore.lastError() != null) {
+            return "store: last off-CPU write to " + offCpuStore.directory() + " failed: " + offCpuStore.lastError();
+        }
         return err == null
                 ? "store: " + store.windowCount() + " windows, " + store.totalBytes() + " bytes in " + store.directory()
+                        + (offCpuStore == null ? "" : "; off-CPU: " + offCpuStore.windowCount() + " windows, "
+                        + offCpuStore.totalBytes() + " bytes")
                 : "store: last write to " + store.directory() + " failed: " + err;
     }
 
@@ -63,5 +83,10 @@ public final class StoreSink implements WindowSink {
 
     public ProfileStore store() {
         return store;
+    }
+
+    /** The off-CPU store, or null. */
+    public ProfileStore offCpuStore() {
+        return offCpuStore;
     }
 }

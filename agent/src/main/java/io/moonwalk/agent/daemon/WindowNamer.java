@@ -28,8 +28,6 @@ final class WindowNamer implements AutoCloseable {
     private long windows; // guarded by this
     private boolean requested; // guarded by this
     private boolean closed; // guarded by this
-    /** the plugins' site counts of the window named last: namer thread, then the caller of nameLast */
-    private volatile List<InterpreterStats.SiteCount> lastSites = List.of();
 
     WindowNamer(Session session, WindowWorker worker, Agent.WindowListener listener) {
         this.session = session;
@@ -65,7 +63,7 @@ final class WindowNamer implements AutoCloseable {
                 requested = false;
             }
             beat.beat();
-            Profile p;
+            Window p;
             try {
                 p = name();
             } catch (RuntimeException | Error e) {
@@ -77,12 +75,12 @@ final class WindowNamer implements AutoCloseable {
                 }
                 continue;
             }
-            worker.offer(p, lastSites);
+            worker.offer(p);
         }
     }
 
     /** Names the window from its start until now and starts the next one. */
-    private Profile name() {
+    private Window name() {
         long start;
         long startEpoch;
         long now = System.nanoTime();
@@ -94,21 +92,21 @@ final class WindowNamer implements AutoCloseable {
             windows++;
         }
         Profile p = session.endWindow(startEpoch, now - start);
+        Profile offCpu = session.lastOffCpuProfile(); // named by endWindow, for the same span
         // published by endWindow for this window; later stats carry the next window's (sinks may run late)
         List<InterpreterStats.SiteCount> sites = new ArrayList<>();
         for (InterpreterStats in : session.stats().interpreters()) {
             sites.addAll(in.windowSites());
         }
-        lastSites = sites;
         listener.windowClosed(now - start, System.nanoTime() - now);
-        return p;
+        return new Window(p, offCpu, sites);
     }
 
     /**
      * After {@link #close()}, on the caller's thread: names the last window (the session detached), or returns null
      * when that fails (counted).
      */
-    Profile nameLast() {
+    Window nameLast() {
         try {
             return name();
         } catch (RuntimeException | Error e) {
@@ -119,11 +117,6 @@ final class WindowNamer implements AutoCloseable {
             }
             return null;
         }
-    }
-
-    /** The interpreter site counts of the window {@link #nameLast()} (or the namer thread) named last. */
-    List<InterpreterStats.SiteCount> lastSites() {
-        return lastSites;
     }
 
     /** Windows named or attempted. */

@@ -21,6 +21,14 @@ public interface WindowSink {
         accept(window);
     }
 
+    /**
+     * Takes one window with its off-CPU profile ({@code --off-cpu}) and site counts; a sink that keeps no off-CPU
+     * profile takes the CPU window and the sites.
+     */
+    default void accept(Window window) throws Exception {
+        accept(window.cpu(), window.sites());
+    }
+
     /** False while the sink's last delivery or write failed (drives {@code /readyz}). */
     boolean healthy();
 

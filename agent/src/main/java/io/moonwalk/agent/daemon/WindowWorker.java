@@ -21,11 +21,7 @@ import java.util.function.Consumer;
  */
 public final class WindowWorker {
     static final int QUEUE_WINDOWS = 4;
-    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), List.of());
-
-    /** A window and the interpreter site counts taken when it was named. */
-    private record Window(Profile profile, List<InterpreterStats.SiteCount> sites) {
-    }
+    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), null, List.of());
 
     private final BlockingQueue<Window> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
     private final List<WindowSink> sinks;
@@ -59,9 +55,14 @@ public final class WindowWorker {
      * returns at once. False (and counted) when the sinks are too far behind.
      */
     public boolean offer(Profile window, List<InterpreterStats.SiteCount> sites) {
-        if (ending || queue.remainingCapacity() <= 1 || !queue.offer(new Window(window, List.copyOf(sites)))) {
+        return offer(new Window(window, null, sites));
+    }
+
+    /** Queues a window with its off-CPU profile and site counts; returns at once. False (and counted) when full. */
+    public boolean offer(Window window) {
+        if (ending || queue.remainingCapacity() <= 1 || !queue.offer(window)) {
             droppedWindows.incrementAndGet();
-            droppedSamples.addAndGet(window.totalSamples());
+            droppedSamples.addAndGet(window.cpu().totalSamples());
             return false;
         }
         return true;
@@ -83,7 +84,7 @@ public final class WindowWorker {
             if (w == END) {
                 return;
             }
-            Profile p = w.profile();
+            Profile p = w.cpu();
             windows++;
             try {
                 observer.accept(p);
@@ -93,7 +94,7 @@ public final class WindowWorker {
             for (WindowSink s : sinks) {
                 try {
                     Faults.inject(Stage.WINDOW_SINK, windows);
-                    s.accept(p, w.sites());
+                    s.accept(w);
                 } catch (Exception | Error e) {
                     // one sink's failure (a full disk, a bug) must cost neither the other sinks nor later windows
                     sinkFailures.incrementAndGet();

@@ -6,6 +6,7 @@ import io.moonwalk.agent.output.PprofWriter;
 import io.moonwalk.frame.Frame;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.profile.SampleType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -32,12 +33,17 @@ import java.util.regex.Pattern;
  * {@code maxBytes} and none ended longer than {@code maxAge} ago, so the directory never grows
  * past its bounds (a single window larger than the whole bound is not kept either).
  *
- * <p>Only files named like a window are ever read or deleted; anything else in the directory is
- * left alone. Thread-safe: the window thread writes while web requests read.
+ * <p>A store holds one {@link SampleType}: the CPU store's files are {@code window-*} with the index
+ * {@code index-v1.tsv}, the off-CPU store's ({@code --off-cpu}) sit in the same directory as
+ * {@code offcpu-<start ms>-<duration ms>.pb.gz}/{@code .folded} with their own index {@code index-offcpu-v1.tsv},
+ * whose header names the sample type. Only files named like a window of this store are ever read or deleted;
+ * anything else in the directory is left alone. Thread-safe: the window thread writes while web requests read.
  */
 public final class ProfileStore {
     private static final System.Logger LOG = System.getLogger(ProfileStore.class.getName());
-    static final Pattern NAME = Pattern.compile("window-(\\d{13})-(\\d{1,9})\\.(pb\\.gz|folded)");
+    static final Pattern NAME = namePattern("window-");
+    /** File name prefix of the off-CPU store's windows. */
+    public static final String OFF_CPU_PREFIX = "offcpu-";
     public static final String PPROF = ".pb.gz";
     public static final String FOLDED = ".folded";
 
@@ -45,6 +51,9 @@ public final class ProfileStore {
     private final long maxBytes;
     private final Duration maxAge;
     private final Clock clock;
+    private final SampleType type;
+    private final String prefix;
+    private final Pattern name;
     private final NavigableMap<Long, WindowSummary> windows = new TreeMap<>();
     private final StoreIndex index;
     private final Map<String, String> vmNames = new HashMap<>();
@@ -59,6 +68,23 @@ public final class ProfileStore {
      * bounds at once.
      */
     public ProfileStore(Path dir, long maxBytes, Duration maxAge, Clock clock) throws IOException {
+        this(dir, maxBytes, maxAge, clock, SampleType.CPU);
+    }
+
+    /**
+     * As {@link #ProfileStore(Path, long, Duration, Clock)} for windows of {@code type}: {@link SampleType#CPU}
+     * or {@link SampleType#OFF_CPU} (files {@value #OFF_CPU_PREFIX}*, their own index).
+     */
+    public ProfileStore(Path dir, long maxBytes, Duration maxAge, Clock clock, SampleType type) throws IOException {
+        this.type = Objects.requireNonNull(type, "type");
+        if (type.equals(SampleType.CPU)) {
+            prefix = "window-";
+        } else if (type.equals(SampleType.OFF_CPU)) {
+            prefix = OFF_CPU_PREFIX;
+        } else {
+            throw new IllegalArgumentException("the store keeps CPU or off-CPU windows, not " + type);
+        }
+        this.name = namePattern(prefix);
         this.dir = Objects.requireNonNull(dir, "dir");
         if (maxBytes <= 0) {
             throw new IllegalArgumentException("store size bound must be positive, got " + maxBytes);
@@ -69,7 +95,7 @@ public final class ProfileStore {
         this.maxBytes = maxBytes;
         this.maxAge = maxAge;
         this.clock = clock;
-        this.index = new StoreIndex(dir);
+        this.index = new StoreIndex(dir, type);
         Files.createDirectories(dir);
         if (!Files.isWritable(dir)) {
             throw new IOException("store directory " + dir + " is not writable; pass --store-dir or fix its owner");
@@ -79,9 +105,9 @@ public final class ProfileStore {
 
     private void index() throws IOException {
         Map<Long, Long> durations = new HashMap<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "window-*")) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix + "*")) {
             for (Path p : ds) {
-                Matcher m = NAME.matcher(p.getFileName().toString());
+                Matcher m = name.matcher(p.getFileName().toString());
                 if (m.matches() && m.group(3).equals("pb.gz")) {
                     durations.put(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
                 }
@@ -371,14 +397,24 @@ public final class ProfileStore {
             start = fromMillis;
             end = fromMillis;
         }
-        return new Profile(start * 1_000_000, (end - start) * 1_000_000, period == 0 ? 1 : period, entries);
+        return new Profile(start * 1_000_000, (end - start) * 1_000_000,
+                type.periodic() ? (period == 0 ? 1 : period) : 0, entries, type);
+    }
+
+    private static Pattern namePattern(String prefix) {
+        return Pattern.compile(Pattern.quote(prefix) + "(\\d{13})-(\\d{1,9})\\.(pb\\.gz|folded)");
+    }
+
+    /** What this store's windows measure. */
+    public SampleType sampleType() {
+        return type;
     }
 
     private record EntryKey(ProcessIdentity process, String thread, List<Frame> frames, Map<String, String> labels) {
     }
 
     Path file(long startMillis, long durationMillis, String suffix) {
-        return dir.resolve(String.format("window-%013d-%d%s", startMillis, durationMillis, suffix));
+        return dir.resolve(String.format("%s%013d-%d%s", prefix, startMillis, durationMillis, suffix));
     }
 
     private static long sizeOrZero(Path p) {

@@ -1,6 +1,7 @@
 package io.moonwalk.agent.store;
 
 import io.moonwalk.agent.output.AtomicFileWriter;
+import io.moonwalk.agent.profile.SampleType;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,18 +38,29 @@ import java.util.function.Consumer;
 final class StoreIndex {
     static final String FILE = "index-v1.tsv";
     static final String HEADER = "moonwalk-store-index\t1";
+    /** The off-CPU store's index: same lines, the sample type named in the header. */
+    static final String OFF_CPU_FILE = "index-offcpu-v1.tsv";
+    static final String OFF_CPU_HEADER = HEADER + "\toff_cpu\tnanoseconds";
     static final int CHARGE = 3;
     /** A line longer than this is not ours (16 processes with 255-byte names fit easily). */
     static final int MAX_LINE = 64 * 1024;
 
     private final Path file;
+    private final String header;
     private long liveLines;
     private long deadLines;
     private long skippedLines;
     private final Map<String, String> interned = new HashMap<>();
 
     StoreIndex(Path dir) {
-        this.file = dir.resolve(FILE);
+        this(dir, SampleType.CPU);
+    }
+
+    /** The index of a store of {@code type}: the CPU one keeps the file and header of older agents. */
+    StoreIndex(Path dir, SampleType type) {
+        boolean cpu = type.equals(SampleType.CPU);
+        this.file = dir.resolve(cpu ? FILE : OFF_CPU_FILE);
+        this.header = cpu ? HEADER : OFF_CPU_HEADER;
     }
 
     Path file() {
@@ -59,7 +71,7 @@ final class StoreIndex {
     void read(Consumer<WindowSummary> sink) throws IOException {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line = r.readLine();
-            if (!HEADER.equals(line)) {
+            if (!header.equals(line)) {
                 skippedLines++;
                 return; // another version or not ours: rebuilt from the windows
             }
@@ -103,8 +115,8 @@ final class StoreIndex {
 
     void rewrite(Collection<WindowSummary> live) throws IOException {
         AtomicFileWriter.write(file, (OutputStream out) -> {
-            StringBuilder sb = new StringBuilder(HEADER.length() + 1 + 128 * live.size());
-            sb.append(HEADER).append('\n');
+            StringBuilder sb = new StringBuilder(header.length() + 1 + 128 * live.size());
+            sb.append(header).append('\n');
             for (WindowSummary s : live) {
                 sb.append(format(s)).append('\n');
             }

@@ -47,6 +47,16 @@ public final class AgentHttpServer implements AutoCloseable {
 
     public AgentHttpServer(InetSocketAddress address, AgentMetrics metrics, Supplier<Readiness.Result> readiness,
                            Supplier<Readiness.Result> liveness, ProfileStore store, Clock clock) throws IOException {
+        this(address, metrics, readiness, liveness, store, null, clock);
+    }
+
+    /**
+     * @param offCpuStore the off-CPU windows ({@code --off-cpu}), shown with {@code type=offcpu}; null when the
+     *                    agent records none (those pages then say how to turn it on)
+     */
+    public AgentHttpServer(InetSocketAddress address, AgentMetrics metrics, Supplier<Readiness.Result> readiness,
+                           Supplier<Readiness.Result> liveness, ProfileStore store, ProfileStore offCpuStore,
+                           Clock clock) throws IOException {
         try {
             server = HttpServer.create(address, 32);
         } catch (IOException e) {
@@ -75,10 +85,22 @@ public final class AgentHttpServer implements AutoCloseable {
             if (store == null) {
                 respond(ex, path.equals("/") ? 200 : 404, "text/plain; charset=utf-8",
                         "moonwalk agent: exporting over OTLP (no local store). Endpoints: /metrics /healthz /readyz\n");
-            } else if (path.equals("/")) {
-                respond(ex, 200, "text/html; charset=utf-8", IndexPage.render(store, clock.millis()));
-            } else if (path.equals("/flamegraph")) {
-                flameGraph(ex, store, clock);
+            } else if (path.equals("/") || path.equals("/flamegraph")) {
+                boolean offCpu;
+                try {
+                    offCpu = ViewQuery.offCpu(ex.getRequestURI().getRawQuery());
+                } catch (IllegalArgumentException e) {
+                    respond(ex, 400, "text/plain; charset=utf-8", "bad query: " + e.getMessage() + "\n");
+                    return;
+                }
+                if (offCpu && offCpuStore == null) {
+                    respond(ex, path.equals("/") ? 200 : 404, "text/html; charset=utf-8", IndexPage.offCpuOff());
+                } else if (path.equals("/")) {
+                    respond(ex, 200, "text/html; charset=utf-8",
+                            IndexPage.render(offCpu ? offCpuStore : store, clock.millis()));
+                } else {
+                    flameGraph(ex, offCpu ? offCpuStore : store, clock);
+                }
             } else {
                 respond(ex, 404, "text/plain; charset=utf-8", "not found: " + path + "\n");
             }
@@ -108,8 +130,9 @@ public final class AgentHttpServer implements AutoCloseable {
         view.append("{\"from\":").append(q.fromMillis()).append(",\"to\":").append(q.toMillis())
                 .append(",\"bfrom\":").append(q.diff() ? q.baselineFrom() : "null")
                 .append(",\"bto\":").append(q.diff() ? q.baselineTo() : "null")
-                .append(",\"pid\":").append(q.pid()).append(",\"timeline\":")
-                .append(TimelineData.json(store.windows(), q.pid())).append('}');
+                .append(",\"pid\":").append(q.pid()).append(",\"type\":\"").append(q.offCpu() ? "offcpu" : "cpu")
+                .append("\",\"timeline\":").append(TimelineData.json(store.windows(), q.pid(), !q.offCpu(), q.offCpu()))
+                .append('}');
         ByteArrayOutputStream html = new ByteArrayOutputStream(1 << 16);
         new FlameGraphHtmlWriter().write(merged, baseline, view.toString(), WebAssets.HEAD, html);
         respond(ex, 200, "text/html; charset=utf-8", html.toByteArray());

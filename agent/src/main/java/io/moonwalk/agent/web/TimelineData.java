@@ -40,8 +40,18 @@ final class TimelineData {
 
     /** As {@link #json(List, int)}; without the JIT health ({@code jit} empty) when {@code jit} is false. */
     static String json(List<WindowSummary> windows, int pid, boolean jit) {
+        return json(windows, pid, jit, false);
+    }
+
+    /**
+     * As {@link #json(List, int, boolean)}; for an off-CPU store ({@code offCpu}: the windows' values are blocked
+     * nanoseconds) the rates are milliseconds blocked per second, and {@code unit} says so.
+     */
+    static String json(List<WindowSummary> windows, int pid, boolean jit, boolean offCpu) {
+        String unit = offCpu ? "ms blocked/s" : "samples/s";
+        double scale = offCpu ? 1e-6 : 1;
         if (windows.isEmpty()) {
-            return "{\"t\":[],\"total\":[],\"series\":[],\"jit\":[],\"aborts\":[]}";
+            return "{\"unit\":\"" + unit + "\",\"t\":[],\"total\":[],\"series\":[],\"jit\":[],\"aborts\":[]}";
         }
         long first = windows.getFirst().startMillis();
         long last = windows.getLast().endMillis();
@@ -104,17 +114,17 @@ final class TimelineData {
             }
         }
         StringBuilder sb = new StringBuilder(32 * n);
-        sb.append("{\"t\":[");
+        sb.append("{\"unit\":\"").append(unit).append("\",\"t\":[");
         for (int i = 0; i < n; i++) {
             sb.append(i == 0 ? "" : ",").append((first + i * width) / 1000.0);
         }
         sb.append("],\"total\":");
-        rates(sb, total, covered);
+        rates(sb, total, covered, scale);
         sb.append(",\"series\":[");
         boolean firstSeries = true;
         if (pid != 0) {
             sb.append("{\"name\":\"pid ").append(pid).append("\",\"values\":");
-            rates(sb, proc, covered);
+            rates(sb, proc, covered, scale);
             sb.append('}');
             firstSeries = false;
         }
@@ -125,7 +135,7 @@ final class TimelineData {
             sb.append(firstSeries ? "" : ",").append("{\"name\":");
             ScriptSafeJson.appendString(sb, "VM " + s);
             sb.append(",\"values\":");
-            rates(sb, states.get(s), covered);
+            rates(sb, states.get(s), covered, scale);
             sb.append('}');
             firstSeries = false;
         }
@@ -171,14 +181,14 @@ final class TimelineData {
         return sb.toString();
     }
 
-    private static void rates(StringBuilder sb, long[] samples, long[] covered) {
+    private static void rates(StringBuilder sb, long[] samples, long[] covered, double scale) {
         sb.append('[');
         for (int i = 0; i < samples.length; i++) {
             sb.append(i == 0 ? "" : ",");
             if (covered[i] == 0) {
                 sb.append("null");
             } else {
-                sb.append(Math.round(samples[i] * 10_000.0 / covered[i]) / 10.0);
+                sb.append(Math.round(samples[i] * scale * 10_000.0 / covered[i]) / 10.0);
             }
         }
         sb.append(']');

@@ -12,9 +12,11 @@ import java.util.function.Predicate;
  * The flame-graph view's query string: {@code from}, {@code to} (epoch ms; default: the last
  * {@value #DEFAULT_SPAN_MINUTES} minutes), {@code pid} (0 or absent = every process),
  * {@code vmstate} (absent = every state), and for a diff the baseline range {@code bfrom},
- * {@code bto} (both or neither; 0 = no baseline).
+ * {@code bto} (both or neither; 0 = no baseline), {@code type} ({@code cpu}, the default, or {@code offcpu}: the
+ * off-CPU profile of the same windows).
  */
-record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long baselineFrom, long baselineTo) {
+record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long baselineFrom, long baselineTo,
+                 boolean offCpu) {
     static final int DEFAULT_SPAN_MINUTES = 15;
     /** A longer query string is not one our pages make. */
     static final int MAX_QUERY = 2048;
@@ -61,7 +63,30 @@ record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long b
             throw new IllegalArgumentException("a diff needs both bfrom and bto (epoch ms, bfrom <= bto), got bfrom="
                     + bfrom + " bto=" + bto);
         }
-        return new ViewQuery(from, to, (int) pid, vm, bfrom, bto);
+        return new ViewQuery(from, to, (int) pid, vm, bfrom, bto, offCpu(q));
+    }
+
+    /** The {@code type} parameter alone (the index page reads nothing else). */
+    static boolean offCpu(String rawQuery) {
+        if (rawQuery == null || rawQuery.length() > MAX_QUERY) {
+            return false;
+        }
+        Map<String, String> q = new HashMap<>();
+        for (String part : rawQuery.split("&")) {
+            if (part.startsWith("type=")) {
+                q.put("type", part.substring(5));
+            }
+        }
+        return offCpu(q);
+    }
+
+    private static boolean offCpu(Map<String, String> q) {
+        String type = q.getOrDefault("type", "cpu");
+        if (!type.equals("cpu") && !type.equals("offcpu")) {
+            throw new IllegalArgumentException("type '" + (type.length() > 16 ? type.substring(0, 16) + "..." : type)
+                    + "' is not cpu or offcpu");
+        }
+        return type.equals("offcpu");
     }
 
     private static long number(Map<String, String> q, String key, long dflt) {

@@ -1,10 +1,12 @@
-// The store's CPU timeline (uPlot). Dragging across the plot selects a range: onSelect(fromMs, toMs).
+// The store's CPU or off-CPU timeline (uPlot). Dragging across the plot selects a range: onSelect(fromMs, toMs).
 // The selected range is shaded blue, a diff's baseline orange. Times are UTC, as on the index page.
 window.moonwalkTimeline = function (el, T, sel, onSelect) {
   'use strict';
   var colors = ['#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
   var data = [T.t, T.total].concat(T.series.map(function (s) { return s.values; }));
-  var series = [{}, { label: 'all samples/s', stroke: '#333', width: 1.5, fill: 'rgba(60,60,60,.08)', spanGaps: false }]
+  // T.unit: what the rates measure (CPU: samples/s; off-CPU: ms blocked/s)
+  var unit = T.unit || 'samples/s';
+  var series = [{}, { label: 'all ' + unit, stroke: '#333', width: 1.5, fill: 'rgba(60,60,60,.08)', spanGaps: false }]
       .concat(T.series.map(function (s, i) { return { label: s.name, stroke: colors[i % colors.length], width: 1 }; }));
   function shade(u, from, to, color) {
     if (from == null || to == null) { return; }
@@ -22,7 +24,7 @@ window.moonwalkTimeline = function (el, T, sel, onSelect) {
     tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
     scales: { x: { time: true } },
     series: series,
-    axes: [{}, { label: 'samples/s', size: 56 }],
+    axes: [{}, { label: unit, size: 56 }],
     legend: { live: true },
     cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'moonwalk' } },
     hooks: {

@@ -23,11 +23,17 @@ class TimelineDataTest {
         // a 10 s gap: no window, a null rate
         ws.add(w(20_000, 50, 7, 2, 3));
         String json = TimelineData.json(ws, 7);
-        assertThat(json).startsWith("{\"t\":[0.0,5.0,10.0,15.0,20.0],\"total\":[20.0,40.0,null,null,10.0]")
+        assertThat(json).startsWith("{\"unit\":\"samples/s\",\"t\":[0.0,5.0,10.0,15.0,20.0],\"total\":[20.0,40.0,null,null,10.0]")
                 .contains("{\"name\":\"pid 7\",\"values\":[10.0,20.0,null,null,5.0]}")
                 .contains("\"name\":\"VM compiled\",\"values\":[5.0,10.0,null,null,2.4]")
                 .contains("{\"vm\":\"7/vm1\",\"traces\":[5,6,null,null,2],\"mcode_bytes\":[0,0,null,null,0],"
                         + "\"max_mcode_bytes\":[0,0,null,null,0],\"flushes\":[0,0,null,null,3]}");
+        // an off-CPU store's windows count blocked nanoseconds: the rates are ms blocked per second
+        List<WindowSummary> off = new ArrayList<>();
+        off.add(w(0, 100_000_000L, 7, 5, 0)); // 100 ms blocked in a 5 s window
+        assertThat(TimelineData.json(off, 7, false, true))
+                .startsWith("{\"unit\":\"ms blocked/s\",\"t\":[0.0],\"total\":[20.0]")
+                .contains("{\"name\":\"pid 7\",\"values\":[10.0]}");
     }
 
     @Test

@@ -11,7 +11,10 @@ class ViewQueryTest {
     @Test
     void parsesAndDefaults() {
         ViewQuery q = ViewQuery.parse("from=1000&to=5000&pid=42&vmstate=compiled%20trace", 9_999_999);
-        assertThat(q).isEqualTo(new ViewQuery(1000, 5000, 42, "compiled trace", 0, 0));
+        assertThat(q).isEqualTo(new ViewQuery(1000, 5000, 42, "compiled trace", 0, 0, false));
+        assertThat(ViewQuery.parse("from=1&to=2&type=offcpu", 9).offCpu()).isTrue();
+        assertThat(ViewQuery.parse("from=1&to=2&type=cpu", 9).offCpu()).isFalse();
+        assertThatThrownBy(() -> ViewQuery.parse("type=wall", 9)).hasMessageContaining("type 'wall' is not cpu or offcpu");
         ViewQuery d = ViewQuery.parse(null, 10_000_000);
         assertThat(d.toMillis()).isEqualTo(10_000_001);
         assertThat(d.fromMillis()).isEqualTo(10_000_001 - 15 * 60_000);

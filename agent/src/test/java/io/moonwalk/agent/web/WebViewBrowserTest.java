@@ -67,10 +67,105 @@ class WebViewBrowserTest {
     }
 
     private static AgentHttpServer server(ProfileStore store) throws Exception {
+        return server(store, null);
+    }
+
+    private static AgentHttpServer server(ProfileStore store, ProfileStore offCpuStore) throws Exception {
         AgentHttpServer s = new AgentHttpServer(new InetSocketAddress("127.0.0.1", 0), new AgentMetrics(),
-                () -> new Readiness.Result(true, "ok"), () -> new Readiness.Result(true, "ok"), store, Clock.systemUTC());
+                () -> new Readiness.Result(true, "ok"), () -> new Readiness.Result(true, "ok"), store, offCpuStore,
+                Clock.systemUTC());
         s.start();
         return s;
+    }
+
+    /** The off-CPU profile of {@link #switchingWindow}'s span: the handler blocks in old_wait, then in new_wait. */
+    static Profile blockingWindow(long startMillis, boolean secondHalf) {
+        ProcessIdentity lj = new ProcessIdentity(300, "luajit", "/usr/bin/luajit", "");
+        List<Frame> stack = List.of(c("main", LUAJIT), c("lua_pcall", LUAJIT), lua("handler", 10),
+                lua(secondHalf ? "new_wait" : "old_wait", secondHalf ? 50 : 30), c("wait4", LUAJIT));
+        return new Profile(startMillis * 1_000_000, 5_000_000_000L, 0, List.of(
+                new Profile.Entry(lj, "luajit", stack, Map.of(), 200_000_000L), // 200 ms blocked per window
+                new Profile.Entry(lj, "luajit", List.of(c("main", LUAJIT), c("epoll_wait", LUAJIT)), Map.of(),
+                        4_000_000_000L)), io.moonwalk.agent.profile.SampleType.OFF_CPU);
+    }
+
+    @Test
+    void cpuOffCpuToggleAndAnOffCpuDiff(@TempDir Path dir) throws Exception {
+        long now = System.currentTimeMillis();
+        long first = now - 40 * 5000L;
+        ProfileStore store = new ProfileStore(dir, 1L << 30, Duration.ofHours(24), Clock.systemUTC());
+        ProfileStore off = new ProfileStore(dir, 1L << 30, Duration.ofHours(24), Clock.systemUTC(),
+                io.moonwalk.agent.profile.SampleType.OFF_CPU);
+        for (int i = 0; i < 40; i++) {
+            store.write(switchingWindow(first + i * 5000L, i >= 20));
+            off.write(blockingWindow(first + i * 5000L, i >= 20));
+        }
+        long half = first + 20 * 5000L;
+        try (AgentHttpServer http = server(store, off); DevTools b = new DevTools()) {
+            String base = "http://127.0.0.1:" + http.address().getPort();
+            b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
+            assertThat(b.eval("document.querySelector('#type-cpu').tagName")).isEqualTo("B");
+            b.markPage();
+            b.eval("document.getElementById('type-offcpu').click()");
+            b.awaitRendered();
+            assertThat(b.eval("location.search")).contains("type=offcpu").contains("from=" + first);
+            assertThat(b.eval("document.querySelector('#type-offcpu').tagName")).isEqualTo("B");
+            // values are time blocked: 40 windows x (200 ms + 4 s)
+            String texts = b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')");
+            assertThat(texts).contains("all \u2014 168.00 s off-cpu").contains("epoll_wait \u2014 160.00 s off-cpu")
+                    .doesNotContain("samples");
+            assertThat(b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).map(r => r.getAttribute('data-fn')).join('|')"))
+                    .contains("old_wait (/srv/app.lua:30)").contains("new_wait (/srv/app.lua:50)");
+            // the table gives time too: epoll_wait's self is 40 x 4 s
+            assertThat(b.eval("document.querySelector('#top-table tbody tr td:nth-child(2)').textContent"))
+                    .isEqualTo("160.00 s (95.24%)");
+            assertThat(b.eval("document.querySelector('#timeline').textContent")).contains("ms blocked/s");
+            b.screenshot(SHOTS.resolve("5-offcpu.png"));
+
+            // an off-CPU diff: first half as baseline, second half against it
+            b.markPage();
+            b.eval("location.assign(location.pathname + '?type=offcpu&bfrom=" + first + "&bto=" + half + "&from="
+                    + half + "&to=" + (now + 1) + "')");
+            b.awaitRendered();
+            String topRow = b.eval("document.querySelector('#top-table tbody tr').getAttribute('data-fn')");
+            String topChange = b.eval("document.querySelector('#top-table tbody tr td:last-child').textContent");
+            String lastRow = b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).pop().getAttribute('data-fn')");
+            System.out.println("webview off-CPU diff: biggest gain " + topRow + " " + topChange + ", biggest loss " + lastRow);
+            assertThat(topRow).isEqualTo("new_wait (/srv/app.lua:50)");
+            assertThat(topChange).startsWith("+");
+            assertThat(lastRow).isEqualTo("old_wait (/srv/app.lua:30)");
+
+            // and back to CPU keeps the range
+            b.markPage();
+            b.eval("document.getElementById('type-cpu').click()");
+            b.awaitRendered();
+            assertThat(b.eval("location.search")).doesNotContain("type=").contains("bfrom=" + first);
+            assertThat(b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')"))
+                    .contains("samples");
+
+            HttpClient hc = HttpClient.newHttpClient();
+            String index = hc.send(HttpRequest.newBuilder(URI.create(base + "/?type=offcpu")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(index).contains("Off-CPU timeline (time blocked)", "<th>time blocked</th>", "4200.0 ms</td>",
+                    "&amp;type=offcpu\">flame graph</a>");
+            assertThat(hc.send(HttpRequest.newBuilder(URI.create(base + "/flamegraph?type=wall")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
+        }
+        // an agent without --off-cpu: its off-CPU pages say so and how to turn it on
+        try (AgentHttpServer http = server(store); DevTools b = new DevTools()) {
+            String base = "http://127.0.0.1:" + http.address().getPort();
+            b.open(base + "/");
+            b.markPage();
+            b.eval("document.getElementById('type-offcpu').click()");
+            b.awaitRendered();
+            assertThat(b.eval("document.getElementById('offcpu-off').textContent"))
+                    .contains("The off-CPU profile is off").contains("--off-cpu").contains("off-cpu = 1ms")
+                    .contains("MOONWALK_OFF_CPU=1ms");
+            HttpResponse<String> fg = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(base + "/flamegraph?type=offcpu")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(fg.statusCode()).isEqualTo(404);
+            assertThat(fg.body()).contains("--off-cpu");
+        }
     }
 
     private static double num(DevTools b, String expr) throws Exception {

@@ -76,6 +76,11 @@ public final class OtlpExporter implements AutoCloseable {
         return offer(encoder.encode(profile));
     }
 
+    /** Encodes a window's CPU profile and its off-CPU profile (null: none) into one request and queues it. */
+    public boolean offer(Profile cpu, Profile offCpu) {
+        return offer(offCpu == null ? encoder.encode(cpu) : encoder.encode(java.util.List.of(cpu, offCpu)));
+    }
+
     /** Queues an already encoded request; returns at once. */
     public boolean offer(ExportProfilesServiceRequest request) {
         if (request.getResourceProfilesCount() == 0) {

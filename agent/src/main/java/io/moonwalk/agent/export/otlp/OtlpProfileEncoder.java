@@ -131,50 +131,75 @@ public final class OtlpProfileEncoder {
     }
 
     public ExportProfilesServiceRequest encode(Profile profile) {
+        return encode(List.of(profile));
+    }
+
+    /**
+     * One request for the profiles of one window (the CPU profile and, with {@code --off-cpu}, the off-CPU one):
+     * per process one resource whose scope holds one OTLP profile per sample type the process has samples of, all
+     * sharing the request's dictionary.
+     */
+    public ExportProfilesServiceRequest encode(List<Profile> profiles) {
         DictionaryBuilder dict = new DictionaryBuilder();
-        ValueType sampleType = ValueType.newBuilder().setTypeStrindex(dict.string(profile.sampleType().type()))
-                .setUnitStrindex(dict.string(profile.sampleType().unit())).build();
         ValueType periodType = ValueType.newBuilder()
                 .setTypeStrindex(dict.string("cpu")).setUnitStrindex(dict.string("nanoseconds")).build();
-        boolean periodic = profile.sampleType().periodic();
-
-        // Per process, samples keyed by their OTLP identity (stack, attribute set) so equal entries merge.
-        Map<ProcessIdentity, Map<SampleKey, long[]>> byProcess = new LinkedHashMap<>();
+        // Per process and profile, samples keyed by their OTLP identity (stack, attribute set) so equal entries merge.
+        Map<ProcessIdentity, List<Map<SampleKey, long[]>>> byProcess = new LinkedHashMap<>();
         Map<CodeMapping, Integer> mappingIndex = new HashMap<>();
-        for (Profile.Entry e : profile.entries()) {
-            if (e.frames().isEmpty() || e.count() <= 0) {
-                skippedEntries.incrementAndGet();
-                continue;
+        for (int i = 0; i < profiles.size(); i++) {
+            int which = i;
+            for (Profile.Entry e : profiles.get(i).entries()) {
+                if (e.frames().isEmpty() || e.count() <= 0) {
+                    skippedEntries.incrementAndGet();
+                    continue;
+                }
+                int stack = dict.stack(stackOf(e.frames(), dict, mappingIndex));
+                int[] attrs = sampleAttributes(e, dict);
+                List<Map<SampleKey, long[]>> perProfile = byProcess.computeIfAbsent(e.process(), p -> {
+                    List<Map<SampleKey, long[]>> l = new ArrayList<>(profiles.size());
+                    for (int k = 0; k < profiles.size(); k++) {
+                        l.add(new LinkedHashMap<>());
+                    }
+                    return l;
+                });
+                perProfile.get(which).computeIfAbsent(new SampleKey(stack, attrs), k -> new long[1])[0] += e.count();
             }
-            int stack = dict.stack(stackOf(e.frames(), dict, mappingIndex));
-            int[] attrs = sampleAttributes(e, dict);
-            byProcess.computeIfAbsent(e.process(), p -> new LinkedHashMap<>())
-                    .computeIfAbsent(new SampleKey(stack, attrs), k -> new long[1])[0] += e.count();
         }
 
         ExportProfilesServiceRequest.Builder req = ExportProfilesServiceRequest.newBuilder();
         InstrumentationScope scope = InstrumentationScope.newBuilder()
                 .setName(SCOPE_NAME).setVersion(scopeVersion).build();
         for (var proc : byProcess.entrySet()) {
-            io.opentelemetry.proto.profiles.v1development.Profile.Builder p =
-                    io.opentelemetry.proto.profiles.v1development.Profile.newBuilder()
-                            .setSampleType(sampleType)
-                            .setTimeUnixNano(profile.startEpochNanos())
-                            .setDurationNano(profile.durationNanos());
-            if (periodic) {
-                p.setPeriodType(periodType).setPeriod(profile.periodNanos());
-            }
-            for (var s : proc.getValue().entrySet()) {
-                Sample.Builder sample = Sample.newBuilder().setStackIndex(s.getKey().stack()).addValues(s.getValue()[0]);
-                for (int a : s.getKey().attributes()) {
-                    sample.addAttributeIndices(a);
+            ScopeProfiles.Builder scoped = ScopeProfiles.newBuilder().setScope(scope).setSchemaUrl(SCHEMA_URL);
+            for (int i = 0; i < profiles.size(); i++) {
+                Map<SampleKey, long[]> samples = proc.getValue().get(i);
+                if (samples.isEmpty()) {
+                    continue;
                 }
-                p.addSamples(sample);
+                Profile profile = profiles.get(i);
+                ValueType sampleType = ValueType.newBuilder().setTypeStrindex(dict.string(profile.sampleType().type()))
+                        .setUnitStrindex(dict.string(profile.sampleType().unit())).build();
+                io.opentelemetry.proto.profiles.v1development.Profile.Builder p =
+                        io.opentelemetry.proto.profiles.v1development.Profile.newBuilder()
+                                .setSampleType(sampleType)
+                                .setTimeUnixNano(profile.startEpochNanos())
+                                .setDurationNano(profile.durationNanos());
+                if (profile.sampleType().periodic()) {
+                    p.setPeriodType(periodType).setPeriod(profile.periodNanos());
+                }
+                for (var s : samples.entrySet()) {
+                    Sample.Builder sample = Sample.newBuilder().setStackIndex(s.getKey().stack()).addValues(s.getValue()[0]);
+                    for (int a : s.getKey().attributes()) {
+                        sample.addAttributeIndices(a);
+                    }
+                    p.addSamples(sample);
+                }
+                scoped.addProfiles(p);
             }
             req.addResourceProfiles(ResourceProfiles.newBuilder()
                     .setResource(resourceOf(proc.getKey()))
                     .setSchemaUrl(SCHEMA_URL)
-                    .addScopeProfiles(ScopeProfiles.newBuilder().setScope(scope).setSchemaUrl(SCHEMA_URL).addProfiles(p)));
+                    .addScopeProfiles(scoped));
         }
         return req.setDictionary(dict.build()).build();
     }

@@ -272,4 +272,47 @@ class OtlpProfileEncoderTest {
         var cp = ReceivedExport.encoder().encode(cpu).getResourceProfiles(0).getScopeProfiles(0).getProfiles(0);
         assertThat(cp.hasPeriodType()).isTrue();
     }
+
+    /** A window with --off-cpu: one request, per process a CPU and an off-CPU profile over one dictionary. */
+    @Test
+    void aWindowsCpuAndOffCpuProfilesGoInOneRequest() throws Exception {
+        Profile cpu = twoProcesses();
+        // only the nginx process blocked: 25 ms in epoll_wait
+        Profile.Entry e = cpu.entries().get(1);
+        Profile off = new Profile(cpu.startEpochNanos(), cpu.durationNanos(), 0,
+                List.of(new Profile.Entry(e.process(), e.threadName(), e.frames(), Map.of(), 25_000_000L)),
+                io.moonwalk.agent.profile.SampleType.OFF_CPU);
+        ExportProfilesServiceRequest req = ExportProfilesServiceRequest.parseFrom(
+                ReceivedExport.encoder().encode(List.of(cpu, off)).toByteArray());
+        assertThat(OtlpValidator.validate(req)).isEmpty();
+        ProfilesDictionary d = req.getDictionary();
+        Map<String, List<String>> typesByProcess = new TreeMap<>();
+        long blocked = 0;
+        for (var rp : req.getResourceProfilesList()) {
+            String pid = rp.getResource().getAttributesList().stream().filter(kv -> kv.getKey().equals("process.pid"))
+                    .map(kv -> String.valueOf(kv.getValue().getIntValue())).findFirst().orElseThrow();
+            assertThat(rp.getScopeProfilesCount()).isEqualTo(1);
+            for (var p : rp.getScopeProfiles(0).getProfilesList()) {
+                String type = d.getStringTable(p.getSampleType().getTypeStrindex()) + "/"
+                        + d.getStringTable(p.getSampleType().getUnitStrindex());
+                typesByProcess.computeIfAbsent(pid, k -> new java.util.ArrayList<>()).add(type);
+                if (type.startsWith("off_cpu")) {
+                    blocked += p.getSamplesList().stream().mapToLong(s -> s.getValues(0)).sum();
+                    assertThat(p.hasPeriodType()).isFalse();
+                    // the same stack as the CPU sample of that entry: shared in the dictionary
+                    int leaf = d.getLocationTable(d.getStackTable(p.getSamples(0).getStackIndex()).getLocationIndices(0))
+                            .getLines(0).getFunctionIndex();
+                    assertThat(d.getStringTable(d.getFunctionTable(leaf).getNameStrindex()))
+                            .isEqualTo("do_epoll_wait");
+                }
+            }
+        }
+        assertThat(typesByProcess).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+                String.valueOf(NGINX.pid()), List.of("samples/count", "off_cpu/nanoseconds"),
+                String.valueOf(LUAJIT.pid()), List.of("samples/count"))));
+        assertThat(blocked).isEqualTo(25_000_000L);
+        // the CPU profile alone encodes as before
+        ReceivedExport.assertRepresents(ExportProfilesServiceRequest.parseFrom(
+                ReceivedExport.encoder().encode(List.of(cpu)).toByteArray()), cpu);
+    }
 }
