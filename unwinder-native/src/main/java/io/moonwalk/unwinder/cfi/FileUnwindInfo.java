@@ -149,9 +149,26 @@ public final class FileUnwindInfo {
 
     /** Reads the gap's bytes from the executable section holding it; a gap across sections is never padding. */
     private static UnwindTableBuilder.PaddingOracle paddingIn(ElfFile elf) {
-        List<Section> code = elf.sections().stream()
-                .filter(s -> s.isExecutable() && s.hasFileData() && (s.flags() & Section.SHF_ALLOC) != 0).toList();
-        return (vaddr, length) -> {
+        // plain loops and a nested class: no stream or lambda bootstrap on a fresh JVM's first table build
+        List<Section> code = new ArrayList<>();
+        for (Section s : elf.sections()) {
+            if (s.isExecutable() && s.hasFileData() && (s.flags() & Section.SHF_ALLOC) != 0) {
+                code.add(s);
+            }
+        }
+        return new PaddingInCode(code);
+    }
+
+    /** {@link #paddingIn}: gaps whose bytes, read from the executable section holding them, are padding. */
+    private static final class PaddingInCode implements UnwindTableBuilder.PaddingOracle {
+        private final List<Section> code;
+
+        PaddingInCode(List<Section> code) {
+            this.code = code;
+        }
+
+        @Override
+        public boolean isPadding(long vaddr, long length) {
             if (length > PADDING_GAP) {
                 return false;
             }
@@ -165,11 +182,12 @@ public final class FileUnwindInfo {
                 }
             }
             return false;
-        };
+        }
     }
 
     private static Optional<Section> withData(ElfFile elf, String name) {
-        return elf.section(name).filter(s -> s.hasFileData() && s.size() > 0);
+        Optional<Section> s = elf.section(name);
+        return s.isPresent() && s.get().hasFileData() && s.get().size() > 0 ? s : Optional.empty();
     }
 
     /** The span of the executable PT_LOAD segments; the table's own span if the file has none. */

@@ -85,6 +85,22 @@ public record UnwindRule(Kind kind, int cfaOffset, RbpKind rbpKind, short rbpOff
         RecordLayout.UNWIND_RULE_CFA_OFFSET.set(out, base, cfaOffset);
     }
 
+    /*
+     * Written out instead of the record's generated ones: RuleDictionary.intern hashes every row of every table,
+     * and the generated methods bootstrap through invokedynamic (ObjectMethods), a cost each fresh JVM pays on its
+     * first table build and that C1 code keeps paying per call.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UnwindRule r && kind == r.kind && cfaOffset == r.cfaOffset && rbpKind == r.rbpKind
+                && rbpOffset == r.rbpOffset;
+    }
+
+    @Override
+    public int hashCode() {
+        return ((kind.ordinal() * 31 + cfaOffset) * 31 + rbpKind.ordinal()) * 31 + rbpOffset;
+    }
+
     @Override
     public String toString() {
         return switch (kind) {

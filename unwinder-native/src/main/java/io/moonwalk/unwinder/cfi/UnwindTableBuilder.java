@@ -67,7 +67,12 @@ public final class UnwindTableBuilder {
     @FunctionalInterface
     public interface PaddingOracle {
         /** Keeps every gap as an INVALID entry. */
-        PaddingOracle NONE = (vaddr, length) -> false;
+        PaddingOracle NONE = new PaddingOracle() {
+            @Override
+            public boolean isPadding(long vaddr, long length) {
+                return false;
+            }
+        };
 
         boolean isPadding(long vaddr, long length);
     }
@@ -90,6 +95,18 @@ public final class UnwindTableBuilder {
     private record Source(CfiSection section, Fde fde, int order, long from, long to, boolean fallback) {
     }
 
+    /*
+     * A class, not Comparator.comparingLong(...).thenComparingInt(...): each lambda and method reference is spun
+     * up through invokedynamic on first use, which is part of a fresh JVM's first table build (README "Overhead").
+     */
+    private static final Comparator<Source> BY_START_THEN_ORDER = new Comparator<>() {
+        @Override
+        public int compare(Source a, Source b) {
+            int c = Long.compare(a.from(), b.from());
+            return c != 0 ? c : Integer.compare(a.order(), b.order());
+        }
+    };
+
     private UnwindTable assemble(List<CfiSection> primary, List<CfiSection> fallback, long headerFdeCount,
             PaddingOracle padding) {
         List<Source> all = new ArrayList<>();
@@ -111,7 +128,7 @@ public final class UnwindTableBuilder {
         }
         int skipped = counts[0];
         int empty = counts[1];
-        all.sort(Comparator.<Source>comparingLong(Source::from).thenComparingInt(Source::order));
+        all.sort(BY_START_THEN_ORDER);
         long base = all.isEmpty() ? 0 : all.get(0).from();
         int used = 0;
         int fallbackUsed = 0;
@@ -230,7 +247,7 @@ public final class UnwindTableBuilder {
     /** The union of the sources' ranges as sorted, disjoint [start, end) pairs, flattened. */
     private static long[] coveredRanges(List<Source> sources) {
         List<Source> sorted = new ArrayList<>(sources);
-        sorted.sort(Comparator.comparingLong(Source::from));
+        sorted.sort(BY_START_THEN_ORDER);
         long[] out = new long[sorted.size() * 2];
         int k = 0;
         for (Source s : sorted) {
