@@ -60,8 +60,14 @@ public record UnwindRule(Kind kind, int cfaOffset, RbpKind rbpKind, short rbpOff
         }
     }
 
-    /** Size of one rule in the kernel's rule array. */
-    public static final int KERNEL_BYTES = (int) RecordLayout.UNWIND_RULE.byteSize();
+    /**
+     * Size of one rule in the kernel's rule array. A method, not a constant: initialising RecordLayout builds every
+     * kernel layout and its VarHandles, which building a table does not need (a fresh JVM's first build would pay
+     * for it).
+     */
+    public static int kernelBytes() {
+        return (int) RecordLayout.UNWIND_RULE.byteSize();
+    }
 
     public static final UnwindRule INVALID = new UnwindRule(Kind.INVALID, 0, RbpKind.UNCHANGED, (short) 0);
     public static final UnwindRule UNSUPPORTED = new UnwindRule(Kind.UNSUPPORTED, 0, RbpKind.UNCHANGED, (short) 0);

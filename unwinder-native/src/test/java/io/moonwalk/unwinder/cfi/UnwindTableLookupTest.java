@@ -87,7 +87,7 @@ class UnwindTableLookupTest {
         }
         int distinct = dict.size();
         System.out.printf("[cfi-size] distinct rules across the three files: %d (%d B in the kernel), entries total"
-                + " %d B%n", distinct, distinct * UnwindRule.KERNEL_BYTES, totalBytes);
+                + " %d B%n", distinct, distinct * UnwindRule.kernelBytes(), totalBytes);
         assertThat(distinct).isBetween(5, RuleDictionary.MAX_RULES);
         new ElfSections(Fixtures.LIBC).ehFrameTable(dict);
         assertThat(dict.size()).as("rebuilding libc interns nothing new").isEqualTo(distinct);
