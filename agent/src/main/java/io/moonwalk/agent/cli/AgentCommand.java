@@ -169,6 +169,14 @@ public final class AgentCommand implements Callable<Integer> {
                     + " view's CPU / off-CPU toggle. Default: off.")
     Duration offCpu;
 
+    @Option(names = "--mmap-events", arity = "0..1", paramLabel = "INTERVAL", fallbackValue = "10ms",
+            converter = DurationConverter.class,
+            description = "Also count every mmap, munmap and mprotect call of LuaJIT processes and record the calling"
+                    + " stack at most once per INTERVAL per process (default ${FALLBACK-VALUE}). Each window then also"
+                    + " has an mmap event profile (sample type mmap_calls/count; a stack's value is the calls it"
+                    + " stands for), exported in the same OTLP request. Default: off.")
+    Duration mmapEvents;
+
     @Option(names = "--shutdown-timeout", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
             description = "Bound on delivering the last window at SIGTERM. Default: ${DEFAULT-VALUE}.")
     Duration shutdownTimeout;
@@ -203,6 +211,11 @@ public final class AgentCommand implements Callable<Integer> {
                     + " time from 1us to 60s, e.g. 1ms");
         }
         long offCpuMinNanos = offCpu == null ? 0 : Math.max(1, offCpu.toNanos());
+        if (mmapEvents != null && (mmapEvents.isNegative() || mmapEvents.isZero() || mmapEvents.toSeconds() > 60)) {
+            throw new UsageProblem("--mmap-events " + RecordCommand.format(mmapEvents) + " is out of range: use a walk"
+                    + " interval from 1us to 60s, e.g. 10ms");
+        }
+        long mmapIntervalNanos = mmapEvents == null ? 0 : Math.max(1, mmapEvents.toNanos());
         if (!List.of("auto", "on", "off").contains(storeMode)) {
             throw new UsageProblem("--store " + storeMode + " is not one of auto, on, off");
         }
@@ -276,7 +289,8 @@ public final class AgentCommand implements Callable<Integer> {
         WindowWorker worker = new WindowWorker(sinks, metrics::recordWindow);
         AgentOptions options = new AgentOptions(hz, new LinkedHashSet<>(pids),
                 new ProcessSelector(new LinkedHashSet<>(exes), new LinkedHashSet<>(containers), cgroups),
-                interval, jitter, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, shutdownTimeout, offCpuMinNanos);
+                interval, jitter, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, shutdownTimeout, offCpuMinNanos,
+                mmapIntervalNanos);
         Agent agent = new Agent(options, worker);
         agentRef.set(agent);
         metrics.bindAgent(agent);
@@ -313,7 +327,8 @@ public final class AgentCommand implements Callable<Integer> {
         try {
             agent.run(() -> System.err.printf("moonwalk: agent sampling %s at %d Hz%s, %s windows; %s%s%n",
                     pids.isEmpty() ? "the whole host" : "pid " + pids, hz,
-                    offCpu == null ? "" : " and off-CPU waits of " + RecordCommand.format(offCpu) + " or more",
+                    (offCpu == null ? "" : " and off-CPU waits of " + RecordCommand.format(offCpu) + " or more")
+                            + (mmapEvents == null ? "" : " and mmap events of LuaJIT processes"),
                     RecordCommand.format(interval), where,
                     finalHttp == null ? "" : "; http://" + finalHttp.address().getHostString() + ":"
                             + finalHttp.address().getPort() + "/"));

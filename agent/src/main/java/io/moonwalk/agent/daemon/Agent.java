@@ -73,7 +73,7 @@ public final class Agent {
      */
     public void run(Runnable onAttached) {
         SamplerOptions so = new SamplerOptions(options.hz(), options.pids(), options.ringBufferBytes(), true,
-                options.offCpuMinNanos());
+                options.offCpuMinNanos(), options.mmapIntervalNanos());
         Window lastWindow;
         try (Session s = Session.open(SessionOptions.of(so, options.selector()))) {
             session = s;
@@ -123,6 +123,16 @@ public final class Agent {
     }
 
     /** The session's latest snapshot ({@link SessionStats#NONE} before attach; the last one after). Any thread. */
+    /** The mmap event probe's calls per LuaJIT process (pid -> mmap, munmap, mprotect, not walked); empty when off. */
+    public java.util.Map<Integer, long[]> mmapCounts() {
+        Session s = session;
+        try {
+            return s == null ? java.util.Map.of() : s.mmapCounts();
+        } catch (IllegalStateException closed) {
+            return java.util.Map.of();
+        }
+    }
+
     public SessionStats stats() {
         Session s = session;
         return s != null ? s.stats() : last;

@@ -17,16 +17,27 @@ import java.util.Set;
  * @param shutdownTimeout bound on delivering the last window at SIGTERM
  * @param offCpuMinNanos  0: no off-CPU profile; else each window also carries the waits of at least this long
  *                        ({@code --off-cpu})
+ * @param mmapIntervalNanos 0: no mmap event profile; else each window also carries the mmap/munmap/mprotect calls
+ *                        of LuaJIT processes, walked at most once per this interval per process ({@code --mmap-events})
  */
 public record AgentOptions(int hz, Set<Integer> pids, ProcessSelector selector, Duration interval, double jitter,
-                           int ringBufferBytes, Duration shutdownTimeout, long offCpuMinNanos) {
+                           int ringBufferBytes, Duration shutdownTimeout, long offCpuMinNanos, long mmapIntervalNanos) {
     /** Without the off-CPU profile. */
     public AgentOptions(int hz, Set<Integer> pids, ProcessSelector selector, Duration interval, double jitter,
                         int ringBufferBytes, Duration shutdownTimeout) {
-        this(hz, pids, selector, interval, jitter, ringBufferBytes, shutdownTimeout, 0);
+        this(hz, pids, selector, interval, jitter, ringBufferBytes, shutdownTimeout, 0, 0);
+    }
+
+    /** With or without the off-CPU profile, no mmap events. */
+    public AgentOptions(int hz, Set<Integer> pids, ProcessSelector selector, Duration interval, double jitter,
+                        int ringBufferBytes, Duration shutdownTimeout, long offCpuMinNanos) {
+        this(hz, pids, selector, interval, jitter, ringBufferBytes, shutdownTimeout, offCpuMinNanos, 0);
     }
 
     public AgentOptions {
+        if (mmapIntervalNanos < 0) {
+            throw new IllegalArgumentException("mmap event interval " + mmapIntervalNanos + " ns is negative");
+        }
         if (offCpuMinNanos < 0) {
             throw new IllegalArgumentException("off-CPU minimum block time " + offCpuMinNanos + " ns is negative");
         }

@@ -38,11 +38,18 @@ public final class OtlpSink implements WindowSink {
         accept(new Window(window, null, sites));
     }
 
-    /** The CPU and off-CPU profiles in one request; the window's trace aborts, if any, in a second. */
+    /** The CPU, off-CPU and mmap event profiles in one request; the window's trace aborts, if any, in a second. */
     @Override
     public void accept(Window w) {
         Profile window = w.cpu();
-        exporter.offer(window, w.offCpu());
+        List<Profile> profiles = new java.util.ArrayList<>(List.of(window));
+        if (w.offCpu() != null) {
+            profiles.add(w.offCpu());
+        }
+        if (w.mmap() != null) {
+            profiles.add(w.mmap());
+        }
+        exporter.offer(profiles);
         Profile aborts = AbortProfile.of(window, w.sites());
         if (aborts != null) {
             exporter.offer(aborts);

@@ -13,10 +13,19 @@ import java.util.Objects;
  *
  * @param cpu    the CPU profile
  * @param offCpu the off-CPU profile, or null when the agent records none (no {@code --off-cpu})
+ * @param mmap   the mmap event profile (calls of LuaJIT processes per stack), or null (no {@code --mmap-events})
  * @param sites  the interpreter site counts of the window
  */
-public record Window(Profile cpu, Profile offCpu, List<InterpreterStats.SiteCount> sites) {
+public record Window(Profile cpu, Profile offCpu, Profile mmap, List<InterpreterStats.SiteCount> sites) {
+    /** A window without an mmap event profile. */
+    public Window(Profile cpu, Profile offCpu, List<InterpreterStats.SiteCount> sites) {
+        this(cpu, offCpu, null, sites);
+    }
+
     public Window {
+        if (mmap != null && !mmap.sampleType().equals(SampleType.MMAP)) {
+            throw new IllegalArgumentException("the mmap profile of a window measures " + mmap.sampleType());
+        }
         Objects.requireNonNull(cpu, "cpu");
         sites = List.copyOf(sites);
         if (offCpu != null && !offCpu.sampleType().equals(SampleType.OFF_CPU)) {

@@ -99,7 +99,7 @@ final class WindowNamer implements AutoCloseable {
             sites.addAll(in.windowSites());
         }
         listener.windowClosed(now - start, System.nanoTime() - now);
-        return new Window(p, offCpu, sites);
+        return new Window(p, offCpu, session.lastMmapProfile(), sites);
     }
 
     /**

@@ -1,5 +1,9 @@
 package io.moonwalk.agent.metrics;
 
+import io.moonwalk.interpreter.InterpreterStats;
+
+import java.util.ArrayList;
+
 import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Stage;
 import io.micrometer.core.instrument.Counter;
@@ -179,8 +183,27 @@ public final class AgentMetrics {
     private void refreshInterpreters() {
         Agent a = agent;
         if (a != null) {
-            interpreterMeters.update(a.stats().interpreters());
+            List<InterpreterStats> snapshots = new ArrayList<>(a.stats().interpreters());
+            snapshots.add(mmapCalls(a.mmapCounts()));
+            interpreterMeters.update(snapshots);
         }
+    }
+
+    /**
+     * The mmap event probe's per-process counts ({@code --mmap-events}) as series of their own, registered and retired
+     * like the plugins' (a process that exits leaves the kernel's table and so its series).
+     */
+    static InterpreterStats mmapCalls(Map<Integer, long[]> counts) {
+        List<InterpreterStats.Measurement> values = new ArrayList<>();
+        String[] calls = {"mmap", "munmap", "mprotect"};
+        counts.forEach((pid, c) -> {
+            for (int i = 0; i < calls.length; i++) {
+                values.add(InterpreterStats.Measurement.counter("moonwalk.luajit.mmap.calls",
+                        "mmap, munmap and mprotect calls of a LuaJIT process (--mmap-events)",
+                        Map.of("pid", Integer.toString(pid), "call", calls[i]), c[i]));
+            }
+        });
+        return new InterpreterStats("mmap-events", values, List.of(), List.of());
     }
 
     /** Registers the fill meters of a map the agent reports that was not known at bind time. */

@@ -81,6 +81,11 @@ public final class OtlpExporter implements AutoCloseable {
         return offer(offCpu == null ? encoder.encode(cpu) : encoder.encode(java.util.List.of(cpu, offCpu)));
     }
 
+    /** Encodes a window's profiles (CPU first, then its event profiles) into one request and queues it. */
+    public boolean offer(java.util.List<Profile> profiles) {
+        return offer(profiles.size() == 1 ? encoder.encode(profiles.get(0)) : encoder.encode(profiles));
+    }
+
     /** Queues an already encoded request; returns at once. */
     public boolean offer(ExportProfilesServiceRequest request) {
         if (request.getResourceProfilesCount() == 0) {
