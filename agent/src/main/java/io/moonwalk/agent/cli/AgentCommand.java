@@ -46,6 +46,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -160,22 +161,8 @@ public final class AgentCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String listen;
 
-    @Option(names = "--off-cpu", arity = "0..1", paramLabel = "MIN", fallbackValue = "1ms",
-            converter = DurationConverter.class,
-            description = "Also profile where threads block: every wait in a system call of at least MIN (default"
-                    + " ${FALLBACK-VALUE}) with its kernel + native + Lua stack and the time blocked. Each window then"
-                    + " also has an off-CPU profile (sample type off_cpu/nanoseconds): stored next to the CPU window"
-                    + " (a quarter of --store-max-size), exported in the same OTLP request, and shown by the web"
-                    + " view's CPU / off-CPU toggle. Default: off.")
-    Duration offCpu;
-
-    @Option(names = "--mmap-events", arity = "0..1", paramLabel = "INTERVAL", fallbackValue = "10ms",
-            converter = DurationConverter.class,
-            description = "Also count every mmap, munmap and mprotect call of LuaJIT processes and record the calling"
-                    + " stack at most once per INTERVAL per process (default ${FALLBACK-VALUE}). Each window then also"
-                    + " has an mmap event profile (sample type mmap_calls/count; a stack's value is the calls it"
-                    + " stands for), exported in the same OTLP request. Default: off.")
-    Duration mmapEvents;
+    @Mixin
+    EventProfileOptions events = new EventProfileOptions();
 
     @Option(names = "--shutdown-timeout", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
             description = "Bound on delivering the last window at SIGTERM. Default: ${DEFAULT-VALUE}.")
@@ -206,16 +193,9 @@ public final class AgentCommand implements Callable<Integer> {
                 throw new UsageProblem("--container " + c + " is not a container id (12 to 64 lowercase hex digits)");
             }
         }
-        if (offCpu != null && (offCpu.isNegative() || offCpu.isZero() || offCpu.toSeconds() > 60)) {
-            throw new UsageProblem("--off-cpu " + RecordCommand.format(offCpu) + " is out of range: use a minimum block"
-                    + " time from 1us to 60s, e.g. 1ms");
-        }
-        long offCpuMinNanos = offCpu == null ? 0 : Math.max(1, offCpu.toNanos());
-        if (mmapEvents != null && (mmapEvents.isNegative() || mmapEvents.isZero() || mmapEvents.toSeconds() > 60)) {
-            throw new UsageProblem("--mmap-events " + RecordCommand.format(mmapEvents) + " is out of range: use a walk"
-                    + " interval from 1us to 60s, e.g. 10ms");
-        }
-        long mmapIntervalNanos = mmapEvents == null ? 0 : Math.max(1, mmapEvents.toNanos());
+        events.validate();
+        long offCpuMinNanos = events.offCpuMinNanos();
+        long mmapIntervalNanos = events.mmapIntervalNanos();
         if (!List.of("auto", "on", "off").contains(storeMode)) {
             throw new UsageProblem("--store " + storeMode + " is not one of auto, on, off");
         }
@@ -327,8 +307,7 @@ public final class AgentCommand implements Callable<Integer> {
         try {
             agent.run(() -> System.err.printf("moonwalk: agent sampling %s at %d Hz%s, %s windows; %s%s%n",
                     pids.isEmpty() ? "the whole host" : "pid " + pids, hz,
-                    (offCpu == null ? "" : " and off-CPU waits of " + RecordCommand.format(offCpu) + " or more")
-                            + (mmapEvents == null ? "" : " and mmap events of LuaJIT processes"),
+                    events.startupText(),
                     RecordCommand.format(interval), where,
                     finalHttp == null ? "" : "; http://" + finalHttp.address().getHostString() + ":"
                             + finalHttp.address().getPort() + "/"));

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -40,25 +41,13 @@ public final class RecordCommand implements Callable<Integer> {
             description = "How long to record: 500ms, 30s, 2m, 1h. Default: ${DEFAULT-VALUE}.")
     Duration duration;
 
+    @Mixin
+    EventProfileOptions events = new EventProfileOptions();
+
     @Option(names = "--output", split = ",", paramLabel = "FILE",
             description = "Output file (repeatable); the format follows the extension: .html, .folded, .pb.gz. "
                     + "Default: moonwalk-<time>.html")
     List<Path> outputs = new ArrayList<>();
-
-    @Option(names = "--off-cpu", arity = "0..1", paramLabel = "MIN", fallbackValue = "1ms",
-            converter = DurationConverter.class,
-            description = "Also record where threads block: every wait in a system call of at least MIN (default"
-                    + " ${FALLBACK-VALUE}) with its kernel + native + Lua stack and the time blocked, written as a"
-                    + " second profile next to each output (NAME.offcpu.EXT; pprof sample type off_cpu/nanoseconds).")
-    Duration offCpu;
-
-    @Option(names = "--mmap-events", arity = "0..1", paramLabel = "INTERVAL", fallbackValue = "10ms",
-            converter = DurationConverter.class,
-            description = "Also count every mmap, munmap and mprotect call of LuaJIT processes and record the calling"
-                    + " stack (kernel + native + Lua) at most once per INTERVAL per process (default ${FALLBACK-VALUE});"
-                    + " written as NAME.mmap.EXT (sample type mmap_calls: each stack's value is the calls it stands"
-                    + " for). Finds the Lua code behind an mcode allocation storm.")
-    Duration mmapEvents;
 
     @Override
     public Integer call() throws Exception {
@@ -80,19 +69,11 @@ public final class RecordCommand implements Callable<Integer> {
                 throw new UsageProblem("no such process: " + pid);
             }
         }
-        if (offCpu != null && (offCpu.isNegative() || offCpu.isZero() || offCpu.toSeconds() > 60)) {
-            throw new UsageProblem("--off-cpu " + format(offCpu) + " is out of range: use a minimum block time"
-                    + " from 1us to 60s, e.g. 1ms");
-        }
-        if (mmapEvents != null && (mmapEvents.isNegative() || mmapEvents.isZero() || mmapEvents.toSeconds() > 60)) {
-            throw new UsageProblem("--mmap-events " + format(mmapEvents) + " is out of range: use a walk interval"
-                    + " from 1us to 60s, e.g. 10ms");
-        }
+        events.validate();
         Preflight.requireProfiling();
 
         SamplerOptions options = new SamplerOptions(hz, targets, SamplerOptions.DEFAULT_RING_BUFFER_BYTES, true,
-                offCpu == null ? 0 : Math.max(1, offCpu.toNanos()),
-                mmapEvents == null ? 0 : Math.max(1, mmapEvents.toNanos()));
+                events.offCpuMinNanos(), events.mmapIntervalNanos());
         Recording recording = new Recording(options, duration);
         Signal.handle(new Signal("INT"), sig -> recording.requestStop());
         Signal.handle(new Signal("TERM"), sig -> recording.requestStop());
@@ -101,8 +82,7 @@ public final class RecordCommand implements Callable<Integer> {
 
         Profile profile = recording.run(sampler -> System.err.printf("moonwalk: recording %s at %d Hz for %s%s; Ctrl-C to stop early%n",
                 targets.isEmpty() ? "the whole host" : "pid " + targets, hz, format(duration),
-                (offCpu == null ? "" : ", off-CPU waits of " + format(offCpu) + " or more")
-                        + (mmapEvents == null ? "" : ", mmap events")));
+                events.startupText()));
         List<Path> written = new ArrayList<>();
         Profile blocked = recording.offCpuProfile();
         Profile mapped = recording.mmapProfile();

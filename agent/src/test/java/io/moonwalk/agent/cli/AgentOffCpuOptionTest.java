@@ -38,19 +38,19 @@ class AgentOffCpuOptionTest {
 
     @Test
     void offUnlessAskedForWithOneMillisecondWhenGivenWithoutAValue() {
-        assertThat(parse(Map.of(), "").offCpu).isNull();
-        assertThat(parse(Map.of(), "", "--off-cpu").offCpu).isEqualTo(Duration.ofMillis(1));
+        assertThat(parse(Map.of(), "").events.offCpu).isNull();
+        assertThat(parse(Map.of(), "", "--off-cpu").events.offCpu).isEqualTo(Duration.ofMillis(1));
         AgentCommand next = parse(Map.of(), "", "--off-cpu", "--hz", "99");
-        assertThat(next.offCpu).isEqualTo(Duration.ofMillis(1));
+        assertThat(next.events.offCpu).isEqualTo(Duration.ofMillis(1));
         assertThat(next.hz).isEqualTo(99);
-        assertThat(parse(Map.of(), "", "--off-cpu", "250us").offCpu).isEqualTo(Duration.ofNanos(250_000));
+        assertThat(parse(Map.of(), "", "--off-cpu", "250us").events.offCpu).isEqualTo(Duration.ofNanos(250_000));
     }
 
     @Test
     void configFileAndEnvironmentTurnItOnFlagWins() {
-        assertThat(parse(Map.of(), "off-cpu = 2ms\n").offCpu).isEqualTo(Duration.ofMillis(2));
-        assertThat(parse(Map.of("MOONWALK_OFF_CPU", "3ms"), "off-cpu = 2ms\n").offCpu).isEqualTo(Duration.ofMillis(3));
-        assertThat(parse(Map.of("MOONWALK_OFF_CPU", "3ms"), "off-cpu = 2ms\n", "--off-cpu", "5ms").offCpu)
+        assertThat(parse(Map.of(), "off-cpu = 2ms\n").events.offCpu).isEqualTo(Duration.ofMillis(2));
+        assertThat(parse(Map.of("MOONWALK_OFF_CPU", "3ms"), "off-cpu = 2ms\n").events.offCpu).isEqualTo(Duration.ofMillis(3));
+        assertThat(parse(Map.of("MOONWALK_OFF_CPU", "3ms"), "off-cpu = 2ms\n", "--off-cpu", "5ms").events.offCpu)
                 .isEqualTo(Duration.ofMillis(5));
     }
 }
