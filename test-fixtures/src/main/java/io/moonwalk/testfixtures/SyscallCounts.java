@@ -1,6 +1,8 @@
 package io.moonwalk.testfixtures;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,13 +28,17 @@ import java.util.regex.Pattern;
  * @param calls      calls per syscall name (every name asked for is present, 0 if it was never called)
  * @param errors     failed calls per syscall name, included in {@code calls} (strace only; perf: empty)
  * @param startNanos {@link System#nanoTime()} (CLOCK_MONOTONIC) just before the tool was started: the counted
- *                   window begins after it (strace and perf attach within milliseconds)
+ *                   window begins after it
  * @param endNanos   {@link System#nanoTime()} just after the tool exited: the counted window ends before it
+ * @param countingFromNanos a moment the counting had certainly begun: strace's "attached" line was read (attaching
+ *                   took up to hundreds of ms under load in CI), perf's end less its own elapsed time
+ * @param countingUntilNanos a moment the counting certainly still ran: {@code startNanos} plus the window (the
+ *                   tool's timer starts after {@code startNanos}); everything between the two was counted
  * @param countedNanos how long the counts ran: perf's own "seconds time elapsed" (from enabling its counters);
  *                   strace prints none, so there it is the whole window (an upper bound: it includes the attach)
  */
 public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Long> errors, long startNanos,
-                            long endNanos, long countedNanos) {
+                            long endNanos, long countingFromNanos, long countingUntilNanos, long countedNanos) {
     // strace -c rows: "% time seconds usecs/call calls errors syscall"; errors may be blank
     private static final Pattern ROW = Pattern.compile(
             "^\\s*[\\d.]+\\s+[\\d.]+\\s+\\d+\\s+(\\d+)\\s+(\\d*)\\s*([a-z_0-9]+)\\s*$");
@@ -96,19 +102,32 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             pb.environment().put("LC_ALL", "C"); // perf's digit grouping and decimal point
             Process p = pb.start();
-            byte[] log = p.getInputStream().readAllBytes();
+            // strace says "strace: Process N attached" on stderr once it traces the process: the counting runs from then
+            long attached = tool.equals("perf") ? start : -1;
+            StringBuilder log = new StringBuilder();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (attached < 0 && line.contains(" attached")) {
+                        attached = System.nanoTime();
+                    }
+                    if (log.length() < 1 << 16) {
+                        log.append(line).append('\n');
+                    }
+                }
+            }
             if (!p.waitFor(window.toSeconds() + 15, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError(tool + " did not end after " + window);
             }
             long end = System.nanoTime();
             String table = Files.readString(out, StandardCharsets.UTF_8);
-            SyscallCounts c = tool.equals("perf") ? parsePerf(table, start, end, syscalls)
-                    : parse(table, start, end, syscalls);
-            if (c == null) {
-                throw new AssertionError(String.join(" ", cmd) + " printed no counts (exit " + p.exitValue()
-                        + "; root? process alive? tracefs mounted?): " + new String(log, StandardCharsets.UTF_8)
-                        + table);
+            long until = start + window.toNanos();
+            SyscallCounts c = tool.equals("perf") ? parsePerf(table, start, end, until, syscalls)
+                    : parse(table, start, end, attached, until, syscalls);
+            if (c == null || attached < 0 || c.countingFromNanos() >= until) {
+                throw new AssertionError(String.join(" ", cmd) + " printed no counts or attached too late to count in the window (exit "
+                        + p.exitValue() + "; root? process alive? tracefs mounted?): " + log + table);
             }
             return c;
         } catch (IOException e) {
@@ -137,7 +156,7 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
     }
 
     /** The counts of strace's {@code -c} table, or null when {@code table} holds none. */
-    static SyscallCounts parse(String table, long start, long end, String... syscalls) {
+    static SyscallCounts parse(String table, long start, long end, long from, long until, String... syscalls) {
         Map<String, Long> calls = zeros(syscalls);
         Map<String, Long> errors = zeros(syscalls);
         boolean header = false;
@@ -152,11 +171,11 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
                 errors.put(m.group(3), m.group(2).isEmpty() ? 0 : Long.parseLong(m.group(2)));
             }
         }
-        return header ? new SyscallCounts("strace", calls, errors, start, end, end - start) : null;
+        return header ? new SyscallCounts("strace", calls, errors, start, end, from, until, end - start) : null;
     }
 
     /** The counts of {@code perf stat}'s output, or null unless every syscall and the elapsed time are in it. */
-    static SyscallCounts parsePerf(String text, long start, long end, String... syscalls) {
+    static SyscallCounts parsePerf(String text, long start, long end, long until, String... syscalls) {
         Map<String, Long> calls = zeros(syscalls);
         int seen = 0;
         long elapsed = -1;
@@ -173,7 +192,7 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
             }
         }
         return seen == syscalls.length && elapsed > 0
-                ? new SyscallCounts("perf", calls, Map.of(), start, end, elapsed) : null;
+                ? new SyscallCounts("perf", calls, Map.of(), start, end, end - elapsed, until, elapsed) : null;
     }
 
     public long calls(String syscall) {

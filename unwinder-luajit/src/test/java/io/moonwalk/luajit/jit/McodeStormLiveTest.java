@@ -33,6 +33,11 @@ class McodeStormLiveTest {
      * happened within the window), {@code outer} between the last tick before it and the first after it (every
      * flush of the window is among them).
      */
+    /**
+     * LuaJIT's flushes that certainly fell into a count's window ({@code inner}: between ticks printed while the
+     * counting certainly ran) and that possibly did ({@code outer}: between the last tick before the tool started and
+     * the first after it ended).
+     */
     record Flushes(long inner, long outer) {
         static Flushes of(List<Tick> ticks, SyscallCounts c) {
             long outerLo = 0;
@@ -42,11 +47,13 @@ class McodeStormLiveTest {
             for (Tick t : ticks) {
                 if (t.monoNanos() <= c.startNanos()) {
                     outerLo = t.flushes();
-                } else if (t.monoNanos() < c.endNanos()) {
+                }
+                if (t.monoNanos() >= c.endNanos()) {
+                    outerHi = Math.min(outerHi, t.flushes());
+                }
+                if (t.monoNanos() > c.countingFromNanos() && t.monoNanos() < c.countingUntilNanos()) {
                     innerLo = innerLo < 0 ? t.flushes() : innerLo;
                     innerHi = t.flushes();
-                } else {
-                    outerHi = Math.min(outerHi, t.flushes());
                 }
             }
             if (innerLo < 0 || ticks.get(ticks.size() - 1).monoNanos() < c.endNanos()) {
