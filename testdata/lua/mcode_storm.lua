@@ -1,6 +1,6 @@
 -- An mcode storm for moonwalk's mmap/trace-rate figures: LuaJIT keeps compiling new traces into tiny mcode
 -- limits, so it flushes every trace and allocates (mmap) fresh mcode areas over and over.
--- Usage: luajit mcode_storm.lua <mode> <seconds> [sizemcode KB (64)] [maxmcode KB (128)]
+-- Usage: luajit mcode_storm.lua <mode> <seconds> [sizemcode KB (64)] [maxmcode KB (128)] [go file]
 --   limit  generated functions (load(), each its own proto and loop, so each compiles a new trace) are run
 --          hot by compile_more(); with maxmcode = 2 areas LuaJIT runs out of mcode, flushes every trace
 --          (unmapping its areas) and maps new areas for the next traces
@@ -16,6 +16,9 @@
 --          second for <seconds>, all kept alive (their traces stay: no flush, no trace freed); waits for a line
 --          on stdin before it starts and again after END (so a reader can take its state before and after);
 --          a 5th argument spins that many seconds of interpreted code first (no trace), then prints WARM
+-- limit and crowd take a go file as 5th argument: after STARTED (the crowding done) they wait until it exists, so
+-- observers attach before the storm's first call, and after END they block on stdin until it closes (the process
+-- and its counters stay alive while the observers detach)
 -- Prints (decimal, one line each, flushed):
 --   STARTED <mode> pid <pid> thread 0x<lua_State> sizemcode <KB> maxmcode <KB> [reserved <MiB> holes <n> target 0x..]
 --   TICK <wall s> traces <n> aborts <n> flushes <n> rounds <n> mono <s>   every 0.25 s, counts since start
@@ -29,9 +32,11 @@ ffi.cdef [[
   int clock_gettime(int clk, struct mw_timespec *ts);
   void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
   int getpid(void);
+  int usleep(unsigned int usec);
 ]]
 
 local mode = arg[1] or "limit"
+local go = mode ~= "steady" and arg[5] or nil
 local seconds = tonumber(arg[2]) or 5
 local sizemcode = tonumber(arg[3]) or 64
 local maxmcode = tonumber(arg[4]) or 2 * sizemcode
@@ -180,6 +185,19 @@ if mode == "steady" then
   io.flush()
   io.read()
 end
+-- not compiled: no trace (and no mcode mapping) before the go
+local function await_go()
+  while go do
+    local f = io.open(go)
+    if f then
+      f:close()
+      return
+    end
+    ffi.C.usleep(20000)
+  end
+end
+jit.off(await_go, true)
+await_go()
 local t0 = now()
 local next_tick, k, rounds = t0 + 0.25, 1, 0
 repeat
@@ -204,3 +222,4 @@ local t_end = now()
 io.write(string.format("END %.3f %s rounds %d mono %.6f\n", t_end - t0, counts(), rounds, t_end))
 io.flush()
 if mode == "steady" then io.read() end
+if go then io.read("*a") end

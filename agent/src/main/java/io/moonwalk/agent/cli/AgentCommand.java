@@ -25,9 +25,9 @@ import io.moonwalk.agent.metrics.MetricsPushSettings;
 import io.moonwalk.agent.metrics.MicrometerMetricProducer;
 import io.moonwalk.agent.metrics.OtlpMetricsExporter;
 import io.moonwalk.agent.metrics.SdkMetricExporters;
-import io.moonwalk.agent.profile.SampleType;
 import io.moonwalk.agent.session.SessionStats;
-import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.store.ProfileKind;
+import io.moonwalk.agent.store.ProfileStores;
 import io.moonwalk.agent.web.AgentHttpServer;
 import io.moonwalk.interpreter.InterpreterPlugin;
 import java.io.IOException;
@@ -37,6 +37,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -234,26 +235,27 @@ public final class AgentCommand implements Callable<Integer> {
         AgentMetrics metrics = new AgentMetrics();
         List<WindowSink> sinks = new ArrayList<>();
         AtomicReference<Agent> agentRef = new AtomicReference<>();
-        ProfileStore store = null;
-        ProfileStore offCpuStore = null;
+        ProfileStores stores = null;
         if (storing) {
+            Set<ProfileKind> kinds = EnumSet.of(ProfileKind.CPU);
+            if (offCpuMinNanos > 0) {
+                kinds.add(ProfileKind.OFF_CPU);
+            }
+            if (mmapIntervalNanos > 0) {
+                kinds.add(ProfileKind.MMAP);
+            }
             try {
-                // with --off-cpu a quarter of the bound holds the off-CPU windows: together they stay within it
-                long offCpuBytes = offCpuMinNanos > 0 ? storeMaxBytes / 4 : 0;
-                store = new ProfileStore(storeDir, storeMaxBytes - offCpuBytes, storeMaxAge, Clock.systemUTC());
-                if (offCpuMinNanos > 0) {
-                    offCpuStore = new ProfileStore(storeDir, Math.max(1, offCpuBytes), storeMaxAge, Clock.systemUTC(),
-                            SampleType.OFF_CPU);
-                }
+                // each event profile's store gets a quarter of the bound, the CPU store the rest: together within it
+                stores = ProfileStores.open(storeDir, storeMaxBytes, storeMaxAge, Clock.systemUTC(), kinds);
             } catch (IOException e) {
                 throw new UsageProblem("cannot use --store-dir " + storeDir + ": " + e.getMessage());
             }
             // the agent is built below; the sink asks it for the VMs' health at each window
-            sinks.add(new StoreSink(store, offCpuStore, () -> {
+            sinks.add(new StoreSink(stores, () -> {
                 Agent a = agentRef.get();
                 return a == null ? SessionStats.NONE : a.stats();
             }));
-            metrics.bindStore(store);
+            metrics.bindStores(stores);
         }
         if (otlpConfig != null) {
             MeasuredSender sender = new MeasuredSender(OtlpSender.create(otlpConfig));
@@ -290,18 +292,18 @@ public final class AgentCommand implements Callable<Integer> {
         LivenessWatchdog.start(readiness);
         AgentHttpServer http = null;
         if (listenAddress != null) {
-            http = new AgentHttpServer(listenAddress, metrics, readiness::check, readiness::live, store, offCpuStore,
+            http = new AgentHttpServer(listenAddress, metrics, readiness::check, readiness::live, stores,
                     Clock.systemUTC());
             http.start();
         }
         Signal.handle(new Signal("INT"), sig -> agent.requestStop());
         Signal.handle(new Signal("TERM"), sig -> agent.requestStop());
         Runtime.getRuntime().addShutdownHook(new Thread(agent::detachNow, "moonwalk-detach"));
-        ProfileStore finalStore = store;
+        ProfileStores finalStores = stores;
         AgentHttpServer finalHttp = http;
         String where = (otlpConfig != null ? "exporting OTLP (" + otlpConfig.protocol().envValue() + ") to "
                 + otlpConfig.endpoint() : "") + (otlpConfig != null && storing ? " and " : "")
-                + (storing ? "storing windows in " + finalStore.directory() : "")
+                + (storing ? "storing windows in " + finalStores.cpu().directory() : "")
                 + (metricsConfig != null ? "; pushing metrics (" + metricsConfig.protocol().envValue() + ") every "
                 + RecordCommand.format(push.interval()) + " to " + metricsConfig.endpoint() : "");
         try {

@@ -15,7 +15,7 @@ public final class EventProfileOptions {
                     + " ${FALLBACK-VALUE}; 1us to 60s) with its kernel + native + Lua stack and the time blocked, as a"
                     + " profile of its own (sample type off_cpu/nanoseconds): record writes NAME.offcpu.EXT next to"
                     + " each output; the agent stores it next to each CPU window (a quarter of --store-max-size),"
-                    + " exports it in the same OTLP request and shows it with the web view's CPU / off-CPU toggle."
+                    + " exports it in the same OTLP request and shows it with the web view's profile toggle."
                     + " Default: off.")
     Duration offCpu;
 
@@ -25,7 +25,9 @@ public final class EventProfileOptions {
                     + " stack (kernel + native + Lua) at most once per INTERVAL per process (default"
                     + " ${FALLBACK-VALUE}; 1us to 60s), as a profile of its own (sample type mmap_calls: a stack's"
                     + " value is the calls it stands for): record writes NAME.mmap.EXT and per-process call rates;"
-                    + " the agent exports it in the same OTLP request and counts moonwalk_luajit_mmap_calls_total."
+                    + " the agent stores it next to each CPU window (a quarter of --store-max-size), exports it in the"
+                    + " same OTLP request, shows it with the web view's profile toggle and counts"
+                    + " moonwalk_luajit_mmap_calls_total."
                     + " Finds the Lua code behind an mcode allocation storm. Default: off.")
     Duration mmapEvents;
 

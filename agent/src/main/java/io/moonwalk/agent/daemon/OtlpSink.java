@@ -2,7 +2,6 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.export.otlp.OtlpExporter;
 import io.moonwalk.agent.profile.Profile;
-import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
 import java.util.List;
 
@@ -26,16 +25,6 @@ public final class OtlpSink implements WindowSink {
     @Override
     public String name() {
         return "otlp";
-    }
-
-    @Override
-    public void accept(Profile window) {
-        accept(window, List.of());
-    }
-
-    @Override
-    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) {
-        accept(new Window(window, null, sites));
     }
 
     /** The CPU, off-CPU and mmap event profiles in one request; the window's trace aborts, if any, in a second. */

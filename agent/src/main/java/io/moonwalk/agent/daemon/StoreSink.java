@@ -2,35 +2,24 @@ package io.moonwalk.agent.daemon;
 
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.session.SessionStats;
+import io.moonwalk.agent.store.ProfileKind;
 import io.moonwalk.agent.store.ProfileStore;
-import io.moonwalk.interpreter.InterpreterStats;
+import io.moonwalk.agent.store.ProfileStores;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Windows go to the rolling {@link ProfileStore} on local disk, each with the interpreter VMs'
- * health at the time it is written ({@link VmGauges}) and the window's trace-abort sites
- * ({@link WindowAbortSites}) for the web view's JIT health charts.
+ * Windows go to the rolling {@link ProfileStores} on local disk: the CPU profile with the interpreter VMs' health at
+ * the time it is written ({@link VmGauges}) and the window's trace-abort sites ({@link WindowAbortSites}) for the web
+ * view's JIT health charts, and each event profile the agent records (off-CPU, mmap calls) to its own store.
  */
 public final class StoreSink implements WindowSink {
-    private final ProfileStore store;
-    private final ProfileStore offCpuStore;
+    private final ProfileStores stores;
     private final Supplier<SessionStats> stats;
 
-    public StoreSink(ProfileStore store) {
-        this(store, null, () -> SessionStats.NONE);
-    }
-
-    public StoreSink(ProfileStore store, Supplier<SessionStats> stats) {
-        this(store, null, stats);
-    }
-
-    /** @param offCpuStore where off-CPU profiles ({@code --off-cpu}) go, next to the CPU windows; null when none */
-    public StoreSink(ProfileStore store, ProfileStore offCpuStore, Supplier<SessionStats> stats) {
-        this.store = store;
-        this.offCpuStore = offCpuStore;
+    public StoreSink(ProfileStores stores, Supplier<SessionStats> stats) {
+        this.stores = stores;
         this.stats = stats;
     }
 
@@ -40,40 +29,50 @@ public final class StoreSink implements WindowSink {
     }
 
     @Override
-    public void accept(Profile window) throws IOException {
-        accept(window, List.of());
-    }
-
-    @Override
-    public void accept(Profile window, List<InterpreterStats.SiteCount> sites) throws IOException {
-        // VM health: levels when the window is written; abort sites: the window's own (taken when it was named)
-        store.write(window, VmGauges.of(stats.get().interpreters()), WindowAbortSites.of(sites));
-    }
-
-    @Override
     public void accept(Window window) throws IOException {
-        accept(window.cpu(), window.sites());
-        if (offCpuStore != null && window.offCpu() != null) {
-            offCpuStore.write(window.offCpu());
+        // VM health: levels when the window is written; abort sites: the window's own (taken when it was named)
+        stores.cpu().write(window.cpu(), VmGauges.of(stats.get().interpreters()), WindowAbortSites.of(window.sites()));
+        IOException failed = null;
+        for (ProfileKind k : stores.kinds()) {
+            Profile p = switch (k) {
+                case CPU -> null; // written above
+                case OFF_CPU -> window.offCpu();
+                case MMAP -> window.mmap();
+            };
+            if (p != null) {
+                try {
+                    stores.get(k).write(p);
+                } catch (IOException e) {
+                    failed = failed == null ? e : failed; // one kind's failure does not cost the others
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 
     @Override
     public boolean healthy() {
-        return store.lastError() == null && (offCpuStore == null || offCpuStore.lastError() == null);
+        return stores.all().stream().allMatch(s -> s.lastError() == null);
     }
 
     @Override
     public String status() {
-        String err = store.lastError();
-        if (err == null && offCpuStore != null && offCpuStore.lastError() != null) {
-            return "store: last off-CPU write to " + offCpuStore.directory() + " failed: " + offCpuStore.lastError();
+        for (ProfileStore s : stores.all()) {
+            if (s.lastError() != null) {
+                return "store: last " + s.kind().id() + " write to " + s.directory() + " failed: " + s.lastError();
+            }
         }
-        return err == null
-                ? "store: " + store.windowCount() + " windows, " + store.totalBytes() + " bytes in " + store.directory()
-                        + (offCpuStore == null ? "" : "; off-CPU: " + offCpuStore.windowCount() + " windows, "
-                        + offCpuStore.totalBytes() + " bytes")
-                : "store: last write to " + store.directory() + " failed: " + err;
+        StringBuilder sb = new StringBuilder("store: ");
+        for (ProfileStore s : stores.all()) {
+            sb.append(s.kind() == ProfileKind.CPU ? "" : "; " + s.kind().title() + ": ").append(s.windowCount())
+                    .append(" windows, ").append(s.totalBytes()).append(" bytes");
+            if (s.kind() == ProfileKind.CPU) {
+                sb.append(" in ").append(s.directory());
+            }
+        }
+        return sb.toString();
     }
 
     @Override
@@ -81,12 +80,7 @@ public final class StoreSink implements WindowSink {
         // writes are synchronous: nothing pending
     }
 
-    public ProfileStore store() {
-        return store;
-    }
-
-    /** The off-CPU store, or null. */
-    public ProfileStore offCpuStore() {
-        return offCpuStore;
+    public ProfileStores stores() {
+        return stores;
     }
 }

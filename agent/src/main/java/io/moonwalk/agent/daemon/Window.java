@@ -8,7 +8,7 @@ import java.util.Objects;
 
 /**
  * One closed window as the sinks get it: the CPU profile, with {@code --off-cpu} the off-CPU profile of the same
- * time span (blocked nanoseconds per stack), and the events the interpreter plugins counted at code sites in it
+ * time span (blocked nanoseconds per stack), with {@code --mmap-events} the mmap event profile, and the events the interpreter plugins counted at code sites in it
  * (trace aborts), taken when the window was named.
  *
  * @param cpu    the CPU profile
@@ -17,11 +17,6 @@ import java.util.Objects;
  * @param sites  the interpreter site counts of the window
  */
 public record Window(Profile cpu, Profile offCpu, Profile mmap, List<InterpreterStats.SiteCount> sites) {
-    /** A window without an mmap event profile. */
-    public Window(Profile cpu, Profile offCpu, List<InterpreterStats.SiteCount> sites) {
-        this(cpu, offCpu, null, sites);
-    }
-
     public Window {
         if (mmap != null && !mmap.sampleType().equals(SampleType.MMAP)) {
             throw new IllegalArgumentException("the mmap profile of a window measures " + mmap.sampleType());

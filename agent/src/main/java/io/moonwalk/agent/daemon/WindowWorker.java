@@ -4,7 +4,6 @@ import io.moonwalk.containment.Faults;
 import io.moonwalk.containment.Heartbeats;
 import io.moonwalk.containment.Stage;
 import io.moonwalk.agent.profile.Profile;
-import io.moonwalk.interpreter.InterpreterStats;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -21,7 +20,7 @@ import java.util.function.Consumer;
  */
 public final class WindowWorker {
     static final int QUEUE_WINDOWS = 4;
-    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), null, List.of());
+    private static final Window END = new Window(new Profile(0, 0, 1, List.of()), null, null, List.of());
 
     private final BlockingQueue<Window> queue = new ArrayBlockingQueue<>(QUEUE_WINDOWS + 1);
     private final List<WindowSink> sinks;
@@ -46,19 +45,6 @@ public final class WindowWorker {
     }
 
     /** Queues a window; returns at once. False (and counted) when the sinks are too far behind. */
-    public boolean offer(Profile window) {
-        return offer(window, List.of());
-    }
-
-    /**
-     * Queues a window with the interpreter site counts of the same window ({@link WindowSink#accept(Profile, List)});
-     * returns at once. False (and counted) when the sinks are too far behind.
-     */
-    public boolean offer(Profile window, List<InterpreterStats.SiteCount> sites) {
-        return offer(new Window(window, null, sites));
-    }
-
-    /** Queues a window with its off-CPU profile and site counts; returns at once. False (and counted) when full. */
     public boolean offer(Window window) {
         if (ending || queue.remainingCapacity() <= 1 || !queue.offer(window)) {
             droppedWindows.incrementAndGet();

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -22,6 +23,7 @@ import io.moonwalk.frame.Frame;
 import io.moonwalk.frame.FrameKind;
 import io.moonwalk.agent.profile.Profile;
 import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.store.ProfileStores;
 import io.moonwalk.bpf.maps.BpfMaps;
 import io.moonwalk.bpf.maps.MapFill;
 import java.util.HashMap;
@@ -266,17 +268,23 @@ public final class AgentMetrics {
         sender.listener((nanos, success) -> (success ? ok : fail).record(nanos, TimeUnit.NANOSECONDS));
     }
 
-    /** Local store meters. */
-    public void bindStore(ProfileStore store) {
+    /**
+     * Local store meters, one series per store with the label {@code profile} ({@code cpu}, {@code offcpu},
+     * {@code mmap}): each kind has its own bound, and their sum is the directory's.
+     */
+    public void bindStores(ProfileStores stores) {
         MeterRegistry r = registry;
-        gauge(r, "moonwalk.store.bytes", "bytes of stored window files", store, ProfileStore::totalBytes);
-        gauge(r, "moonwalk.store.limit.bytes", "size bound of the store", store, ProfileStore::maxBytes);
-        gauge(r, "moonwalk.store.files", "stored window files (pprof + folded)", store, ProfileStore::files);
-        gauge(r, "moonwalk.store.windows", "stored windows", store, ProfileStore::windowCount);
-        counter(r, "moonwalk.store.evicted.windows", "windows deleted by the size or age bound", store,
-                ProfileStore::evictedWindows);
-        counter(r, "moonwalk.store.write.failures", "windows that could not be written", store,
-                ProfileStore::writeFailures);
+        for (ProfileStore store : stores.all()) {
+            Tags t = Tags.of("profile", store.kind().id());
+            gauge(r, "moonwalk.store.bytes", "bytes of stored window files", t, store, ProfileStore::totalBytes);
+            gauge(r, "moonwalk.store.limit.bytes", "size bound of the store", t, store, ProfileStore::maxBytes);
+            gauge(r, "moonwalk.store.files", "stored window files (pprof + folded)", t, store, ProfileStore::files);
+            gauge(r, "moonwalk.store.windows", "stored windows", t, store, ProfileStore::windowCount);
+            FunctionCounter.builder("moonwalk.store.evicted.windows", store, ProfileStore::evictedWindows).tags(t)
+                    .description("windows deleted by the size or age bound").register(r);
+            FunctionCounter.builder("moonwalk.store.write.failures", store, ProfileStore::writeFailures).tags(t)
+                    .description("windows that could not be written").register(r);
+        }
     }
 
     /** Per-window meters; called on the window thread for every window before the sinks. */
@@ -312,6 +320,10 @@ public final class AgentMetrics {
     }
 
     private static <T> void gauge(MeterRegistry r, String name, String help, T obj, ToDoubleFunction<T> f) {
-        Gauge.builder(name, obj, f).description(help).strongReference(true).register(r);
+        gauge(r, name, help, Tags.empty(), obj, f);
+    }
+
+    private static <T> void gauge(MeterRegistry r, String name, String help, Tags tags, T obj, ToDoubleFunction<T> f) {
+        Gauge.builder(name, obj, f).tags(tags).description(help).strongReference(true).register(r);
     }
 }

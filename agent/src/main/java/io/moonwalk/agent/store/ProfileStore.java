@@ -33,17 +33,16 @@ import java.util.regex.Pattern;
  * {@code maxBytes} and none ended longer than {@code maxAge} ago, so the directory never grows
  * past its bounds (a single window larger than the whole bound is not kept either).
  *
- * <p>A store holds one {@link SampleType}: the CPU store's files are {@code window-*} with the index
- * {@code index-v1.tsv}, the off-CPU store's ({@code --off-cpu}) sit in the same directory as
- * {@code offcpu-<start ms>-<duration ms>.pb.gz}/{@code .folded} with their own index {@code index-offcpu-v1.tsv},
- * whose header names the sample type. Only files named like a window of this store are ever read or deleted;
- * anything else in the directory is left alone. Thread-safe: the window thread writes while web requests read.
+ * <p>A store holds one {@link ProfileKind}: the CPU store's files are {@code window-*} with the index
+ * {@code index-v1.tsv}; the off-CPU store's ({@code --off-cpu}) and the mmap event store's ({@code --mmap-events})
+ * sit in the same directory as {@code offcpu-<start ms>-<duration ms>.pb.gz}/{@code .folded} and
+ * {@code mmap-...}, each with its own index ({@code index-offcpu-v1.tsv}, {@code index-mmap-v1.tsv}) whose header
+ * names the sample type. Only files named like a window of this store are ever read or deleted; anything else in
+ * the directory is left alone. Thread-safe: the window thread writes while web requests read.
  */
 public final class ProfileStore {
     private static final System.Logger LOG = System.getLogger(ProfileStore.class.getName());
     static final Pattern NAME = namePattern("window-");
-    /** File name prefix of the off-CPU store's windows. */
-    public static final String OFF_CPU_PREFIX = "offcpu-";
     public static final String PPROF = ".pb.gz";
     public static final String FOLDED = ".folded";
 
@@ -51,6 +50,7 @@ public final class ProfileStore {
     private final long maxBytes;
     private final Duration maxAge;
     private final Clock clock;
+    private final ProfileKind kind;
     private final SampleType type;
     private final String prefix;
     private final Pattern name;
@@ -68,22 +68,14 @@ public final class ProfileStore {
      * bounds at once.
      */
     public ProfileStore(Path dir, long maxBytes, Duration maxAge, Clock clock) throws IOException {
-        this(dir, maxBytes, maxAge, clock, SampleType.CPU);
+        this(dir, maxBytes, maxAge, clock, ProfileKind.CPU);
     }
 
-    /**
-     * As {@link #ProfileStore(Path, long, Duration, Clock)} for windows of {@code type}: {@link SampleType#CPU}
-     * or {@link SampleType#OFF_CPU} (files {@value #OFF_CPU_PREFIX}*, their own index).
-     */
-    public ProfileStore(Path dir, long maxBytes, Duration maxAge, Clock clock, SampleType type) throws IOException {
-        this.type = Objects.requireNonNull(type, "type");
-        if (type.equals(SampleType.CPU)) {
-            prefix = "window-";
-        } else if (type.equals(SampleType.OFF_CPU)) {
-            prefix = OFF_CPU_PREFIX;
-        } else {
-            throw new IllegalArgumentException("the store keeps CPU or off-CPU windows, not " + type);
-        }
+    /** As {@link #ProfileStore(Path, long, Duration, Clock)} for windows of {@code kind} (their own files and index). */
+    public ProfileStore(Path dir, long maxBytes, Duration maxAge, Clock clock, ProfileKind kind) throws IOException {
+        this.kind = Objects.requireNonNull(kind, "kind");
+        this.type = kind.sampleType();
+        this.prefix = kind.filePrefix();
         this.name = namePattern(prefix);
         this.dir = Objects.requireNonNull(dir, "dir");
         if (maxBytes <= 0) {
@@ -95,7 +87,7 @@ public final class ProfileStore {
         this.maxBytes = maxBytes;
         this.maxAge = maxAge;
         this.clock = clock;
-        this.index = new StoreIndex(dir, type);
+        this.index = new StoreIndex(dir, kind);
         Files.createDirectories(dir);
         if (!Files.isWritable(dir)) {
             throw new IOException("store directory " + dir + " is not writable; pass --store-dir or fix its owner");
@@ -182,6 +174,10 @@ public final class ProfileStore {
      */
     public synchronized WindowSummary write(Profile p, List<WindowSummary.VmHealth> vms,
             List<WindowSummary.AbortSite> aborts) throws IOException {
+        if (!p.sampleType().equals(type)) {
+            throw new IllegalArgumentException("a " + p.sampleType().type() + " window does not belong in the "
+                    + type.type() + " store");
+        }
         long start = p.startEpochNanos() / 1_000_000;
         long duration = Math.max(1, p.durationNanos() / 1_000_000);
         while (windows.containsKey(start)) {
@@ -408,6 +404,11 @@ public final class ProfileStore {
     /** What this store's windows measure. */
     public SampleType sampleType() {
         return type;
+    }
+
+    /** The kind of profile this store keeps. */
+    public ProfileKind kind() {
+        return kind;
     }
 
     private record EntryKey(ProcessIdentity process, String thread, List<Frame> frames, Map<String, String> labels) {

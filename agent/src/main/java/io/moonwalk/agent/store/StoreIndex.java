@@ -1,7 +1,6 @@
 package io.moonwalk.agent.store;
 
 import io.moonwalk.agent.output.AtomicFileWriter;
-import io.moonwalk.agent.profile.SampleType;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,9 +37,6 @@ import java.util.function.Consumer;
 final class StoreIndex {
     static final String FILE = "index-v1.tsv";
     static final String HEADER = "moonwalk-store-index\t1";
-    /** The off-CPU store's index: same lines, the sample type named in the header. */
-    static final String OFF_CPU_FILE = "index-offcpu-v1.tsv";
-    static final String OFF_CPU_HEADER = HEADER + "\toff_cpu\tnanoseconds";
     static final int CHARGE = 3;
     /** A line longer than this is not ours (16 processes with 255-byte names fit easily). */
     static final int MAX_LINE = 64 * 1024;
@@ -53,14 +49,17 @@ final class StoreIndex {
     private final Map<String, String> interned = new HashMap<>();
 
     StoreIndex(Path dir) {
-        this(dir, SampleType.CPU);
+        this(dir, ProfileKind.CPU);
     }
 
-    /** The index of a store of {@code type}: the CPU one keeps the file and header of older agents. */
-    StoreIndex(Path dir, SampleType type) {
-        boolean cpu = type.equals(SampleType.CPU);
-        this.file = dir.resolve(cpu ? FILE : OFF_CPU_FILE);
-        this.header = cpu ? HEADER : OFF_CPU_HEADER;
+    /**
+     * The index of a store of {@code kind}: the CPU one keeps the file and header of older agents, the others name
+     * their sample type and unit in the header ({@code moonwalk-store-index 1 off_cpu nanoseconds}).
+     */
+    StoreIndex(Path dir, ProfileKind kind) {
+        this.file = dir.resolve(kind.indexFile());
+        this.header = kind == ProfileKind.CPU ? HEADER
+                : HEADER + "\t" + kind.sampleType().type() + "\t" + kind.sampleType().unit();
     }
 
     Path file() {

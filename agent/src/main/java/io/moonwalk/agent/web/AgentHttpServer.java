@@ -6,13 +6,17 @@ import io.moonwalk.agent.daemon.Readiness;
 import io.moonwalk.agent.metrics.AgentMetrics;
 import io.moonwalk.agent.output.FlameGraphHtmlWriter;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.output.ScriptSafeJson;
+import io.moonwalk.agent.store.ProfileKind;
 import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.store.ProfileStores;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -45,18 +49,13 @@ public final class AgentHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    public AgentHttpServer(InetSocketAddress address, AgentMetrics metrics, Supplier<Readiness.Result> readiness,
-                           Supplier<Readiness.Result> liveness, ProfileStore store, Clock clock) throws IOException {
-        this(address, metrics, readiness, liveness, store, null, clock);
-    }
-
     /**
-     * @param offCpuStore the off-CPU windows ({@code --off-cpu}), shown with {@code type=offcpu}; null when the
-     *                    agent records none (those pages then say how to turn it on)
+     * @param stores the local store's kinds (CPU always; off-CPU and mmap, shown with {@code type=offcpu} and
+     *               {@code type=mmap}, when the agent records them; pages of a kind it does not record say how to
+     *               turn it on); null without a local store
      */
     public AgentHttpServer(InetSocketAddress address, AgentMetrics metrics, Supplier<Readiness.Result> readiness,
-                           Supplier<Readiness.Result> liveness, ProfileStore store, ProfileStore offCpuStore,
-                           Clock clock) throws IOException {
+                           Supplier<Readiness.Result> liveness, ProfileStores stores, Clock clock) throws IOException {
         try {
             server = HttpServer.create(address, 32);
         } catch (IOException e) {
@@ -82,24 +81,25 @@ public final class AgentHttpServer implements AutoCloseable {
                         + " localhost or this host's name in the Host header (DNS-rebinding protection)\n");
                 return;
             }
-            if (store == null) {
+            if (stores == null) {
                 respond(ex, path.equals("/") ? 200 : 404, "text/plain; charset=utf-8",
                         "moonwalk agent: exporting over OTLP (no local store). Endpoints: /metrics /healthz /readyz\n");
             } else if (path.equals("/") || path.equals("/flamegraph")) {
-                boolean offCpu;
+                ProfileKind kind;
                 try {
-                    offCpu = ViewQuery.offCpu(ex.getRequestURI().getRawQuery());
+                    kind = ViewQuery.kind(ex.getRequestURI().getRawQuery());
                 } catch (IllegalArgumentException e) {
                     respond(ex, 400, "text/plain; charset=utf-8", "bad query: " + e.getMessage() + "\n");
                     return;
                 }
-                if (offCpu && offCpuStore == null) {
-                    respond(ex, path.equals("/") ? 200 : 404, "text/html; charset=utf-8", IndexPage.offCpuOff());
+                ProfileStore store = stores.get(kind);
+                if (store == null) {
+                    respond(ex, path.equals("/") ? 200 : 404, "text/html; charset=utf-8",
+                            IndexPage.kindOff(kind, stores.kinds()));
                 } else if (path.equals("/")) {
-                    respond(ex, 200, "text/html; charset=utf-8",
-                            IndexPage.render(offCpu ? offCpuStore : store, clock.millis()));
+                    respond(ex, 200, "text/html; charset=utf-8", IndexPage.render(store, stores.kinds(), clock.millis()));
                 } else {
-                    flameGraph(ex, offCpu ? offCpuStore : store, clock);
+                    flameGraph(ex, store, stores.kinds(), clock);
                 }
             } else {
                 respond(ex, 404, "text/plain; charset=utf-8", "not found: " + path + "\n");
@@ -107,7 +107,8 @@ public final class AgentHttpServer implements AutoCloseable {
         }));
     }
 
-    private static void flameGraph(HttpExchange ex, ProfileStore store, Clock clock) throws IOException {
+    private static void flameGraph(HttpExchange ex, ProfileStore store, Set<ProfileKind> kinds, Clock clock)
+            throws IOException {
         ViewQuery q;
         try {
             q = ViewQuery.parse(ex.getRequestURI().getRawQuery(), clock.millis());
@@ -130,8 +131,16 @@ public final class AgentHttpServer implements AutoCloseable {
         view.append("{\"from\":").append(q.fromMillis()).append(",\"to\":").append(q.toMillis())
                 .append(",\"bfrom\":").append(q.diff() ? q.baselineFrom() : "null")
                 .append(",\"bto\":").append(q.diff() ? q.baselineTo() : "null")
-                .append(",\"pid\":").append(q.pid()).append(",\"type\":\"").append(q.offCpu() ? "offcpu" : "cpu")
-                .append("\",\"timeline\":").append(TimelineData.json(store.windows(), q.pid(), !q.offCpu(), q.offCpu()))
+                .append(",\"pid\":").append(q.pid()).append(",\"type\":\"").append(q.kind().id()).append("\",\"types\":[");
+        String sep = "";
+        for (ProfileKind k : kinds) { // the toggle offers the kinds the agent records
+            view.append(sep).append("[\"").append(k.id()).append("\",");
+            ScriptSafeJson.appendString(view, k.title());
+            view.append(']');
+            sep = ",";
+        }
+        view.append("],\"timeline\":")
+                .append(TimelineData.json(store.windows(), q.pid(), q.kind() == ProfileKind.CPU, q.kind()))
                 .append('}');
         ByteArrayOutputStream html = new ByteArrayOutputStream(1 << 16);
         new FlameGraphHtmlWriter().write(merged, baseline, view.toString(), WebAssets.HEAD, html);

@@ -1,6 +1,7 @@
 package io.moonwalk.agent.web;
 
 import io.moonwalk.agent.output.ScriptSafeJson;
+import io.moonwalk.agent.store.ProfileKind;
 import io.moonwalk.agent.store.WindowSummary;
 import java.util.HashMap;
 import java.util.List;
@@ -40,16 +41,21 @@ final class TimelineData {
 
     /** As {@link #json(List, int)}; without the JIT health ({@code jit} empty) when {@code jit} is false. */
     static String json(List<WindowSummary> windows, int pid, boolean jit) {
-        return json(windows, pid, jit, false);
+        return json(windows, pid, jit, ProfileKind.CPU);
     }
 
     /**
-     * As {@link #json(List, int, boolean)}; for an off-CPU store ({@code offCpu}: the windows' values are blocked
-     * nanoseconds) the rates are milliseconds blocked per second, and {@code unit} says so.
+     * As {@link #json(List, int, boolean)} for the windows of a store of {@code kind}: an off-CPU store's values are
+     * blocked nanoseconds (rates in milliseconds blocked per second), an mmap store's are calls (calls per second);
+     * {@code unit} says which.
      */
-    static String json(List<WindowSummary> windows, int pid, boolean jit, boolean offCpu) {
-        String unit = offCpu ? "ms blocked/s" : "samples/s";
-        double scale = offCpu ? 1e-6 : 1;
+    static String json(List<WindowSummary> windows, int pid, boolean jit, ProfileKind kind) {
+        String unit = switch (kind) {
+            case CPU -> "samples/s";
+            case OFF_CPU -> "ms blocked/s";
+            case MMAP -> "calls/s";
+        };
+        double scale = kind == ProfileKind.OFF_CPU ? 1e-6 : 1;
         if (windows.isEmpty()) {
             return "{\"unit\":\"" + unit + "\",\"t\":[],\"total\":[],\"series\":[],\"jit\":[],\"aborts\":[]}";
         }

@@ -1,6 +1,7 @@
 package io.moonwalk.agent.web;
 
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.store.ProfileKind;
 import io.moonwalk.agent.store.WindowSummary;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -12,11 +13,11 @@ import java.util.function.Predicate;
  * The flame-graph view's query string: {@code from}, {@code to} (epoch ms; default: the last
  * {@value #DEFAULT_SPAN_MINUTES} minutes), {@code pid} (0 or absent = every process),
  * {@code vmstate} (absent = every state), and for a diff the baseline range {@code bfrom},
- * {@code bto} (both or neither; 0 = no baseline), {@code type} ({@code cpu}, the default, or {@code offcpu}: the
- * off-CPU profile of the same windows).
+ * {@code bto} (both or neither; 0 = no baseline), {@code type} (a {@link ProfileKind#id()}: {@code cpu}, the
+ * default, {@code offcpu} or {@code mmap}: that profile of the same windows).
  */
 record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long baselineFrom, long baselineTo,
-                 boolean offCpu) {
+                 ProfileKind kind) {
     static final int DEFAULT_SPAN_MINUTES = 15;
     /** A longer query string is not one our pages make. */
     static final int MAX_QUERY = 2048;
@@ -63,13 +64,13 @@ record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long b
             throw new IllegalArgumentException("a diff needs both bfrom and bto (epoch ms, bfrom <= bto), got bfrom="
                     + bfrom + " bto=" + bto);
         }
-        return new ViewQuery(from, to, (int) pid, vm, bfrom, bto, offCpu(q));
+        return new ViewQuery(from, to, (int) pid, vm, bfrom, bto, kind(q));
     }
 
     /** The {@code type} parameter alone (the index page reads nothing else). */
-    static boolean offCpu(String rawQuery) {
+    static ProfileKind kind(String rawQuery) {
         if (rawQuery == null || rawQuery.length() > MAX_QUERY) {
-            return false;
+            return ProfileKind.CPU;
         }
         Map<String, String> q = new HashMap<>();
         for (String part : rawQuery.split("&")) {
@@ -77,16 +78,17 @@ record ViewQuery(long fromMillis, long toMillis, int pid, String vmState, long b
                 q.put("type", part.substring(5));
             }
         }
-        return offCpu(q);
+        return kind(q);
     }
 
-    private static boolean offCpu(Map<String, String> q) {
+    private static ProfileKind kind(Map<String, String> q) {
         String type = q.getOrDefault("type", "cpu");
-        if (!type.equals("cpu") && !type.equals("offcpu")) {
+        ProfileKind k = ProfileKind.byId(type);
+        if (k == null) {
             throw new IllegalArgumentException("type '" + (type.length() > 16 ? type.substring(0, 16) + "..." : type)
-                    + "' is not cpu or offcpu");
+                    + "' is not cpu, offcpu or mmap");
         }
-        return type.equals("offcpu");
+        return k;
     }
 
     private static long number(Map<String, String> q, String key, long dflt) {

@@ -2,6 +2,7 @@ package io.moonwalk.agent.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moonwalk.agent.store.ProfileKind;
 import io.moonwalk.agent.store.WindowSummary;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +32,15 @@ class TimelineDataTest {
         // an off-CPU store's windows count blocked nanoseconds: the rates are ms blocked per second
         List<WindowSummary> off = new ArrayList<>();
         off.add(w(0, 100_000_000L, 7, 5, 0)); // 100 ms blocked in a 5 s window
-        assertThat(TimelineData.json(off, 7, false, true))
+        assertThat(TimelineData.json(off, 7, false, ProfileKind.OFF_CPU))
                 .startsWith("{\"unit\":\"ms blocked/s\",\"t\":[0.0],\"total\":[20.0]")
                 .contains("{\"name\":\"pid 7\",\"values\":[10.0]}");
+        // an mmap store's windows count calls: calls per second
+        List<WindowSummary> mmap = new ArrayList<>();
+        mmap.add(w(0, 2500, 7, 5, 0)); // 2,500 calls in a 5 s window
+        assertThat(TimelineData.json(mmap, 7, false, ProfileKind.MMAP))
+                .startsWith("{\"unit\":\"calls/s\",\"t\":[0.0],\"total\":[500.0]")
+                .contains("{\"name\":\"pid 7\",\"values\":[250.0]}");
     }
 
     @Test

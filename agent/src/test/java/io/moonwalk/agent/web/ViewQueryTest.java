@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moonwalk.agent.store.ProfileKind;
 import org.junit.jupiter.api.Test;
 
 @Tag("pure")
@@ -11,10 +12,13 @@ class ViewQueryTest {
     @Test
     void parsesAndDefaults() {
         ViewQuery q = ViewQuery.parse("from=1000&to=5000&pid=42&vmstate=compiled%20trace", 9_999_999);
-        assertThat(q).isEqualTo(new ViewQuery(1000, 5000, 42, "compiled trace", 0, 0, false));
-        assertThat(ViewQuery.parse("from=1&to=2&type=offcpu", 9).offCpu()).isTrue();
-        assertThat(ViewQuery.parse("from=1&to=2&type=cpu", 9).offCpu()).isFalse();
-        assertThatThrownBy(() -> ViewQuery.parse("type=wall", 9)).hasMessageContaining("type 'wall' is not cpu or offcpu");
+        assertThat(q).isEqualTo(new ViewQuery(1000, 5000, 42, "compiled trace", 0, 0, ProfileKind.CPU));
+        assertThat(ViewQuery.parse("from=1&to=2&type=offcpu", 9).kind()).isEqualTo(ProfileKind.OFF_CPU);
+        assertThat(ViewQuery.parse("from=1&to=2&type=mmap", 9).kind()).isEqualTo(ProfileKind.MMAP);
+        assertThat(ViewQuery.parse("from=1&to=2&type=cpu", 9).kind()).isEqualTo(ProfileKind.CPU);
+        assertThat(ViewQuery.kind("from=1&type=mmap")).isEqualTo(ProfileKind.MMAP);
+        assertThatThrownBy(() -> ViewQuery.parse("type=wall", 9))
+                .hasMessageContaining("type 'wall' is not cpu, offcpu or mmap");
         ViewQuery d = ViewQuery.parse(null, 10_000_000);
         assertThat(d.toMillis()).isEqualTo(10_000_001);
         assertThat(d.fromMillis()).isEqualTo(10_000_001 - 15 * 60_000);

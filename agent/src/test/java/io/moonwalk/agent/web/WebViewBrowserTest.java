@@ -6,7 +6,9 @@ import io.moonwalk.agent.daemon.Readiness;
 import io.moonwalk.agent.metrics.AgentMetrics;
 import io.moonwalk.agent.profile.ProcessIdentity;
 import io.moonwalk.agent.profile.Profile;
+import io.moonwalk.agent.store.ProfileKind;
 import io.moonwalk.agent.store.ProfileStore;
+import io.moonwalk.agent.store.ProfileStores;
 import io.moonwalk.agent.store.StoreHarness;
 import io.moonwalk.agent.store.WindowSummary;
 import io.moonwalk.frame.CodeMapping;
@@ -66,16 +68,23 @@ class WebViewBrowserTest {
         return new Profile(startMillis * 1_000_000, 5_000_000_000L, 52_631_578L, e);
     }
 
-    private static AgentHttpServer server(ProfileStore store) throws Exception {
-        return server(store, null);
-    }
-
-    private static AgentHttpServer server(ProfileStore store, ProfileStore offCpuStore) throws Exception {
+    private static AgentHttpServer server(ProfileStore... stores) throws Exception {
         AgentHttpServer s = new AgentHttpServer(new InetSocketAddress("127.0.0.1", 0), new AgentMetrics(),
-                () -> new Readiness.Result(true, "ok"), () -> new Readiness.Result(true, "ok"), store, offCpuStore,
-                Clock.systemUTC());
+                () -> new Readiness.Result(true, "ok"), () -> new Readiness.Result(true, "ok"),
+                new ProfileStores(List.of(stores)), Clock.systemUTC());
         s.start();
         return s;
+    }
+
+    /** The mmap calls of {@link #switchingWindow}'s span: old_hot maps 30 times a window, new_hot 90 times. */
+    static Profile mappingWindow(long startMillis, boolean secondHalf) {
+        ProcessIdentity lj = new ProcessIdentity(300, "luajit", "/usr/bin/luajit", "");
+        List<Frame> stack = List.of(c("main", LUAJIT), c("lua_pcall", LUAJIT), lua("handler", 10),
+                lua(secondHalf ? "new_hot" : "old_hot", secondHalf ? 40 : 20), c("lj_mcode_alloc", LUAJIT),
+                c("mmap", LUAJIT));
+        return new Profile(startMillis * 1_000_000, 5_000_000_000L, 0, List.of(
+                new Profile.Entry(lj, "luajit", stack, Map.of(), secondHalf ? 90 : 30)),
+                io.moonwalk.agent.profile.SampleType.MMAP);
     }
 
     /** The off-CPU profile of {@link #switchingWindow}'s span: the handler blocks in old_wait, then in new_wait. */
@@ -90,18 +99,20 @@ class WebViewBrowserTest {
     }
 
     @Test
-    void cpuOffCpuToggleAndAnOffCpuDiff(@TempDir Path dir) throws Exception {
+    void cpuOffCpuMmapToggleAndAnOffCpuDiff(@TempDir Path dir) throws Exception {
         long now = System.currentTimeMillis();
         long first = now - 40 * 5000L;
         ProfileStore store = new ProfileStore(dir, 1L << 30, Duration.ofHours(24), Clock.systemUTC());
         ProfileStore off = new ProfileStore(dir, 1L << 30, Duration.ofHours(24), Clock.systemUTC(),
-                io.moonwalk.agent.profile.SampleType.OFF_CPU);
+                ProfileKind.OFF_CPU);
+        ProfileStore mmap = new ProfileStore(dir, 1L << 30, Duration.ofHours(24), Clock.systemUTC(), ProfileKind.MMAP);
         for (int i = 0; i < 40; i++) {
             store.write(switchingWindow(first + i * 5000L, i >= 20));
             off.write(blockingWindow(first + i * 5000L, i >= 20));
+            mmap.write(mappingWindow(first + i * 5000L, i >= 20));
         }
         long half = first + 20 * 5000L;
-        try (AgentHttpServer http = server(store, off); DevTools b = new DevTools()) {
+        try (AgentHttpServer http = server(store, off, mmap); DevTools b = new DevTools()) {
             String base = "http://127.0.0.1:" + http.address().getPort();
             b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
             assertThat(b.eval("document.querySelector('#type-cpu').tagName")).isEqualTo("B");
@@ -135,11 +146,27 @@ class WebViewBrowserTest {
             assertThat(topChange).startsWith("+");
             assertThat(lastRow).isEqualTo("old_wait (/srv/app.lua:30)");
 
+            // the mmap calls profile of the same range: values are calls, 20 x 30 + 20 x 90
+            b.markPage();
+            b.eval("document.getElementById('type-mmap').click()");
+            b.awaitRendered();
+            assertThat(b.eval("location.search")).contains("type=mmap").contains("bfrom=" + first);
+            assertThat(b.eval("document.querySelector('#type-mmap').tagName")).isEqualTo("B");
+            b.markPage();
+            b.eval("location.assign(location.pathname + '?type=mmap&from=" + first + "&to=" + (now + 1) + "')");
+            b.awaitRendered();
+            String mmapTexts = b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')");
+            assertThat(mmapTexts).contains("all \u2014 2,400 mmap_calls").doesNotContain("samples");
+            assertThat(b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).map(r => r.getAttribute('data-fn')).join('|')"))
+                    .contains("new_hot (/srv/app.lua:40)").contains("old_hot (/srv/app.lua:20)");
+            assertThat(b.eval("document.querySelector('#timeline').textContent")).contains("calls/s");
+            b.screenshot(SHOTS.resolve("6-mmap.png"));
+
             // and back to CPU keeps the range
             b.markPage();
             b.eval("document.getElementById('type-cpu').click()");
             b.awaitRendered();
-            assertThat(b.eval("location.search")).doesNotContain("type=").contains("bfrom=" + first);
+            assertThat(b.eval("location.search")).doesNotContain("type=").contains("from=" + first);
             assertThat(b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')"))
                     .contains("samples");
 
@@ -147,17 +174,37 @@ class WebViewBrowserTest {
             String index = hc.send(HttpRequest.newBuilder(URI.create(base + "/?type=offcpu")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(index).contains("Off-CPU timeline (time blocked)", "<th>time blocked</th>", "4200.0 ms</td>",
-                    "&amp;type=offcpu\">flame graph</a>");
+                    "&amp;type=offcpu\">flame graph</a>", "<a id=\"type-mmap\" href=\"/?type=mmap\">");
+            String mmapIndex = hc.send(HttpRequest.newBuilder(URI.create(base + "/?type=mmap")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(mmapIndex).contains("mmap calls timeline", "<th>calls</th>", "<td class=\"n\">90</td>",
+                    "&amp;type=mmap\">flame graph</a>", "<b id=\"type-mmap\">", "\"unit\":\"calls/s\"");
             assertThat(hc.send(HttpRequest.newBuilder(URI.create(base + "/flamegraph?type=wall")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
         }
-        // an agent without --off-cpu: its off-CPU pages say so and how to turn it on
+        // an agent with CPU and off-CPU only: the toggle offers those two; the mmap pages say how to turn it on
+        try (AgentHttpServer http = server(store, off); DevTools b = new DevTools()) {
+            String base = "http://127.0.0.1:" + http.address().getPort();
+            b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
+            assertThat(b.eval("Array.from(document.querySelectorAll('#type-toggle [id]')).map(x => x.id).join('|')"))
+                    .isEqualTo("type-cpu|type-offcpu");
+            b.open(base + "/?type=mmap");
+            assertThat(b.eval("document.getElementById('mmap-off').textContent"))
+                    .contains("The mmap event profile is off").contains("--mmap-events").contains("mmap-events = 10ms")
+                    .contains("MOONWALK_MMAP_EVENTS=10ms");
+            HttpResponse<String> fg = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(base + "/flamegraph?type=mmap")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(fg.statusCode()).isEqualTo(404);
+            assertThat(fg.body()).contains("--mmap-events");
+        }
+        // an agent recording CPU alone: no toggle at all; a bookmarked off-CPU page says how to turn it on
         try (AgentHttpServer http = server(store); DevTools b = new DevTools()) {
             String base = "http://127.0.0.1:" + http.address().getPort();
             b.open(base + "/");
-            b.markPage();
-            b.eval("document.getElementById('type-offcpu').click()");
-            b.awaitRendered();
+            assertThat(b.eval("String(document.getElementById('type-toggle'))")).isEqualTo("null");
+            b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
+            assertThat(b.eval("document.querySelectorAll('#type-toggle [id]').length")).isEqualTo("0");
+            b.open(base + "/?type=offcpu");
             assertThat(b.eval("document.getElementById('offcpu-off').textContent"))
                     .contains("The off-CPU profile is off").contains("--off-cpu").contains("off-cpu = 1ms")
                     .contains("MOONWALK_OFF_CPU=1ms");
@@ -312,7 +359,7 @@ class WebViewBrowserTest {
             long[] cpu = new long[5];
             for (int i = 0; i < cpu.length; i++) {
                 long c0 = mx.getCurrentThreadCpuTime();
-                IndexPage.render(store, System.currentTimeMillis());
+                IndexPage.render(store, java.util.Set.of(ProfileKind.CPU), System.currentTimeMillis());
                 cpu[i] = (mx.getCurrentThreadCpuTime() - c0) / 1_000_000;
             }
             Arrays.sort(cpu);
