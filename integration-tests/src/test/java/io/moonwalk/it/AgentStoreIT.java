@@ -30,8 +30,8 @@ class AgentStoreIT {
                 Thread.sleep(1000);
                 maxBytes = Math.max(maxBytes, dirBytes(dir));
             }
-            double evicted = agent.metric("moonwalk_store_evicted_windows_total");
-            double windows = agent.metric("moonwalk_store_windows");
+            double evicted = agent.metric("moonwalk_store_evicted_windows_total{profile=\"cpu\"}");
+            double windows = agent.metric("moonwalk_store_windows{profile=\"cpu\"}");
             double closed = agent.metric("moonwalk_windows_total{outcome=\"delivered\"}");
             System.out.printf("store: %.0f windows closed, %.0f kept, %.0f evicted; max directory size %d B (bound %d)%n",
                     closed, windows, evicted, maxBytes, BOUND);

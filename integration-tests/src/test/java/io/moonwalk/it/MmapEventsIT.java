@@ -2,14 +2,10 @@ package io.moonwalk.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import io.moonwalk.testfixtures.SyscallCounts;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,11 +13,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The mmap event profile ({@code record --mmap-events}) on a LuaJIT process that keeps compiling into a tiny mcode
- * budget (testdata/lua/mcode_churn.lua): its per-process counts of mmap, munmap and mprotect calls equal what
- * {@code perf stat} counts on the kernel's own syscall tracepoints for the same process over the same calls (the
- * workload starts its calls only after both observers are attached, and stays alive after them), and the event
- * profile's calls are under the Lua function that triggers the compiles.
+ * The mmap event profile ({@code record --mmap-events}) on LuaJIT processes whose JIT keeps mapping machine code:
+ * its per-process counts of mmap, munmap and mprotect calls equal what tools outside our code count for the same
+ * process over the same calls ({@code perf stat} on the kernel's syscall tracepoints, {@code strace -c}; the
+ * workloads start their calls only after every observer is attached and stay alive after them: {@link GatedLuajit}),
+ * and the event profile's calls are under the Lua function that triggers the compiles.
  */
 class MmapEventsIT {
     private static final Pattern COUNTS = Pattern.compile(
@@ -32,81 +28,151 @@ class MmapEventsIT {
         assertThat(Moonwalk.isRoot()).as("the integration tests load BPF programs: run them as root").isTrue();
     }
 
-    @Test
-    void mappingCallsMatchPerfAndSitUnderTheCompilingLuaFunction() throws Exception {
-        Path dir = Files.createDirectories(Moonwalk.WORK.resolve("mmap-events"));
-        Path go = dir.resolve("go");
-        Files.deleteIfExists(go);
-        Process lj = new ProcessBuilder("luajit", Moonwalk.ROOT.resolve("testdata/lua/mcode_churn.lua").toString(),
-                go.toString(), "20000").redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        Process rec = null;
-        Process perf = null;
-        try {
-            Path folded = dir.resolve("cpu.folded");
-            Path err = dir.resolve("record.err");
-            rec = Moonwalk.command(List.of("record", "--pid", Long.toString(lj.pid()), "--duration", "60s",
-                    "--mmap-events", "--output", folded.toString()))
+    /** {@code record --mmap-events} on one process, until {@link #stop()}. */
+    private static final class Record implements AutoCloseable {
+        final Path dir;
+        final Process process;
+        final Path err;
+
+        Record(Path dir, long pid) throws Exception {
+            this.dir = dir;
+            this.err = dir.resolve("record.err");
+            process = Moonwalk.command(List.of("record", "--pid", Long.toString(pid), "--duration", "120s",
+                    "--mmap-events", "--output", dir.resolve("cpu.folded").toString()))
                     .redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(err).contains("recording") && rec.isAlive() && System.nanoTime() < deadline) {
+            while (!Files.readString(err).contains("recording") && process.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
             assertThat(Files.readString(err)).as("record announces it is recording").contains("recording");
-            Path perfOut = dir.resolve("perf.csv");
-            perf = new ProcessBuilder("perf", "stat", "-x,", "-o", perfOut.toString(), "-e",
-                    "syscalls:sys_enter_mmap,syscalls:sys_enter_munmap,syscalls:sys_enter_mprotect", "-p",
-                    Long.toString(lj.pid())).redirectErrorStream(true).redirectOutput(dir.resolve("perf.log").toFile())
-                    .start();
-            Thread.sleep(2000); // perf attaches its counters
-            Files.writeString(go, "go\n");
-            BufferedReader out = new BufferedReader(new InputStreamReader(lj.getInputStream(), StandardCharsets.UTF_8));
-            String line = out.readLine();
-            assertThat(line).as("the workload's own printout").isEqualTo("compiled 20000");
-            Moonwalk.tool("kill", "-INT", Long.toString(perf.pid()));
-            assertThat(perf.waitFor(30, TimeUnit.SECONDS)).as("perf stat ends").isTrue();
-            rec.destroy(); // SIGTERM: record stops early and writes its outputs
-            assertThat(rec.waitFor(60, TimeUnit.SECONDS)).as("record ends").isTrue();
-            String summary = Files.readString(err);
-            assertThat(rec.exitValue()).as(summary).isZero();
+        }
 
-            Map<String, Long> truth = new HashMap<>();
-            for (String l : Files.readAllLines(perfOut)) {
-                String[] f = l.split(",");
-                if (f.length > 2 && f[2].startsWith("syscalls:sys_enter_")) {
-                    truth.put(f[2].substring("syscalls:sys_enter_".length()), Long.parseLong(f[0]));
+        /** SIGTERM: record stops early and writes its outputs; returns its summary. */
+        String stop() throws Exception {
+            process.destroy();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("record ends").isTrue();
+            String summary = Files.readString(err);
+            assertThat(process.exitValue()).as(summary).isZero();
+            return summary;
+        }
+
+        /** The summary's per-process mmap, munmap, mprotect counts of {@code pid}. */
+        static long[] counts(String summary, long pid) {
+            Matcher m = COUNTS.matcher(summary);
+            while (m.find()) {
+                if (Long.parseLong(m.group(1)) == pid) {
+                    return new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
+                            Long.parseLong(m.group(4))};
                 }
             }
-            Matcher m = COUNTS.matcher(summary);
-            assertThat(m.find()).as("per-process counts in the summary:\n" + summary).isTrue();
-            assertThat(Long.parseLong(m.group(1))).isEqualTo(lj.pid());
-            long mmap = Long.parseLong(m.group(2));
-            long munmap = Long.parseLong(m.group(3));
-            long mprotect = Long.parseLong(m.group(4));
-            Folded events = Folded.read(dir.resolve("cpu.mmap.folded"));
-            long underCompile = events.countMatching(l -> l.frames().stream().anyMatch(f -> f.startsWith("compile_one ")));
+            throw new AssertionError("no per-process counts of pid " + pid + " in the summary:\n" + summary);
+        }
+
+        Folded events() throws Exception {
+            return Folded.read(dir.resolve("cpu.mmap.folded"));
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (process.isAlive()) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void printTop(Folded events) {
+        events.lines().stream().sorted((a, b) -> Long.compare(b.count(), a.count())).limit(4)
+                .forEach(l -> System.out.println("  " + l.count() + " " + l.joined()));
+    }
+
+    private static long under(Folded events, String function) {
+        return events.countMatching(l -> l.frames().stream().anyMatch(f -> f.startsWith(function + " ")));
+    }
+
+    /** {@code ours} (mmap, munmap, mprotect) within 5 % of {@code truth}, call by call. */
+    private static void within5Percent(long[] ours, SyscallCounts truth) {
+        for (int i = 0; i < GatedLuajit.MMAP_CALLS.length; i++) {
+            String call = GatedLuajit.MMAP_CALLS[i];
+            assertThat((double) ours[i]).as(call + " calls: record vs " + truth.tool())
+                    .isBetween(0.95 * truth.calls(call), 1.05 * truth.calls(call));
+        }
+    }
+
+    @Test
+    void mappingCallsMatchPerfAndSitUnderTheCompilingLuaFunction() throws Exception {
+        Path dir = Files.createDirectories(Moonwalk.WORK.resolve("mmap-events"));
+        // mcode_churn.lua: a 64 KiB mcode budget, compile_one loads and runs a new chunk per call
+        try (GatedLuajit lj = GatedLuajit.start(dir, "mcode_churn.lua", GatedLuajit.GO, "20000");
+             Record rec = new Record(dir, lj.pid())) {
+            GatedLuajit.Count perf = lj.count("perf");
+            lj.go();
+            assertThat(lj.awaitDone("compiled ")).as("the workload's own printout").isEqualTo("compiled 20000");
+            SyscallCounts truth = perf.stop();
+            String summary = rec.stop();
+            long[] ours = Record.counts(summary, lj.pid());
+            Folded events = rec.events();
+            long underCompile = under(events, "compile_one");
             System.out.printf("mmap events of the churning LuaJIT process: moonwalk mmap %d munmap %d mprotect %d;"
                             + " perf stat (sys_enter tracepoints) %s; event profile %d calls, %d (%.1f%%) under"
-                            + " compile_one%n%s", mmap, munmap, mprotect, truth, events.total(), underCompile,
-                    100.0 * underCompile / Math.max(1, events.total()), summary);
-            events.lines().stream().sorted((a, b) -> Long.compare(b.count(), a.count())).limit(4)
-                    .forEach(l -> System.out.println("  " + l.count() + " " + l.joined()));
-            assertThat(truth.get("mmap")).as("perf saw the churn").isGreaterThan(20);
-            assertThat((double) mmap + munmap).as("mmap + munmap calls vs perf stat")
-                    .isBetween(0.95 * (truth.get("mmap") + truth.get("munmap")),
-                            1.05 * (truth.get("mmap") + truth.get("munmap")));
-            assertThat((double) mprotect).as("mprotect calls vs perf stat")
-                    .isBetween(0.95 * truth.get("mprotect"), 1.05 * truth.get("mprotect"));
+                            + " compile_one%n%s", ours[0], ours[1], ours[2], truth.calls(), events.total(),
+                    underCompile, 100.0 * underCompile / Math.max(1, events.total()), summary);
+            printTop(events);
+            assertThat(truth.calls("mmap")).as("perf saw the churn").isGreaterThan(20);
+            assertThat((double) ours[0] + ours[1]).as("mmap + munmap calls vs perf stat")
+                    .isBetween(0.95 * (truth.calls("mmap") + truth.calls("munmap")),
+                            1.05 * (truth.calls("mmap") + truth.calls("munmap")));
+            assertThat((double) ours[2]).as("mprotect calls vs perf stat")
+                    .isBetween(0.95 * truth.calls("mprotect"), 1.05 * truth.calls("mprotect"));
             assertThat(100.0 * underCompile / events.total()).as("share of the event profile under compile_one")
                     .isGreaterThanOrEqualTo(80);
-        } finally {
-            for (Process p : new Process[] {perf, rec}) {
-                if (p != null && p.isAlive()) {
-                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            }
-            lj.getOutputStream().close();
-            if (!lj.waitFor(10, TimeUnit.SECONDS)) {
-                lj.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The crowded mcode storm (testdata/lua/mcode_storm.lua crowd: the 2 GiB around the executable's code filled but
+     * for one 64 KiB hole in ten, so LuaJIT's mcode_alloc probes, unmaps what lands out of range and retries, several
+     * times per area, the storm Apache Traffic Server hit): record's per-process counts equal strace's and perf's,
+     * both attached at once for the whole storm, and the event profile's calls are under compile_more, the Lua
+     * function whose calls compile.
+     */
+    @Test
+    void crowdedAddressSpaceStormMatchesStraceAndPerfUnderTheCompilingLuaFunction() throws Exception {
+        Path dir = Files.createDirectories(Moonwalk.WORK.resolve("mmap-events-crowd"));
+        try (GatedLuajit lj = GatedLuajit.start(dir, "mcode_storm.lua", "crowd", "4", "64", "128", GatedLuajit.GO)) {
+            String started = lj.readLine();
+            assertThat(started).as("the crowd storm applies to Debian's luajit (a PIE)").startsWith("STARTED crowd");
+            try (Record rec = new Record(dir, lj.pid())) {
+                // the crowding's own mappings are done (STARTED): record and the tools see only the storm's
+                GatedLuajit.Count strace = lj.count("strace");
+                GatedLuajit.Count perf = lj.count("perf");
+                lj.go();
+                String end = lj.awaitDone("END ");
+                SyscallCounts byStrace = strace.stop();
+                SyscallCounts byPerf = perf.stop();
+                String summary = rec.stop();
+                long[] ours = Record.counts(summary, lj.pid());
+                Folded events = rec.events();
+                long underCompile = under(events, "compile_more");
+                // END <wall s> traces <n> aborts <n> flushes <n> ...: LuaJIT's own counts of the storm
+                String[] e = end.split(" ");
+                double seconds = Double.parseDouble(e[1]);
+                long flushes = Long.parseLong(e[7]);
+                System.out.printf("crowded mcode storm (%s), %.2f s under strace, LuaJIT's own counts: %s traces,"
+                                + " %s aborts, %d flushes;%n  record --mmap-events: mmap %d (%.0f/s) munmap %d (%.0f/s)"
+                                + " mprotect %d (%.0f/s)%n  strace -c: %s%n  perf stat: %s%n  munmaps per mcode area"
+                                + " (2 per flush): %.1f; event profile %d calls, %d (%.1f%%) under compile_more%n%s",
+                        started.substring(started.indexOf("reserved")), seconds, e[3], e[5], flushes, ours[0],
+                        ours[0] / seconds, ours[1], ours[1] / seconds, ours[2], ours[2] / seconds, byStrace.calls(),
+                        byPerf.calls(), (double) ours[1] / Math.max(1, 2 * flushes), events.total(), underCompile,
+                        100.0 * underCompile / Math.max(1, events.total()), summary);
+                printTop(events);
+                assertThat(flushes).as("LuaJIT flushed in the storm").isPositive();
+                assertThat((double) byStrace.calls("munmap") / (2 * flushes))
+                        .as("the crowded storm: several probes unmapped per mcode area").isGreaterThan(3);
+                within5Percent(ours, byStrace);
+                within5Percent(ours, byPerf);
+                assertThat(100.0 * underCompile / events.total()).as("share of the event profile under compile_more")
+                        .isGreaterThanOrEqualTo(80);
             }
         }
     }

@@ -33,9 +33,10 @@ import java.util.regex.Pattern;
  * @param countingFromNanos a moment the counting had certainly begun: strace's "attached" line was read (attaching
  *                   took up to hundreds of ms under load in CI), perf's end less its own elapsed time
  * @param countingUntilNanos a moment the counting certainly still ran: {@code startNanos} plus the window (the
- *                   tool's timer starts after {@code startNanos}); everything between the two was counted
+ *                   tool's timer starts after {@code startNanos}), or when {@link Counting#stop()} was called;
+ *                   everything between the two was counted
  * @param countedNanos how long the counts ran: perf's own "seconds time elapsed" (from enabling its counters);
- *                   strace prints none, so there it is the whole window (an upper bound: it includes the attach)
+ *                   strace prints none, so there it is the whole run (an upper bound: it includes the attach)
  */
 public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Long> errors, long startNanos,
                             long endNanos, long countingFromNanos, long countingUntilNanos, long countedNanos) {
@@ -71,13 +72,35 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
      */
     public static SyscallCounts perf(long pid, Duration window, String... syscalls) {
         check(window, syscalls);
+        List<String> cmd = List.of("perf", "stat", "-o", "%OUT%", "-e", perfEvents(syscalls), "-p",
+                Long.toString(pid), "--", "sleep", seconds(window));
+        return run("perf", cmd, window, syscalls);
+    }
+
+    /**
+     * Starts {@code strace -f -c} on {@code pid} with no window of its own: it counts until {@link Counting#stop()}.
+     * For a workload that holds its calls until the observers are attached ({@link Counting#awaitCounting}) and stays
+     * alive after them, so every call of it is counted.
+     */
+    public static Counting startStrace(long pid, String... syscalls) {
+        check(Duration.ofSeconds(1), syscalls);
+        return new Counting("strace", List.of("strace", "-f", "-c", "-e", "trace=" + String.join(",", syscalls), "-o",
+                "%OUT%", "-p", Long.toString(pid)), 0, syscalls);
+    }
+
+    /** As {@link #startStrace} with {@code perf stat} on the syscalls' entry tracepoints. */
+    public static Counting startPerf(long pid, String... syscalls) {
+        check(Duration.ofSeconds(1), syscalls);
+        return new Counting("perf", List.of("perf", "stat", "-o", "%OUT%", "-e", perfEvents(syscalls), "-p",
+                Long.toString(pid)), 0, syscalls);
+    }
+
+    private static String perfEvents(String... syscalls) {
         List<String> events = new ArrayList<>();
         for (String s : syscalls) {
             events.add("syscalls:sys_enter_" + s);
         }
-        List<String> cmd = List.of("perf", "stat", "-o", "%OUT%", "-e", String.join(",", events), "-p",
-                Long.toString(pid), "--", "sleep", seconds(window));
-        return run("perf", cmd, window, syscalls);
+        return String.join(",", events);
     }
 
     private static void check(Duration window, String... syscalls) {
@@ -91,58 +114,165 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
     }
 
     private static SyscallCounts run(String tool, List<String> template, Duration window, String... syscalls) {
-        Path out = null;
-        try {
-            out = Files.createTempFile("moonwalk-" + tool, ".txt");
-            List<String> cmd = new ArrayList<>();
-            for (String a : template) {
-                cmd.add(a.equals("%OUT%") ? out.toString() : a);
+        try (Counting c = new Counting(tool, template, window.toNanos(), syscalls)) {
+            return c.await(window.toSeconds() + 15);
+        }
+    }
+
+    /**
+     * strace or perf counting a process's syscalls, started by {@link #startStrace}/{@link #startPerf} (until
+     * {@link #stop()}) or with a window of its own. Its output is read on a thread of its own, so the moment strace
+     * says it attached is known while it runs.
+     */
+    public static final class Counting implements AutoCloseable {
+        private final String tool;
+        private final List<String> cmd = new ArrayList<>();
+        private final String[] syscalls;
+        private final long windowNanos;
+        private final Path out;
+        private final Process process;
+        private final long start;
+        private final StringBuffer log = new StringBuffer();
+        private final Thread reader;
+        private volatile long attached = -1;
+
+        Counting(String tool, List<String> template, long windowNanos, String... syscalls) {
+            this.tool = tool;
+            this.syscalls = syscalls.clone();
+            this.windowNanos = windowNanos;
+            try {
+                out = Files.createTempFile("moonwalk-" + tool, ".txt");
+                for (String a : template) {
+                    cmd.add(a.equals("%OUT%") ? out.toString() : a);
+                }
+                start = System.nanoTime();
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+                pb.environment().put("LC_ALL", "C"); // perf's digit grouping and decimal point
+                process = pb.start();
+            } catch (IOException e) {
+                throw new AssertionError("cannot run " + tool + " (is it installed? scripts/bootstrap installs it): "
+                        + e, e);
             }
-            long start = System.nanoTime();
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().put("LC_ALL", "C"); // perf's digit grouping and decimal point
-            Process p = pb.start();
-            // strace says "strace: Process N attached" on stderr once it traces the process: the counting runs from then
-            long attached = tool.equals("perf") ? start : -1;
-            StringBuilder log = new StringBuilder();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (attached < 0 && line.contains(" attached")) {
-                        attached = System.nanoTime();
+            // perf counts from its start (its end less its elapsed time tells when); strace says
+            // "strace: Process N attached" on stderr once it traces the process: the counting runs from then
+            if (tool.equals("perf")) {
+                attached = start;
+            }
+            reader = Thread.ofPlatform().daemon(true).name(tool + "-output").start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        if (attached < 0 && line.contains(" attached")) {
+                            attached = System.nanoTime();
+                        }
+                        if (log.length() < 1 << 16) {
+                            log.append(line).append('\n');
+                        }
                     }
-                    if (log.length() < 1 << 16) {
-                        log.append(line).append('\n');
+                } catch (IOException e) {
+                    log.append(e).append('\n');
+                }
+            });
+        }
+
+        /**
+         * Waits until the tool surely counts: strace said it attached; perf holds one counter per syscall (and
+         * thread) of the process ({@code perf_event} descriptors in its {@code /proc/PID/fd}), enabled as they are
+         * opened. Fails (AssertionError) when that takes longer than {@code timeout} or the tool ended.
+         */
+        public Counting awaitCounting(Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!counting()) {
+                if (!process.isAlive() || System.nanoTime() - deadline > 0) {
+                    throw new AssertionError(String.join(" ", cmd) + " is not counting after " + timeout
+                            + " (exit " + (process.isAlive() ? "none yet" : process.exitValue()) + "): " + log);
+                }
+                Thread.sleep(20);
+            }
+            return this;
+        }
+
+        private boolean counting() {
+            if (tool.equals("strace")) {
+                return attached >= 0;
+            }
+            int counters = 0;
+            try (var fds = Files.newDirectoryStream(Path.of("/proc/" + process.pid() + "/fd"))) {
+                for (Path fd : fds) {
+                    try {
+                        if (Files.readSymbolicLink(fd).toString().contains("perf_event")) {
+                            counters++;
+                        }
+                    } catch (IOException closed) {
+                        // closed while we looked
                     }
                 }
+            } catch (IOException gone) {
+                return false;
             }
-            if (!p.waitFor(window.toSeconds() + 15, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError(tool + " did not end after " + window);
-            }
-            long end = System.nanoTime();
-            String table = Files.readString(out, StandardCharsets.UTF_8);
-            long until = start + window.toNanos();
-            SyscallCounts c = tool.equals("perf") ? parsePerf(table, start, end, until, syscalls)
-                    : parse(table, start, end, attached, until, syscalls);
-            if (c == null || attached < 0 || c.countingFromNanos() >= until) {
-                throw new AssertionError(String.join(" ", cmd) + " printed no counts or attached too late to count in the window (exit "
-                        + p.exitValue() + "; root? process alive? tracefs mounted?): " + log + table);
-            }
-            return c;
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + tool + " (is it installed? scripts/bootstrap installs it): " + e,
-                    e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        } finally {
-            if (out != null) {
-                try {
-                    Files.deleteIfExists(out);
-                } catch (IOException ignored) {
-                    // a temp file left behind
+            return counters >= syscalls.length;
+        }
+
+        /**
+         * Stops the tool (SIGINT: strace detaches and perf stops counting, then both print their counts) and parses
+         * them. The counts surely ran until this call.
+         */
+        public SyscallCounts stop() {
+            long until = System.nanoTime();
+            try {
+                Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
+                if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                    throw new AssertionError("cannot signal " + tool + " " + process.pid() + ": " + log);
                 }
+            } catch (IOException e) {
+                throw new AssertionError("cannot run kill: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            return finish(15, until);
+        }
+
+        /** Waits for a tool with a window of its own to end (at most the window plus {@code slackSeconds}). */
+        SyscallCounts await(long slackSeconds) {
+            return finish(windowNanos / 1_000_000_000L + slackSeconds, start + windowNanos);
+        }
+
+        private SyscallCounts finish(long waitSeconds, long until) {
+            try {
+                if (!process.waitFor(waitSeconds, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new AssertionError(tool + " did not end within " + waitSeconds + " s");
+                }
+                reader.join(5000);
+                long end = System.nanoTime();
+                String table = Files.readString(out, StandardCharsets.UTF_8);
+                SyscallCounts c = tool.equals("perf") ? parsePerf(table, start, end, until, syscalls)
+                        : parse(table, start, end, attached, until, syscalls);
+                if (c == null || attached < 0 || c.countingFromNanos() >= until) {
+                    throw new AssertionError(String.join(" ", cmd) + " printed no counts or attached too late to"
+                            + " count in the window (exit " + process.exitValue() + "; root? process alive? tracefs"
+                            + " mounted?): " + log + table);
+                }
+                return c;
+            } catch (IOException e) {
+                throw new AssertionError("cannot read the output of " + tool + ": " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+
+        /** Ends the tool if it still runs and deletes its output file. */
+        @Override
+        public void close() {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+            try {
+                Files.deleteIfExists(out);
+            } catch (IOException ignored) {
+                // a temp file left behind
             }
         }
     }
@@ -211,5 +341,17 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
     /** Calls per second counted. */
     public double rate(String syscall) {
         return calls(syscall) / (countedNanos / 1e9);
+    }
+
+    /**
+     * Fails (AssertionError) unless the counting surely ran over all of [{@code fromNanos}, {@code untilNanos}]
+     * ({@link System#nanoTime()}): the check that a count covers every call a workload made in between.
+     */
+    public SyscallCounts coveringAll(long fromNanos, long untilNanos) {
+        if (countingFromNanos > fromNanos || countingUntilNanos < untilNanos) {
+            throw new AssertionError(tool + " counted surely from " + countingFromNanos + " until " + countingUntilNanos
+                    + " ns, not over all of the workload's calls from " + fromNanos + " until " + untilNanos);
+        }
+        return this;
     }
 }
