@@ -3,6 +3,7 @@ package io.moonwalk.testfixtures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,11 +89,15 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
                 "%OUT%", "-p", Long.toString(pid)), 0, syscalls);
     }
 
-    /** As {@link #startStrace} with {@code perf stat} on the syscalls' entry tracepoints. */
+    /**
+     * As {@link #startStrace} with {@code perf stat} on the syscalls' entry tracepoints, started with its counters
+     * disabled ({@code -D -1}) and enabled through its control FIFO by {@link Counting#awaitCounting}, which returns
+     * once perf acknowledged: the counting surely runs from then.
+     */
     public static Counting startPerf(long pid, String... syscalls) {
         check(Duration.ofSeconds(1), syscalls);
-        return new Counting("perf", List.of("perf", "stat", "-o", "%OUT%", "-e", perfEvents(syscalls), "-p",
-                Long.toString(pid)), 0, syscalls);
+        return new Counting("perf", List.of("perf", "stat", "-o", "%OUT%", "-D", "-1", "--control", "%CONTROL%", "-e",
+                perfEvents(syscalls), "-p", Long.toString(pid)), 0, syscalls);
     }
 
     private static String perfEvents(String... syscalls) {
@@ -134,17 +139,41 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
         private final long start;
         private final StringBuffer log = new StringBuffer();
         private final Thread reader;
+        private final Path controlDir;
+        private final RandomAccessFile control;
+        private final RandomAccessFile ack;
         private volatile long attached = -1;
 
         Counting(String tool, List<String> template, long windowNanos, String... syscalls) {
             this.tool = tool;
             this.syscalls = syscalls.clone();
             this.windowNanos = windowNanos;
+            boolean controlled = template.contains("%CONTROL%");
             try {
                 out = Files.createTempFile("moonwalk-" + tool, ".txt");
-                for (String a : template) {
-                    cmd.add(a.equals("%OUT%") ? out.toString() : a);
+                if (controlled) {
+                    // opened read-write here, so neither side's open blocks on the other
+                    controlDir = Files.createTempDirectory("moonwalk-perf-control");
+                    Path ctl = controlDir.resolve("ctl");
+                    Path ackFifo = controlDir.resolve("ack");
+                    for (Path f : List.of(ctl, ackFifo)) {
+                        Process mk = new ProcessBuilder("mkfifo", f.toString()).start();
+                        if (!mk.waitFor(10, TimeUnit.SECONDS) || mk.exitValue() != 0) {
+                            throw new IOException("mkfifo " + f + " failed");
+                        }
+                    }
+                    control = new RandomAccessFile(ctl.toFile(), "rw");
+                    ack = new RandomAccessFile(ackFifo.toFile(), "rw");
+                    for (String a : template) {
+                        cmd.add(a.equals("%CONTROL%") ? "fifo:" + ctl + "," + ackFifo : a);
+                    }
+                } else {
+                    controlDir = null;
+                    control = null;
+                    ack = null;
+                    cmd.addAll(template);
                 }
+                cmd.replaceAll(a -> a.equals("%OUT%") ? out.toString() : a);
                 start = System.nanoTime();
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
                 pb.environment().put("LC_ALL", "C"); // perf's digit grouping and decimal point
@@ -152,10 +181,13 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
             } catch (IOException e) {
                 throw new AssertionError("cannot run " + tool + " (is it installed? scripts/bootstrap installs it): "
                         + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
             }
-            // perf counts from its start (its end less its elapsed time tells when); strace says
-            // "strace: Process N attached" on stderr once it traces the process: the counting runs from then
-            if (tool.equals("perf")) {
+            // a perf with a window counts from its start (its end less its elapsed time tells when), a controlled one
+            // from its acknowledgement; strace says "strace: Process N attached" on stderr once it traces the process
+            if (tool.equals("perf") && !controlled) {
                 attached = start;
             }
             reader = Thread.ofPlatform().daemon(true).name(tool + "-output").start(() -> {
@@ -176,13 +208,16 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
         }
 
         /**
-         * Waits until the tool surely counts: strace said it attached; perf holds one counter per syscall (and
-         * thread) of the process ({@code perf_event} descriptors in its {@code /proc/PID/fd}), enabled as they are
-         * opened. Fails (AssertionError) when that takes longer than {@code timeout} or the tool ended.
+         * Waits until the tool surely counts: strace said it attached; a perf of {@link #startPerf} acknowledged the
+         * enabling of its counters. Fails (AssertionError) when that takes longer than {@code timeout} or the tool
+         * ended.
          */
         public Counting awaitCounting(Duration timeout) throws InterruptedException {
+            if (control != null) {
+                enable(timeout);
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (!counting()) {
+            while (attached < 0) {
                 if (!process.isAlive() || System.nanoTime() - deadline > 0) {
                     throw new AssertionError(String.join(" ", cmd) + " is not counting after " + timeout
                             + " (exit " + (process.isAlive() ? "none yet" : process.exitValue()) + "): " + log);
@@ -192,25 +227,25 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
             return this;
         }
 
-        private boolean counting() {
-            if (tool.equals("strace")) {
-                return attached >= 0;
-            }
-            int counters = 0;
-            try (var fds = Files.newDirectoryStream(Path.of("/proc/" + process.pid() + "/fd"))) {
-                for (Path fd : fds) {
-                    try {
-                        if (Files.readSymbolicLink(fd).toString().contains("perf_event")) {
-                            counters++;
-                        }
-                    } catch (IOException closed) {
-                        // closed while we looked
+        /** Enables a controlled perf's counters; its "ack" says they count. */
+        private void enable(Duration timeout) throws InterruptedException {
+            Thread acker = Thread.ofPlatform().daemon(true).name("perf-ack").start(() -> {
+                try {
+                    byte[] b = new byte[4];
+                    ack.readFully(b);
+                    if (new String(b, StandardCharsets.US_ASCII).startsWith("ack")) {
+                        attached = System.nanoTime();
                     }
+                } catch (IOException e) {
+                    log.append("reading perf's ack: ").append(e).append('\n');
                 }
-            } catch (IOException gone) {
-                return false;
+            });
+            try {
+                control.write("enable\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                throw new AssertionError("cannot enable perf through its control FIFO: " + e, e);
             }
-            return counters >= syscalls.length;
+            acker.join(timeout.toMillis());
         }
 
         /**
@@ -249,6 +284,10 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
                 String table = Files.readString(out, StandardCharsets.UTF_8);
                 SyscallCounts c = tool.equals("perf") ? parsePerf(table, start, end, until, syscalls)
                         : parse(table, start, end, attached, until, syscalls);
+                if (c != null && control != null) {
+                    // enabled at the ack: perf's elapsed time includes the disabled start
+                    c = new SyscallCounts(tool, c.calls(), c.errors(), start, end, attached, until, until - attached);
+                }
                 if (c == null || attached < 0 || c.countingFromNanos() >= until) {
                     throw new AssertionError(String.join(" ", cmd) + " printed no counts or attached too late to"
                             + " count in the window (exit " + process.exitValue() + "; root? process alive? tracefs"
@@ -270,6 +309,13 @@ public record SyscallCounts(String tool, Map<String, Long> calls, Map<String, Lo
                 process.destroyForcibly();
             }
             try {
+                if (control != null) {
+                    control.close();
+                    ack.close();
+                    Files.deleteIfExists(controlDir.resolve("ctl"));
+                    Files.deleteIfExists(controlDir.resolve("ack"));
+                    Files.deleteIfExists(controlDir);
+                }
                 Files.deleteIfExists(out);
             } catch (IOException ignored) {
                 // a temp file left behind
