@@ -5,8 +5,6 @@
 --   luajit mcode_churn.lua GO_FILE COMPILES
 -- Waits for GO_FILE to exist (so the observers can attach first), compiles, prints "compiled N", then blocks on
 -- stdin (the process stays alive and its counters with it) until stdin closes.
-local ffi = require("ffi")
-ffi.cdef("int usleep(unsigned int usec);")
 jit.opt.start("sizemcode=64", "maxmcode=64")
 local go, count = arg[1], tonumber(arg[2]) or 20000
 
@@ -16,14 +14,7 @@ local function compile_one(i)
   return r
 end
 
-while true do
-  local f = io.open(go)
-  if f then
-    f:close()
-    break
-  end
-  ffi.C.usleep(20000)
-end
+dofile((arg[0]:match("^(.*/)") or "./") .. "go_gate.lua")(go)
 for i = 1, count do
   compile_one(i)
 end

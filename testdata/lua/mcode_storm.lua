@@ -32,7 +32,6 @@ ffi.cdef [[
   int clock_gettime(int clk, struct mw_timespec *ts);
   void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
   int getpid(void);
-  int usleep(unsigned int usec);
 ]]
 
 local mode = arg[1] or "limit"
@@ -185,19 +184,9 @@ if mode == "steady" then
   io.flush()
   io.read()
 end
--- not compiled: no trace (and no mcode mapping) before the go
-local function await_go()
-  while go do
-    local f = io.open(go)
-    if f then
-      f:close()
-      return
-    end
-    ffi.C.usleep(20000)
-  end
+if go then
+  dofile((arg[0]:match("^(.*/)") or "./") .. "go_gate.lua")(go)
 end
-jit.off(await_go, true)
-await_go()
 local t0 = now()
 local next_tick, k, rounds = t0 + 0.25, 1, 0
 repeat

@@ -188,14 +188,8 @@ class WebViewBrowserTest {
             b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
             assertThat(b.eval("Array.from(document.querySelectorAll('#type-toggle [id]')).map(x => x.id).join('|')"))
                     .isEqualTo("type-cpu|type-offcpu");
-            b.open(base + "/?type=mmap");
-            assertThat(b.eval("document.getElementById('mmap-off').textContent"))
-                    .contains("The mmap event profile is off").contains("--mmap-events").contains("mmap-events = 10ms")
-                    .contains("MOONWALK_MMAP_EVENTS=10ms");
-            HttpResponse<String> fg = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(base + "/flamegraph?type=mmap")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(fg.statusCode()).isEqualTo(404);
-            assertThat(fg.body()).contains("--mmap-events");
+            assertThat(offPage(b, base, "mmap")).contains("The mmap event profile is off").contains("--mmap-events")
+                    .contains("mmap-events = 10ms").contains("MOONWALK_MMAP_EVENTS=10ms");
         }
         // an agent recording CPU alone: no toggle at all; a bookmarked off-CPU page says how to turn it on
         try (AgentHttpServer http = server(store); DevTools b = new DevTools()) {
@@ -204,15 +198,23 @@ class WebViewBrowserTest {
             assertThat(b.eval("String(document.getElementById('type-toggle'))")).isEqualTo("null");
             b.open(base + "/flamegraph?from=" + first + "&to=" + (now + 1));
             assertThat(b.eval("document.querySelectorAll('#type-toggle [id]').length")).isEqualTo("0");
-            b.open(base + "/?type=offcpu");
-            assertThat(b.eval("document.getElementById('offcpu-off').textContent"))
-                    .contains("The off-CPU profile is off").contains("--off-cpu").contains("off-cpu = 1ms")
-                    .contains("MOONWALK_OFF_CPU=1ms");
-            HttpResponse<String> fg = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(base + "/flamegraph?type=offcpu")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(fg.statusCode()).isEqualTo(404);
-            assertThat(fg.body()).contains("--off-cpu");
+            assertThat(offPage(b, base, "offcpu")).contains("The off-CPU profile is off").contains("--off-cpu")
+                    .contains("off-cpu = 1ms").contains("MOONWALK_OFF_CPU=1ms");
         }
+    }
+
+    /**
+     * The text of the page of a profile {@code type} the agent does not record, as the browser shows it; its flame
+     * graph URL gets 404 with the same flag named.
+     */
+    private static String offPage(DevTools b, String base, String type) throws Exception {
+        b.open(base + "/?type=" + type);
+        String text = b.eval("document.getElementById('" + type + "-off').textContent");
+        HttpResponse<String> fg = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(base + "/flamegraph?type=" + type)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(fg.statusCode()).isEqualTo(404);
+        assertThat(fg.body()).contains(type.equals("mmap") ? "--mmap-events" : "--off-cpu");
+        return text;
     }
 
     private static double num(DevTools b, String expr) throws Exception {
