@@ -5,16 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +15,6 @@ import org.junit.jupiter.api.Test;
  * The off-CPU profile ({@code record --off-cpu}) against a real nginx worker whose Lua handler blocks the event loop:
  * every 10th request runs {@code os.execute("sleep 0.02")} (testdata/nginx/offcpu.conf). The workload counts its
  * sleeps and times each os.execute call itself (FFI clock_gettime): that is the ground truth for the blocked time.
- * Also: without the option no scheduler program is even loaded, with it both raw tracepoints are attached.
  */
 class OffCpuIT {
     @BeforeAll
@@ -86,85 +78,6 @@ class OffCpuIT {
         }
     }
 
-
-    @Test
-    void schedulerProbesAreInTheKernelOnlyWithTheOption() throws Exception {
-        Process target = new ProcessBuilder("sleep", "60").start();
-        try {
-            List<String> off = probesDuringRecording(target.pid(), false);
-            List<String> on = probesDuringRecording(target.pid(), true);
-            System.out.printf("programs and links of record without --off-cpu: %s; with it: %s%n", off, on);
-            assertThat(off).as("without --off-cpu").isEmpty();
-            assertThat(on).as("with --off-cpu (the check can see them)").contains("prog mw_off_cpu_switch",
-                    "prog mw_off_cpu_exit", "link mw_off_cpu_switch", "link mw_off_cpu_exit", "raw_tracepoint sys_exit");
-        } finally {
-            target.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-    }
-
-    /**
-     * The off-CPU programs and the raw tracepoint links a running {@code record} holds: its file descriptors'
-     * fdinfo (prog_id, link_type, tp_name), the programs named by bpftool.
-     */
-    private static List<String> probesDuringRecording(long target, boolean offCpu) throws Exception {
-        Path err = Files.createTempFile(Moonwalk.WORK, "probes", ".err");
-        List<String> args = new ArrayList<>(List.of("record", "--pid", Long.toString(target), "--duration", "30s",
-                "--output", Files.createTempFile(Moonwalk.WORK, "probes", ".folded").toString()));
-        if (offCpu) {
-            args.add("--off-cpu");
-        }
-        Process rec = Moonwalk.command(args).redirectError(err.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            awaitRecording(rec, err);
-            List<String> found = new ArrayList<>();
-            Set<String> progIds = new TreeSet<>();
-            List<String> linkedProgIds = new ArrayList<>();
-            try (Stream<Path> fds = Files.list(Path.of("/proc/" + rec.pid() + "/fdinfo"))) {
-                for (Path fd : fds.toList()) {
-                    Map<String, String> info = fdinfo(fd);
-                    if (info.containsKey("prog_id")) {
-                        progIds.add(info.get("prog_id"));
-                    }
-                    if (info.containsKey("link_type")) {
-                        linkedProgIds.add(info.get("prog_id"));
-                    }
-                    if ("raw_tracepoint".equals(info.get("link_type"))) {
-                        found.add("raw_tracepoint " + info.get("tp_name"));
-                    }
-                }
-            }
-            assertThat(progIds).as("record holds its BPF programs (the check can see them)").isNotEmpty();
-            for (String id : progIds) {
-                Matcher m = Pattern.compile("name (\\S+)").matcher(Moonwalk.tool("bpftool", "prog", "show", "id", id));
-                if (m.find() && m.group(1).startsWith("mw_off_cpu")) {
-                    found.add("prog " + m.group(1));
-                    if (linkedProgIds.contains(id)) {
-                        found.add("link " + m.group(1));
-                    }
-                }
-            }
-            return found;
-        } finally {
-            rec.destroy();
-            assertThat(rec.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        }
-    }
-
-    private static Map<String, String> fdinfo(Path fd) {
-        Map<String, String> info = new HashMap<>();
-        try {
-            for (String line : Files.readAllLines(fd)) {
-                int tab = line.indexOf(':');
-                if (tab > 0) {
-                    info.put(line.substring(0, tab), line.substring(tab + 1).trim());
-                }
-            }
-        } catch (IOException closedMeanwhile) {
-            // an fd closed between listing and reading
-        }
-        return info;
-    }
 
     private static void awaitRecording(Process rec, Path err) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
