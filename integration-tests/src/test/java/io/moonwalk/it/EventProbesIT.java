@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class EventProbesIT {
     private static final List<String> OFF_CPU = List.of("prog mw_off_cpu_switch", "prog mw_off_cpu_exit",
-            "link mw_off_cpu_switch", "link mw_off_cpu_exit", "raw_tracepoint sched_switch", "raw_tracepoint sys_exit");
+            "link mw_off_cpu_switch", "link mw_off_cpu_exit", "raw_tracepoint sched_switch",
+            "raw_tracepoint sys_exit");
     private static final List<String> MMAP = List.of("prog mw_mmap_enter", "link mw_mmap_enter",
             "raw_tracepoint sys_enter");
     private static final List<String> EVENT_WALKERS = List.of("prog mw_ev_walk", "prog mw_ev_lua_walk");
