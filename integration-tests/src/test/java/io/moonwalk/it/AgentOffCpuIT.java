@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,22 +31,18 @@ class AgentOffCpuIT {
 
     @Test
     void storedServedAndExportedOffCpuProfileHasTheBlockingStackAndItsTime() throws Exception {
-        Process wrk = null;
         Path store = Files.createTempDirectory(Moonwalk.WORK, "offcpu-store");
-        try (NginxServer nginx = NginxServer.start("offcpu.conf", "agentoffcpu", Map.of());
+        try (NginxServer nginx = BlockingHandler.start("agentoffcpu");
              ProfilesReceiver receiver = new ProfilesReceiver()) {
             receiver.startGrpc();
-            String stats;
+            BlockingHandler.Stats stats;
             try (RunningAgent agent = RunningAgent.start(Map.of(), "--pid", Long.toString(nginx.worker), "--hz", "99",
                     "--interval", "1s", "--interval-jitter", "0", "--off-cpu", "1ms", "--store", "on", "--store-dir",
                     store.toString(), "--otlp-endpoint", receiver.grpcEndpoint(), "--otlp-metrics", "off")) {
                 assertThat(agent.stderr()).contains("off-CPU waits of 1ms or more");
                 // every sleep of the run happens while the probes are attached: the load starts after and ends before
-                wrk = new ProcessBuilder("wrk", "-t1", "-c4", "-d5s", "http://127.0.0.1:" + nginx.port + "/work")
-                        .redirectErrorStream(true).redirectOutput(Moonwalk.WORK.resolve("agent-offcpu-wrk.out").toFile())
-                        .start();
-                assertThat(wrk.waitFor(30, TimeUnit.SECONDS)).as("wrk ends").isTrue();
-                stats = get("http://127.0.0.1:" + nginx.port + "/stats");
+                BlockingHandler.load(nginx, 5, Moonwalk.WORK.resolve("agent-offcpu-wrk.out"));
+                stats = BlockingHandler.Stats.of(nginx);
                 Thread.sleep(2500); // the windows of the load close (1 s each)
 
                 // the web view: the off-CPU page of the store and the flame graph of the worker's blocked time
@@ -66,9 +61,8 @@ class AgentOffCpuIT {
                 agent.terminate(); // the last window goes to both sinks
                 assertThat(agent.process.exitValue()).as(agent.stderr()).isZero();
             }
-            String[] f = stats.trim().split(" ");
-            long sleeps = Long.parseLong(f[3]);
-            double measuredSeconds = Long.parseLong(f[5]) / 1e9;
+            long sleeps = stats.sleeps();
+            double measuredSeconds = stats.executeSeconds();
 
             // the store: off-CPU windows beside the CPU windows, their own index naming the sample type
             List<Path> offWindows;
@@ -93,9 +87,9 @@ class AgentOffCpuIT {
                     storedTotal += e.count();
                     if (labels.contains("os.execute")) {
                         storedExecute += e.count();
-                        if (handlerExecuteWait4(labels)) {
+                        if (BlockingHandler.underWait4(labels)) {
                             storedChain += e.count();
-                        } else if (handlerExecuteSpawn(labels)) {
+                        } else if (BlockingHandler.underSpawn(labels)) {
                             storedSpawn += e.count();
                         } else {
                             otherExecute.merge(String.join(";", labels), e.count(), Long::sum);
@@ -146,48 +140,6 @@ class AgentOffCpuIT {
                     .isEqualTo(storedExecute);
             assertThat(otlpTotal).isEqualTo(storedTotal);
             assertThat(otlpCpu).as("the CPU profile is still exported").isNotEmpty();
-        } finally {
-            if (wrk != null && wrk.isAlive()) {
-                wrk.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
         }
-    }
-
-    private static String get(String url) throws Exception {
-        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
-            HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
-                    .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(url).isEqualTo(200);
-            return r.body();
-        }
-    }
-
-    /** handler (a Lua frame) -> blocking -> os.execute -> ... -> wait4, the kernel part in do_wait. */
-    private static boolean handlerExecuteWait4(List<String> f) {
-        int handler = indexStartingWith(f, "handler ");
-        int blocking = indexStartingWith(f, "blocking ");
-        int execute = f.indexOf("os.execute");
-        int wait4 = f.indexOf("wait4");
-        return handler >= 0 && handler < blocking && blocking < execute && execute < wait4
-                && f.stream().anyMatch(s -> s.startsWith("do_wait"));
-    }
-
-    /** handler -> blocking -> os.execute -> ... -> posix_spawn -> clone3 (the kernel part below it varies by kernel). */
-    private static boolean handlerExecuteSpawn(List<String> f) {
-        int handler = indexStartingWith(f, "handler ");
-        int blocking = indexStartingWith(f, "blocking ");
-        int execute = f.indexOf("os.execute");
-        int spawn = f.indexOf("posix_spawn");
-        int clone = f.indexOf("clone3");
-        return handler >= 0 && handler < blocking && blocking < execute && execute < spawn && spawn < clone;
-    }
-
-    private static int indexStartingWith(List<String> frames, String prefix) {
-        for (int i = 0; i < frames.size(); i++) {
-            if (frames.get(i).startsWith(prefix)) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

@@ -2,9 +2,14 @@ package io.moonwalk.it;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +63,19 @@ final class NginxServer implements AutoCloseable {
         } catch (Exception | AssertionError e) {
             stop(master);
             throw e;
+        }
+    }
+
+    /** GET {@code path} on this server (loopback, 10 s timeout); fails unless it answers 200. */
+    String get(String path) throws IOException, InterruptedException {
+        String url = "http://127.0.0.1:" + port + path;
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new AssertionError(url + " answered " + r.statusCode() + ": " + r.body());
+            }
+            return r.body();
         }
     }
 
