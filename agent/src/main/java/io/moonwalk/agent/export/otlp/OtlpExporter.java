@@ -76,11 +76,6 @@ public final class OtlpExporter implements AutoCloseable {
         return offer(encoder.encode(profile));
     }
 
-    /** Encodes a window's CPU profile and its off-CPU profile (null: none) into one request and queues it. */
-    public boolean offer(Profile cpu, Profile offCpu) {
-        return offer(offCpu == null ? encoder.encode(cpu) : encoder.encode(java.util.List.of(cpu, offCpu)));
-    }
-
     /** Encodes a window's profiles (CPU first, then its event profiles) into one request and queues it. */
     public boolean offer(java.util.List<Profile> profiles) {
         return offer(profiles.size() == 1 ? encoder.encode(profiles.get(0)) : encoder.encode(profiles));
