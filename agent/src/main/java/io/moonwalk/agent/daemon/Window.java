@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * One closed window as the sinks get it: the CPU profile, with {@code --off-cpu} the off-CPU profile of the same
- * time span (blocked nanoseconds per stack), with {@code --mmap-events} the mmap event profile, and the events the interpreter plugins counted at code sites in it
- * (trace aborts), taken when the window was named.
+ * time span (blocked nanoseconds per stack), with {@code --mmap-events} the mmap event profile, and the events the
+ * interpreter plugins counted at code sites in it (trace aborts), taken when the window was named.
  *
  * @param cpu    the CPU profile
  * @param offCpu the off-CPU profile, or null when the agent records none (no {@code --off-cpu})

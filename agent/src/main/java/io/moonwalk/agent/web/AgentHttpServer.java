@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  * {@code /healthz} and {@code /readyz} (see {@link Readiness}), and when the
  * local store is on, {@code /} (recent windows and processes) and {@code /flamegraph} (the
  * {@code record} flame graph of the stored windows in a time range, optionally one process and one
- * VM state), each for one profile kind the agent records ({@code type}: CPU, off-CPU, mmap calls). Two worker threads: a scrape or a page never competes with sampling for more.
+ * VM state), each for one profile kind the agent records ({@code type}: CPU, off-CPU, mmap calls). Two
+ * worker threads: a scrape or a page never competes with sampling for more.
  */
 public final class AgentHttpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AgentHttpServer.class.getName());
