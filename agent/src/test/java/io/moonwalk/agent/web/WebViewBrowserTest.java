@@ -157,6 +157,7 @@ class WebViewBrowserTest {
             b.awaitRendered();
             String mmapTexts = b.eval("Array.from(document.querySelectorAll('#frame-text li')).map(x => x.textContent).join('|')");
             assertThat(mmapTexts).contains("all \u2014 2,400 mmap_calls").doesNotContain("samples");
+            assertThat(b.eval("document.getElementById('summary').textContent")).startsWith("Total mmap-calls: 2,400");
             assertThat(b.eval("Array.from(document.querySelectorAll('#top-table tbody tr')).map(r => r.getAttribute('data-fn')).join('|')"))
                     .contains("new_hot (/srv/app.lua:40)").contains("old_hot (/srv/app.lua:20)");
             assertThat(b.eval("document.querySelector('#timeline').textContent")).contains("calls/s");
